@@ -1,0 +1,62 @@
+"""The function's settings, parsed once from the environment into a typed model."""
+
+import os
+import re
+from collections.abc import Mapping
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict
+
+from mwalerts import names
+from mwalerts.errors import ConfigurationError
+
+_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_NAMESPACE = re.compile(r"^[A-Za-z0-9 .\-_/#:]{1,255}$")  # CloudWatch's rule for namespaces
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    alert_topic_arn: str
+    alert_statuses: frozenset[str]
+    metrics_namespace: str
+
+
+def parse_statuses(raw: str) -> frozenset[str]:
+    """Parse a comma-separated status list such as "FAILED,TIMED_OUT"; unknown values are errors."""
+    statuses = frozenset(part.strip().upper() for part in raw.split(",") if part.strip())
+    if not statuses:
+        raise ConfigurationError(f"{names.ENV_ALERT_STATUSES} must list at least one status")
+    unknown = sorted(statuses - set(names.ALL_STATUSES))
+    if unknown:
+        raise ConfigurationError(
+            f"{names.ENV_ALERT_STATUSES} has unknown status(es) {', '.join(unknown)}; "
+            f"valid: {', '.join(names.ALL_STATUSES)}"
+        )
+    return statuses
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    topic_arn = environ.get(names.ENV_ALERT_TOPIC_ARN, "").strip()
+    if not topic_arn:
+        raise ConfigurationError(f"{names.ENV_ALERT_TOPIC_ARN} is not set")
+    if not _TOPIC_ARN.match(topic_arn):
+        raise ConfigurationError(
+            f"{names.ENV_ALERT_TOPIC_ARN} is not an SNS topic ARN: {topic_arn!r}"
+        )
+    namespace = environ.get(names.ENV_METRICS_NAMESPACE, names.DEFAULT_METRICS_NAMESPACE).strip()
+    if not _NAMESPACE.match(namespace) or namespace.startswith("AWS/"):
+        raise ConfigurationError(
+            f"{names.ENV_METRICS_NAMESPACE} is not a valid custom CloudWatch namespace: "
+            f"{namespace!r}"
+        )
+    statuses = parse_statuses(
+        environ.get(names.ENV_ALERT_STATUSES, ",".join(names.DEFAULT_ALERT_STATUSES))
+    )
+    return Settings(alert_topic_arn=topic_arn, alert_statuses=statuses, metrics_namespace=namespace)
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this container, read from the environment once."""
+    return load_settings(os.environ)

@@ -1,0 +1,13 @@
+"""Typed errors: each names the problem in words an operator can act on."""
+
+
+class ConfigurationError(Exception):
+    """The function's environment is missing or malformed; raised at start-up."""
+
+
+class InvalidEventError(Exception):
+    """The input is not a maintenance-window execution event this function can trust.
+
+    The invocation fails on purpose, so Lambda's retries and on-failure destination keep the event:
+    nothing is dropped silently and no alert is built from a doubtful event.
+    """

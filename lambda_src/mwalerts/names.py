@@ -1,0 +1,71 @@
+"""Names shared by the Lambda, the CDK stack and the tests: one source of truth.
+
+This module imports nothing, so the stack can read it without loading the Lambda's dependencies.
+"""
+
+from typing import Final
+
+SERVICE_NAME: Final = "maintenance-window-alerts"
+
+# Environment variables the stack sets and the Lambda reads (parsed once in mwalerts.config).
+ENV_ALERT_TOPIC_ARN: Final = "ALERT_TOPIC_ARN"
+ENV_ALERT_STATUSES: Final = "ALERT_STATUSES"
+ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+
+DEFAULT_METRICS_NAMESPACE: Final = "MaintenanceWindows"
+DEFAULT_ALERT_STATUSES: Final = ("FAILED", "TIMED_OUT", "CANCELLED")
+
+# The EventBridge events this product consumes.
+EVENT_SOURCE: Final = "aws.ssm"
+WINDOW_EXECUTION_DETAIL_TYPE: Final = "Maintenance Window Execution State-change Notification"
+
+# Statuses of window executions, task executions and invocations (botocore's
+# MaintenanceWindowExecutionStatus enum, in its order).
+ALL_STATUSES: Final = (
+    "PENDING",
+    "IN_PROGRESS",
+    "SUCCESS",
+    "FAILED",
+    "TIMED_OUT",
+    "CANCELLING",
+    "CANCELLED",
+    "SKIPPED_OVERLAPPING",
+)
+NON_TERMINAL_STATUSES: Final = ("PENDING", "IN_PROGRESS", "CANCELLING")
+TERMINAL_STATUSES: Final = tuple(s for s in ALL_STATUSES if s not in NON_TERMINAL_STATUSES)
+
+# ID patterns of the SSM API (botocore's model; tests/test_names.py keeps them in step).
+WINDOW_ID_PATTERN: Final = r"^mw-[0-9a-f]{17}$"
+EXECUTION_ID_PATTERN: Final = (
+    r"^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$"
+)
+
+# Page size for every paginated SSM call: the API's maximum, so a window costs the fewest calls.
+SSM_PAGE_SIZE: Final = 100
+
+# CloudWatch metrics (embedded metric format).
+DIMENSION_WINDOW_ID: Final = "WindowId"
+METRIC_INVOCATIONS: Final = "Invocations"
+METRIC_INVOCATIONS_SUCCEEDED: Final = "InvocationsSucceeded"
+METRIC_INVOCATIONS_FAILED: Final = "InvocationsFailed"
+METRIC_INVOCATIONS_TIMED_OUT: Final = "InvocationsTimedOut"
+METRIC_INVOCATIONS_CANCELLED: Final = "InvocationsCancelled"
+METRIC_WINDOW_EXECUTIONS: Final = "WindowExecutions"
+METRIC_WINDOW_EXECUTIONS_FAILED: Final = "WindowExecutionsFailed"
+METRIC_WINDOW_EXECUTION_DURATION: Final = "WindowExecutionDuration"
+METRIC_INVALID_EVENTS: Final = "InvalidEvents"
+
+# Invocation status -> the metric that counts it.
+STATUS_METRICS: Final = {
+    "SUCCESS": METRIC_INVOCATIONS_SUCCEEDED,
+    "FAILED": METRIC_INVOCATIONS_FAILED,
+    "TIMED_OUT": METRIC_INVOCATIONS_TIMED_OUT,
+    "CANCELLED": METRIC_INVOCATIONS_CANCELLED,
+}
+
+# SNS message attributes, for subscription filter policies.
+ATTRIBUTE_WINDOW_ID: Final = "windowId"
+ATTRIBUTE_STATUS: Final = "status"
+ATTRIBUTE_FAILED_INVOCATIONS: Final = "failedInvocations"
+
+DIGEST_SCHEMA_VERSION: Final = 1

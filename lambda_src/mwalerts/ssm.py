@@ -1,0 +1,41 @@
+"""Reading a window execution's tasks and invocations from SSM: every page, MaxResults=100."""
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from mwalerts import names
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_ssm.type_defs import (
+        MaintenanceWindowExecutionTaskIdentityTypeDef as TaskExecution,
+    )
+    from mypy_boto3_ssm.type_defs import (
+        MaintenanceWindowExecutionTaskInvocationIdentityTypeDef as Invocation,
+    )
+    from mypy_boto3_ssm.type_defs import PaginatorConfigTypeDef
+
+# botocore's paginators follow NextToken until it is absent or empty; PageSize becomes MaxResults.
+_PAGINATION: "PaginatorConfigTypeDef" = {"PageSize": names.SSM_PAGE_SIZE}
+
+
+def list_task_executions(ssm: "SSMClient", window_execution_id: str) -> list["TaskExecution"]:
+    """All task executions of a window execution, in the order SSM returns them."""
+    pages = ssm.get_paginator("describe_maintenance_window_execution_tasks").paginate(
+        WindowExecutionId=window_execution_id, PaginationConfig=_PAGINATION
+    )
+    return [task for page in pages for task in page.get("WindowExecutionTaskIdentities", [])]
+
+
+def iter_invocations(
+    ssm: "SSMClient", window_execution_id: str, task_execution_id: str
+) -> Iterator["Invocation"]:
+    """Stream every invocation of one task execution, page by page, without holding them all."""
+    pages = ssm.get_paginator("describe_maintenance_window_execution_task_invocations").paginate(
+        # The API calls it TaskId, but it takes the task *execution* ID.
+        WindowExecutionId=window_execution_id,
+        TaskId=task_execution_id,
+        PaginationConfig=_PAGINATION,
+    )
+    for page in pages:
+        yield from page.get("WindowExecutionTaskInvocationIdentities", [])

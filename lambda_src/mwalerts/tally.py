@@ -1,0 +1,143 @@
+"""Counting invocations by status and keeping the failures an alert can carry. Pure: no AWS."""
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm.type_defs import (
+        MaintenanceWindowExecutionTaskIdentityTypeDef as TaskExecution,
+    )
+    from mypy_boto3_ssm.type_defs import (
+        MaintenanceWindowExecutionTaskInvocationIdentityTypeDef as Invocation,
+    )
+
+# A failure takes more than 250 bytes in the digest, so an SNS message (262,144 bytes) never holds
+# 1,000: keeping that many means only the message size ever cuts the list, and memory stays flat
+# however many targets fail.
+MAX_KEPT_FAILURES = 1_000
+
+_INSTANCE_ID = re.compile(r"^m?i-[0-9a-f]{8,17}$")
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One invocation whose status is an alert status. Never holds the invocation's Parameters."""
+
+    task_execution_id: str
+    invocation_id: str
+    execution_id: str | None
+    window_target_id: str | None
+    status: str
+    status_details: str | None
+    owner_information: str | None
+    instance_ids: tuple[str, ...]
+    start_time: datetime | None
+    end_time: datetime | None
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    task_execution_id: str
+    task_arn: str | None
+    task_type: str | None
+    status: str | None
+    counts: Mapping[str, int]
+    failure_count: int
+    failures: Sequence[Failure]  # the first MAX_KEPT_FAILURES, in the order SSM listed them
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    tasks: Sequence[TaskSummary]
+    counts: Mapping[str, int] = field(default_factory=dict)
+    failure_count: int = 0
+    failures: Sequence[Failure] = ()
+
+    @property
+    def total_invocations(self) -> int:
+        return sum(self.counts.values())
+
+
+def instance_ids(task_type: str | None, parameters: str | None) -> tuple[str, ...]:
+    """Instance IDs of a Run Command invocation, read from its Parameters JSON string.
+
+    Only the IDs are taken: the rest of Parameters can hold commands and secrets.
+    """
+    if task_type != "RUN_COMMAND" or not parameters:
+        return ()
+    try:
+        document: Any = json.loads(parameters)
+    except ValueError:
+        return ()
+    ids = document.get("instanceIds") if isinstance(document, dict) else None
+    if not isinstance(ids, list):
+        return ()
+    return tuple(i for i in ids if isinstance(i, str) and _INSTANCE_ID.match(i))
+
+
+def to_failure(invocation: "Invocation", task_type: str | None) -> Failure:
+    return Failure(
+        task_execution_id=invocation.get("TaskExecutionId", ""),
+        invocation_id=invocation.get("InvocationId", ""),
+        execution_id=invocation.get("ExecutionId") or None,
+        window_target_id=invocation.get("WindowTargetId") or None,
+        status=invocation.get("Status", "UNKNOWN"),
+        status_details=invocation.get("StatusDetails") or None,
+        owner_information=invocation.get("OwnerInformation") or None,
+        instance_ids=instance_ids(
+            invocation.get("TaskType") or task_type, invocation.get("Parameters")
+        ),
+        start_time=invocation.get("StartTime"),
+        end_time=invocation.get("EndTime"),
+    )
+
+
+def summarise_task(
+    task: "TaskExecution",
+    invocations: Iterable["Invocation"],
+    alert_statuses: Collection[str],
+    on_failure: Callable[[Failure], None] = lambda _: None,
+) -> TaskSummary:
+    """Count one task execution's invocations in a single pass, keeping the first failures."""
+    counts: Counter[str] = Counter()
+    failures: list[Failure] = []
+    failure_count = 0
+    task_type = task.get("TaskType")
+    for invocation in invocations:
+        status = invocation.get("Status", "UNKNOWN")
+        counts[status] += 1
+        if status in alert_statuses:
+            failure_count += 1
+            failure = to_failure(invocation, task_type)
+            on_failure(failure)
+            if len(failures) < MAX_KEPT_FAILURES:
+                failures.append(failure)
+    return TaskSummary(
+        task_execution_id=task.get("TaskExecutionId", ""),
+        task_arn=task.get("TaskArn"),
+        task_type=task_type,
+        status=task.get("Status"),
+        counts=dict(counts),
+        failure_count=failure_count,
+        failures=failures,
+    )
+
+
+def combine(tasks: Sequence[TaskSummary]) -> ExecutionReport:
+    """The window execution's totals; failures kept in task order, up to MAX_KEPT_FAILURES."""
+    counts: Counter[str] = Counter()
+    failures: list[Failure] = []
+    for task in tasks:
+        counts.update(task.counts)
+        failures.extend(task.failures[: MAX_KEPT_FAILURES - len(failures)])
+    return ExecutionReport(
+        tasks=tasks,
+        counts=dict(counts),
+        failure_count=sum(task.failure_count for task in tasks),
+        failures=failures,
+    )

@@ -1,0 +1,48 @@
+"""The function's settings: defaults, and clear failures on a broken environment."""
+
+import pytest
+
+from mwalerts import names
+from mwalerts.config import load_settings
+from mwalerts.errors import ConfigurationError
+
+TOPIC = "arn:aws:sns:us-east-2:123456789012:alerts"
+
+
+def test_defaults_to_failed_timed_out_and_cancelled_and_the_standard_namespace():
+    settings = load_settings({names.ENV_ALERT_TOPIC_ARN: TOPIC})
+    assert settings.alert_statuses == {"FAILED", "TIMED_OUT", "CANCELLED"}
+    assert settings.metrics_namespace == "MaintenanceWindows"
+    assert settings.alert_topic_arn == TOPIC
+
+
+def test_reads_alert_statuses_leniently_but_exactly():
+    settings = load_settings(
+        {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_ALERT_STATUSES: " failed, TIMED_OUT ,"}
+    )
+    assert settings.alert_statuses == {"FAILED", "TIMED_OUT"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "ALERT_TOPIC_ARN is not set"),
+        ({names.ENV_ALERT_TOPIC_ARN: "alerts"}, "ALERT_TOPIC_ARN is not an SNS topic ARN"),
+        (
+            {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_ALERT_STATUSES: "FAILED,BROKEN"},
+            "unknown status(es) BROKEN",
+        ),
+        (
+            {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_ALERT_STATUSES: " , "},
+            "must list at least one status",
+        ),
+        (
+            {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_METRICS_NAMESPACE: "AWS/SSM"},
+            "not a valid custom CloudWatch namespace",
+        ),
+    ],
+)
+def test_fails_with_a_message_naming_the_variable(environ, message):
+    with pytest.raises(ConfigurationError) as error:
+        load_settings(environ)
+    assert message in str(error.value)
