@@ -1,0 +1,142 @@
+"""`make demo`: the function's whole job on in-process AWS, shown the way subscribers see it.
+
+Seeds a realistic window execution into the fake SSM execution APIs, sends its EventBridge event
+through `handler.handler` with moto's SNS and SQS behind it, and prints what an email subscriber
+and an SQS subscriber receive and the metrics emitted. Exits non-zero if any step fails.
+"""
+
+import contextlib
+import io
+import json
+import sys
+from typing import Any
+
+from local_aws.environment import (
+    LambdaContext,
+    LocalAws,
+    follow_stdout,
+    local_aws,
+    use_function_environment,
+)
+from local_aws.scenario import TaskPlan, seed_window_execution
+
+TASKS = [
+    TaskPlan({"SUCCESS": 233, "FAILED": 5, "TIMED_OUT": 2}, "RUN_COMMAND", "AWS-RunPatchBaseline"),
+    TaskPlan({"SUCCESS": 59, "CANCELLED": 1}, "AUTOMATION", "AWS-RestartEC2Instance"),
+    TaskPlan({"SUCCESS": 240}, "RUN_COMMAND", "AWS-RunShellScript"),
+]
+
+
+def main() -> int:
+    use_function_environment()
+    import handler  # noqa: PLC0415 - only once the function's environment is set
+
+    follow_stdout(handler.logger)
+
+    with local_aws() as aws:
+        execution = seed_window_execution(aws.ssm, TASKS)
+        total = sum(plan.invocation_count for plan in TASKS)
+        _heading(
+            f"1. Seeded window {execution.window_id}, execution {execution.window_execution_id}: "
+            f"{len(TASKS)} tasks, {total} invocations"
+        )
+        for plan in TASKS:
+            counts = ", ".join(f"{n} {status}" for status, n in plan.statuses.items())
+            print(f"   {plan.task_type:<12} {plan.task_arn:<24} {counts}")
+
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            outcome = handler.handler(execution.event(), LambdaContext(), clients=aws.clients)
+        lines = [json.loads(line) for line in printed.getvalue().splitlines() if line[:1] == "{"]
+
+        _heading(
+            f"2. Sent its EventBridge event (status {execution.status}) through handler.handler"
+        )
+        print(
+            f"   outcome: {outcome['action']}, {outcome['failed_invocations']} of "
+            f"{outcome['total_invocations']} invocations failed"
+        )
+        _show_ssm_calls(aws)
+        _show_subscribers(aws)
+        _show_metrics([line for line in lines if "_aws" in line])
+        failures = [line for line in lines if line.get("message") == "Failed invocation"]
+        _heading(f"6. Logs: one 'Failed invocation' record per failure ({len(failures)}), e.g.")
+        print(_indent(json.dumps(failures[0], indent=2)) if failures else "   (none)")
+
+        expected_failures = sum(
+            n for plan in TASKS for s, n in plan.statuses.items() if s != "SUCCESS"
+        )
+        problems = _check(outcome, aws, total, expected_failures, len(failures))
+    if problems:
+        print("\nDEMO FAILED: " + "; ".join(problems), file=sys.stderr)
+        return 1
+    print("\nDemo passed: one alert, complete counts, metrics emitted.")
+    return 0
+
+
+def _show_subscribers(aws: LocalAws) -> None:
+    published = aws.published()
+    if not published:
+        _heading("3. Nothing was published")
+        return
+    message = json.loads(published[0]["message"])
+    _heading("3. An email subscriber receives")
+    print(f"   Subject: {published[0]['subject']}\n")
+    print(_indent(message["email"]))
+    envelope = aws.sqs_messages()[0]
+    digest = json.loads(envelope["Message"])
+    shown = dict(digest, failures=digest["failures"][:2])
+    _heading(
+        "4. An SQS subscriber receives an SNS envelope whose Message is the JSON digest "
+        f"(2 of its {len(digest['failures'])} failures shown)"
+    )
+    print(_indent(json.dumps(shown, indent=2)))
+    attributes = {k: v["Value"] for k, v in envelope["MessageAttributes"].items()}
+    print(f"   MessageAttributes, for subscription filter policies: {attributes}")
+
+
+def _show_metrics(documents: list[dict[str, Any]]) -> None:
+    _heading("5. Metrics emitted (embedded metric format: no CloudWatch API calls)")
+    for document in documents:
+        directive = document["_aws"]["CloudWatchMetrics"][0]
+        print(f"   namespace {directive['Namespace']}, dimension sets {directive['Dimensions']}")
+        for metric in directive["Metrics"]:
+            value = sum(document[metric["Name"]])  # Powertools prints values as [v]
+            print(f"   {metric['Name']:<26} {value:>10g} {metric['Unit']}")
+
+
+def _show_ssm_calls(aws: LocalAws) -> None:
+    calls = aws.ssm.calls
+    tasks = sum(c.operation == "DescribeMaintenanceWindowExecutionTasks" for c in calls)
+    sizes = ", ".join(sorted({str(c.params.get("MaxResults")) for c in calls}))
+    print(
+        f"   SSM calls: {tasks} page of task executions + {len(calls) - tasks} pages of "
+        f"invocations (every page of every task, MaxResults={sizes})"
+    )
+
+
+def _check(
+    outcome: dict[str, Any], aws: LocalAws, total: int, failures: int, logged: int
+) -> list[str]:
+    problems = []
+    if outcome["action"] != "alerted":
+        problems.append(f"expected an alert, got {outcome['action']}")
+    if outcome["total_invocations"] != total or outcome["failed_invocations"] != failures:
+        problems.append("counts differ from the seeded window")
+    if len(aws.published()) != 1:
+        problems.append(f"expected one SNS message, got {len(aws.published())}")
+    if logged != failures:
+        problems.append(f"expected {failures} failure log records, got {logged}")
+    return problems
+
+
+def _heading(text: str) -> None:
+    print(f"\n{text}")
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"   {line}" if line else "" for line in text.splitlines())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""In-process AWS for tests, the demo and benchmarks: moto for SNS and SQS, plus the project's
+fake of the SSM maintenance-window execution APIs, wired into the Lambda's own clients."""
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from moto import mock_aws
+from moto.sns.models import sns_backends
+
+from local_aws.fake_ssm import FakeSsmExecutions
+from local_aws.scenario import ACCOUNT, REGION
+from mwalerts.clients import AwsClients, create_clients
+
+TOPIC_NAME = "maintenance-window-alerts"
+TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
+
+# What the function needs to start, pointed at the in-process topic. Dummy credentials keep boto3
+# from looking for real ones; tracing is off because there is no X-Ray daemon here.
+FUNCTION_ENVIRONMENT = {
+    "ALERT_TOPIC_ARN": TOPIC_ARN,
+    "ALERT_STATUSES": "FAILED,TIMED_OUT,CANCELLED",
+    "POWERTOOLS_METRICS_NAMESPACE": "MaintenanceWindows",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+class _CurrentStdout:
+    """Writes wherever sys.stdout points at the time (pytest and redirect_stdout swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def follow_stdout(logger: Logger) -> None:
+    """Send a Powertools logger's records to the current sys.stdout, where EMF metrics go too.
+
+    Powertools binds sys.stdout when the logger is created; following it lets tests and the demo
+    capture logs and metrics from one stream, as CloudWatch Logs receives them.
+    """
+    logger.registered_handler.stream = _CurrentStdout()  # type: ignore[attr-defined]
+
+
+def use_function_environment() -> None:
+    """Set the function's environment for this process (call before importing `handler`)."""
+    for key, value in FUNCTION_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+
+
+@dataclass
+class LocalAws:
+    clients: AwsClients
+    ssm: FakeSsmExecutions
+    topic_arn: str
+    queue_url: str
+
+    def sqs_messages(self) -> list[dict[str, Any]]:
+        """What an SQS subscriber received: SNS envelopes, drained from the queue."""
+        sqs = boto3.client("sqs", region_name=REGION)
+        received: list[dict[str, Any]] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+            messages = batch.get("Messages", [])
+            if not messages:
+                return received
+            for message in messages:
+                received.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every publish to the topic as SNS recorded it: message, subject, attributes."""
+        topic = sns_backends[ACCOUNT][REGION].topics[self.topic_arn]
+        return [
+            {"message": message, "subject": subject, "attributes": attributes}
+            for _id, message, subject, attributes, _group in topic.sent_notifications
+        ]
+
+
+@contextmanager
+def local_aws() -> Iterator[LocalAws]:
+    """moto's SNS and SQS with a topic and an SQS subscriber, and the fake SSM execution APIs."""
+    use_function_environment()
+    with mock_aws():
+        session = boto3.Session(region_name=REGION)
+        clients = create_clients(session)
+        fake = FakeSsmExecutions()
+        fake.attach(clients.ssm)
+        topic_arn = clients.sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
+        sqs = session.client("sqs")
+        queue_url = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        clients.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+        yield LocalAws(clients=clients, ssm=fake, topic_arn=topic_arn, queue_url=queue_url)
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name: str = "maintenance-window-alerts"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = (
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:maintenance-window-alerts"
+    )
+    aws_request_id: str = "3f0c2b8e-7d51-4c49-9d1a-6b2f8e4a9c10"

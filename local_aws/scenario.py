@@ -1,0 +1,208 @@
+"""Builders of realistic maintenance-window executions and their EventBridge events.
+
+Seeded random generators make every scenario reproducible: same arguments, same IDs.
+"""
+
+import json
+import random
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from local_aws.fake_ssm import FakeSsmExecutions
+
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-2"
+WINDOW_ID = "mw-0ed7251d3fcf6e0c2"
+# Stands in for what real Parameters can hold (commands, tokens): it must never reach an alert or
+# a log line, and the tests look for it.
+SECRET_IN_PARAMETERS = "s3cr3t-t0ken-in-a-command"  # noqa: S105 - a marker, not a secret
+
+_STATUS_DETAILS = {
+    "SUCCESS": "Success",
+    "FAILED": "Failed",
+    "TIMED_OUT": "DeliveryTimedOut",
+    "CANCELLED": "Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """One task of a window: its type, ARN and how many targets end in each status."""
+
+    statuses: Mapping[str, int]
+    task_type: str = "RUN_COMMAND"
+    task_arn: str = "AWS-RunPatchBaseline"
+    status: str | None = None  # the task execution's own status; derived when None
+    owner_information: str | None = "team=platform;env=prod"
+
+    @property
+    def invocation_count(self) -> int:
+        return sum(self.statuses.values())
+
+
+@dataclass
+class SeededExecution:
+    """What was seeded, for assertions: IDs and the invocations of each task."""
+
+    window_id: str
+    window_execution_id: str
+    status: str
+    start_time: datetime
+    end_time: datetime
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    invocations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def event(self, *, account: str = ACCOUNT, region: str = REGION) -> dict[str, Any]:
+        return window_execution_event(
+            window_id=self.window_id,
+            window_execution_id=self.window_execution_id,
+            status=self.status,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            account=account,
+            region=region,
+        )
+
+
+def seed_window_execution(
+    fake: FakeSsmExecutions,
+    tasks: Sequence[TaskPlan],
+    *,
+    status: str | None = None,
+    window_id: str = WINDOW_ID,
+    seed: int = 0,
+    start_time: datetime | None = None,
+) -> SeededExecution:
+    """Seed one window execution with its tasks and invocations into the fake SSM APIs."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
+    start = start_time or datetime(2026, 11, 20, 2, 0, 0, 104_000, tzinfo=UTC)
+    failed = any(
+        count and state != "SUCCESS" for plan in tasks for state, count in plan.statuses.items()
+    )
+    execution = SeededExecution(
+        window_id=window_id,
+        window_execution_id=_uuid(rng),
+        status=status or ("FAILED" if failed else "SUCCESS"),
+        start_time=start,
+        end_time=start + timedelta(minutes=15, seconds=41, milliseconds=785),
+    )
+    fake.add_window_execution(
+        {
+            "WindowId": window_id,
+            "WindowExecutionId": execution.window_execution_id,
+            "Status": execution.status,
+            "StartTime": execution.start_time,
+            "EndTime": execution.end_time,
+        }
+    )
+    for index, plan in enumerate(tasks):
+        task, invocations = _task(rng, execution, plan, index)
+        fake.add_task_execution(task, invocations)
+        execution.tasks.append(task)
+        execution.invocations[task["TaskExecutionId"]] = invocations
+    return execution
+
+
+def window_execution_event(
+    *,
+    window_id: str = WINDOW_ID,
+    window_execution_id: str,
+    status: str,
+    start_time: datetime,
+    end_time: datetime | None,
+    account: str = ACCOUNT,
+    region: str = REGION,
+) -> dict[str, Any]:
+    """An EventBridge event shaped like the ones SSM emits (see shared/reference/events)."""
+    detail = {
+        "start-time": _event_time(start_time),
+        "window-id": window_id,
+        "window-execution-id": window_execution_id,
+        "status": status,
+    }
+    if end_time is not None:
+        detail["end-time"] = _event_time(end_time)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{window_execution_id}/{status}")),
+        "detail-type": "Maintenance Window Execution State-change Notification",
+        "source": "aws.ssm",
+        "account": account,
+        "time": (end_time or start_time).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:ssm:{region}:{account}:maintenancewindow/{window_id}"],
+        "detail": detail,
+    }
+
+
+def _task(
+    rng: random.Random, execution: SeededExecution, plan: TaskPlan, index: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    task_execution_id = _uuid(rng)
+    task_start = execution.start_time + timedelta(seconds=index * 2)
+    invocations = []
+    statuses = [state for state, count in plan.statuses.items() for _ in range(count)]
+    rng.shuffle(statuses)  # failures are spread over the pages, as in a real fleet
+    for number, state in enumerate(statuses):
+        instance_id = f"i-{rng.getrandbits(68):017x}"
+        began = task_start + timedelta(milliseconds=37 * number)
+        invocation: dict[str, Any] = {
+            "WindowExecutionId": execution.window_execution_id,
+            "TaskExecutionId": task_execution_id,
+            "InvocationId": _uuid(rng),
+            "ExecutionId": _uuid(rng),
+            "TaskType": plan.task_type,
+            "Parameters": _parameters(plan, instance_id),
+            "Status": state,
+            "StartTime": began,
+            "EndTime": began + timedelta(seconds=rng.randint(20, 600)),
+            "WindowTargetId": _uuid(rng),
+        }
+        if state in _STATUS_DETAILS:
+            invocation["StatusDetails"] = _STATUS_DETAILS[state]
+        if plan.owner_information:
+            invocation["OwnerInformation"] = plan.owner_information
+        invocations.append(invocation)
+    task = {
+        "WindowExecutionId": execution.window_execution_id,
+        "TaskExecutionId": task_execution_id,
+        "Status": plan.status or _task_status(plan),
+        "StartTime": task_start,
+        "EndTime": execution.end_time - timedelta(seconds=1),
+        "TaskArn": plan.task_arn,
+        "TaskType": plan.task_type,
+    }
+    return task, invocations
+
+
+def _parameters(plan: TaskPlan, instance_id: str) -> str:
+    if plan.task_type == "RUN_COMMAND":
+        document = {
+            "documentName": plan.task_arn,
+            "instanceIds": [instance_id],
+            "parameters": {"commands": [f"curl -H 'Authorization: {SECRET_IN_PARAMETERS}' ..."]},
+            "maxConcurrency": "10%",
+            "maxErrors": "5%",
+        }
+    else:
+        document = {"documentName": plan.task_arn, "token": SECRET_IN_PARAMETERS}
+    return json.dumps(document, separators=(",", ":"))
+
+
+def _task_status(plan: TaskPlan) -> str:
+    for state in ("FAILED", "TIMED_OUT", "CANCELLED"):
+        if plan.statuses.get(state):
+            return state
+    return "SUCCESS"
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _event_time(moment: datetime) -> str:
+    # SSM's events carry microseconds, e.g. 2026-11-20T02:15:41.889213Z.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,40 @@
+"""Fixtures: in-process AWS, a Lambda context, and clean Powertools state between tests."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from local_aws.environment import (
+    LambdaContext,
+    LocalAws,
+    follow_stdout,
+    local_aws,
+    use_function_environment,
+)
+
+# The handler reads its environment when imported: set it before anything imports the handler.
+use_function_environment()
+
+import handler  # noqa: E402
+
+# Tests read the function's logs and EMF metrics from one captured stream, as CloudWatch Logs does.
+follow_stdout(handler.logger)
+
+
+@pytest.fixture
+def aws() -> Iterator[LocalAws]:
+    with local_aws() as environment:
+        yield environment
+
+
+@pytest.fixture
+def context() -> LambdaContext:
+    return LambdaContext()
+
+
+@pytest.fixture(autouse=True)
+def _clear_metrics() -> Iterator[None]:
+    # Powertools keeps metrics in class-level state; a test that raises mid-way must not leak its
+    # metrics into the next one.
+    yield
+    handler.metrics.clear_metrics()
