@@ -11,7 +11,7 @@ from mwalerts import names
 from mwalerts.errors import ConfigurationError
 
 _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
-_NAMESPACE = re.compile(r"^[A-Za-z0-9 .\-_/#:]{1,255}$")  # CloudWatch's rule for namespaces
+_NAMESPACE = re.compile(names.CUSTOM_NAMESPACE_PATTERN)
 
 
 class Settings(BaseModel):
@@ -45,7 +45,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             f"{names.ENV_ALERT_TOPIC_ARN} is not an SNS topic ARN: {topic_arn!r}"
         )
     namespace = environ.get(names.ENV_METRICS_NAMESPACE, names.DEFAULT_METRICS_NAMESPACE).strip()
-    if not _NAMESPACE.match(namespace) or namespace.startswith("AWS/"):
+    if not _NAMESPACE.match(namespace):
         raise ConfigurationError(
             f"{names.ENV_METRICS_NAMESPACE} is not a valid custom CloudWatch namespace: "
             f"{namespace!r}"

@@ -13,6 +13,8 @@ ENV_ALERT_STATUSES: Final = "ALERT_STATUSES"
 ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 
 DEFAULT_METRICS_NAMESPACE: Final = "MaintenanceWindows"
+# CloudWatch's rule for namespaces, minus the "AWS/" prefix reserved for AWS's own.
+CUSTOM_NAMESPACE_PATTERN: Final = r"^(?!AWS/)[A-Za-z0-9 .\-_/#:]{1,255}$"
 DEFAULT_ALERT_STATUSES: Final = ("FAILED", "TIMED_OUT", "CANCELLED")
 
 # The EventBridge events this product consumes.

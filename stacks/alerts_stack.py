@@ -1,0 +1,47 @@
+"""The deployable stack: the alerts construct and the outputs an operator needs."""
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from stacks import constants
+from stacks.alerts import MaintenanceWindowAlerts
+from stacks.settings import Settings
+
+
+class MaintenanceWindowAlertsStack(Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any
+    ) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description="Alerts on failed SSM maintenance-window runs (maintenance-window-alerts)",
+            **kwargs,
+        )
+        self.alerts = alerts = MaintenanceWindowAlerts(self, constants.ALERTS_ID, settings=settings)
+        outputs = {
+            constants.OUTPUT_TOPIC_ARN: (
+                alerts.topic.topic_arn,
+                "SNS topic of the alerts: subscribe e-mail, chat or paging tools to it",
+            ),
+            constants.OUTPUT_FUNCTION_NAME: (
+                alerts.function.function_name,
+                "The alert function (its logs show every run it processed)",
+            ),
+            constants.OUTPUT_DASHBOARD_NAME: (
+                alerts.dashboard.dashboard_name,
+                "CloudWatch dashboard of maintenance-window runs",
+            ),
+            constants.OUTPUT_RULE_DLQ_URL: (
+                alerts.rule_dead_letter_queue.queue_url,
+                "Events EventBridge could not deliver to the function",
+            ),
+            constants.OUTPUT_FUNCTION_DLQ_URL: (
+                alerts.function_failure_queue.queue_url,
+                "Events the function failed on after its retries",
+            ),
+        }
+        for output_id, (value, description) in outputs.items():
+            CfnOutput(self, output_id, value=value, description=description)

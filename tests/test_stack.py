@@ -1,0 +1,652 @@
+"""The CDK stack: what it deploys, and that cdk-nag, cfn-lint and the pinned CDK CLI accept it."""
+
+import importlib.metadata
+import json
+import os
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Validations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from cfnlint import api as cfn_lint  # type: ignore[import-untyped]
+from constructs import IConstruct
+
+from mwalerts import names
+from stacks import MaintenanceWindowAlertsStack, Settings, add_compliance_checks, constants
+from stacks import settings as keys
+
+ROOT = Path(__file__).resolve().parent.parent
+CDK_JSON_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
+CUSTOM_EMAILS = ["ops@example.com", "oncall@example.org"]
+CUSTOM_CONTEXT = {
+    keys.ALERT_STATUSES: "FAILED,TIMED_OUT",  # as `-c alertStatuses=FAILED,TIMED_OUT` passes it
+    keys.ALERT_EMAILS: CUSTOM_EMAILS,
+    keys.METRICS_NAMESPACE: "Acme/Patching",
+    keys.LOG_RETENTION_DAYS: 30,
+}
+FIVE_MINUTES = 300
+
+
+@dataclass(frozen=True)
+class Synth:
+    stack: MaintenanceWindowAlertsStack
+    template: Template
+    outdir: Path
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        return dict(self.template.to_json()["Resources"])
+
+    def logical_id(self, construct: IConstruct) -> str:
+        """The logical ID of an L2's CloudFormation resource."""
+        cfn = construct.node.default_child
+        assert isinstance(cfn, cdk.CfnElement)
+        return str(self.stack.resolve(self.stack.get_logical_id(cfn)))
+
+    def ref(self, construct: IConstruct) -> dict[str, str]:
+        return {"Ref": self.logical_id(construct)}
+
+    def arn(self, construct: IConstruct) -> dict[str, list[str]]:
+        return {"Fn::GetAtt": [self.logical_id(construct), "Arn"]}
+
+    def properties(self, construct: IConstruct) -> dict[str, Any]:
+        return dict(self.resources[self.logical_id(construct)]["Properties"])
+
+
+def synthesize(outdir: Path, extra: dict[str, Any] | None = None) -> Synth:
+    """Synthesize the app as `cdk synth` does: cdk.json's context, compliance packs registered."""
+    app = cdk.App(context={**CDK_JSON_CONTEXT, **(extra or {})}, outdir=str(outdir))
+    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    add_compliance_checks(app)
+    assembly = app.synth()  # raises on any cdk-nag finding that is not acknowledged
+    template = assembly.get_stack_artifact(stack.artifact_id).template
+    return Synth(stack, Template.from_json(template), outdir)
+
+
+@pytest.fixture(scope="module")
+def default(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="module")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize(tmp_path_factory.mktemp("custom"), CUSTOM_CONTEXT)
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def policy_statements(synth: Synth) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(resource type, statement) for every statement of every policy in the template."""
+    for resource in synth.resources.values():
+        props = resource.get("Properties", {})
+        documents = [
+            props.get(field)
+            for field in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument")
+        ] + [policy["PolicyDocument"] for policy in props.get("Policies", [])]
+        for document in filter(None, documents):
+            for statement in document["Statement"]:
+                yield resource["Type"], statement
+
+
+def role_permissions(synth: Synth) -> dict[str, list[Any]]:
+    """Action -> resources, over every policy attached to the function's role."""
+    role = synth.stack.alerts.function.role
+    assert role is not None
+    permissions: dict[str, list[Any]] = defaultdict(list)
+    for policy in synth.template.find_resources("AWS::IAM::Policy").values():
+        if synth.ref(role) in policy["Properties"]["Roles"]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                assert statement["Effect"] == "Allow"
+                for action in as_list(statement["Action"]):
+                    permissions[action] += as_list(statement["Resource"])
+    return permissions
+
+
+def dashboard(synth: Synth) -> dict[str, Any]:
+    """The dashboard body as JSON, with every CloudFormation reference in it replaced by TOKEN."""
+    (resource,) = synth.template.find_resources("AWS::CloudWatch::Dashboard").values()
+    parts = resource["Properties"]["DashboardBody"]["Fn::Join"][1]
+    return dict(json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts)))
+
+
+def alarm_metrics(synth: Synth) -> tuple[str, list[dict[str, Any]]]:
+    alarm = synth.stack.alerts.alarm
+    assert alarm is not None
+    queries = synth.properties(alarm)["Metrics"]
+    (expression,) = [q for q in queries if "Expression" in q]
+    return expression["Expression"], [q["MetricStat"] for q in queries if "MetricStat" in q]
+
+
+# --- EventBridge rule -----------------------------------------------------------------------
+
+
+def test_rule_sends_only_ended_window_executions_from_ssm(default: Synth) -> None:
+    pattern = default.properties(default.stack.alerts.rule)["EventPattern"]
+
+    assert pattern == {
+        "source": [names.EVENT_SOURCE],
+        "detail-type": [names.WINDOW_EXECUTION_DETAIL_TYPE],
+        "detail": {"status": list(names.TERMINAL_STATUSES)},
+    }
+    assert not set(names.NON_TERMINAL_STATUSES) & set(pattern["detail"]["status"])
+
+
+def test_rule_retries_for_a_day_then_keeps_the_event_in_a_dead_letter_queue(
+    default: Synth,
+) -> None:
+    alerts = default.stack.alerts
+    (target,) = default.properties(alerts.rule)["Targets"]
+
+    assert target["Arn"] == default.arn(alerts.function)
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+    assert target["DeadLetterConfig"] == {"Arn": default.arn(alerts.rule_dead_letter_queue)}
+
+
+# --- Lambda ---------------------------------------------------------------------------------
+
+
+def test_function_runs_the_handler_on_python_3_13_arm64_with_tracing(default: Synth) -> None:
+    function = default.properties(default.stack.alerts.function)
+
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["Handler"] == "handler.handler"
+    assert function["MemorySize"] == 512
+    assert function["Timeout"] == 300
+    assert function["TracingConfig"] == {"Mode": "Active"}
+
+
+def test_function_environment_names_topic_statuses_and_namespace(default: Synth) -> None:
+    alerts = default.stack.alerts
+    variables = default.properties(alerts.function)["Environment"]["Variables"]
+
+    assert variables == {
+        names.ENV_ALERT_TOPIC_ARN: default.ref(alerts.topic),
+        names.ENV_ALERT_STATUSES: ",".join(names.DEFAULT_ALERT_STATUSES),
+        names.ENV_METRICS_NAMESPACE: names.DEFAULT_METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    assert "POWERTOOLS_SERVICE_NAME" not in variables  # it would add a dimension to every metric
+
+
+def test_function_environment_follows_the_settings(custom: Synth) -> None:
+    variables = custom.properties(custom.stack.alerts.function)["Environment"]["Variables"]
+
+    assert variables[names.ENV_ALERT_STATUSES] == "FAILED,TIMED_OUT"
+    assert variables[names.ENV_METRICS_NAMESPACE] == "Acme/Patching"
+
+
+def test_powertools_layer_is_resolved_from_the_public_parameter_at_deploy_time(
+    default: Synth,
+) -> None:
+    tested_version = importlib.metadata.version("aws-lambda-powertools")
+    parameters = default.template.find_parameters(
+        "*",
+        {
+            "Type": "AWS::SSM::Parameter::Value<String>",
+            "Default": f"/aws/service/powertools/python/arm64/python3.13/{tested_version}",
+        },
+    )
+
+    assert len(parameters) == 1
+    assert default.properties(default.stack.alerts.function)["Layers"] == [
+        {"Ref": next(iter(parameters))}
+    ]
+
+
+def test_powertools_layer_version_is_the_version_the_tests_use() -> None:
+    assert importlib.metadata.version("aws-lambda-powertools") == constants.POWERTOOLS_VERSION
+
+
+def test_function_code_is_the_plain_lambda_source(default: Synth) -> None:
+    (asset,) = default.outdir.glob("asset.*")
+    files = {str(path.relative_to(asset)) for path in asset.rglob("*") if path.is_file()}
+
+    assert {"handler.py", "mwalerts/__init__.py", "mwalerts/names.py"} <= files
+    assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
+
+
+def test_function_asset_leaves_out_caches(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    for name in ("handler.py", "pkg/mod.py", "pkg/__pycache__/mod.cpython-313.pyc", "stray.pyc"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text("")
+    (source / ".pytest_cache" / "v").mkdir(parents=True)
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    code = lambda_.Code.from_asset(str(source), exclude=list(constants.LAMBDA_ASSET_EXCLUDE))
+    lambda_.Function(
+        cdk.Stack(app, "S"), "F", runtime=constants.LAMBDA_RUNTIME, handler="h.h", code=code
+    )
+    app.synth()
+
+    (asset,) = (tmp_path / "out").glob("asset.*")
+    assert sorted(str(p.relative_to(asset)) for p in asset.rglob("*")) == [
+        "handler.py",
+        "pkg",
+        "pkg/mod.py",
+    ]
+
+
+def test_failed_async_invocations_retry_twice_then_go_to_the_failure_queue(default: Synth) -> None:
+    alerts = default.stack.alerts
+    default.template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": default.ref(alerts.function),
+            "MaximumRetryAttempts": 2,
+            "MaximumEventAgeInSeconds": 6 * 3600,
+            "DestinationConfig": {
+                "OnFailure": {"Destination": default.arn(alerts.function_failure_queue)}
+            },
+        },
+    )
+
+
+def test_function_logs_to_its_own_log_group_with_the_configured_retention(
+    default: Synth, custom: Synth
+) -> None:
+    for synth, days in ((default, 90), (custom, 30)):
+        (log_group_id,) = synth.template.find_resources("AWS::Logs::LogGroup")
+        logging = synth.properties(synth.stack.alerts.function)["LoggingConfig"]
+
+        assert logging["LogGroup"] == {"Ref": log_group_id}
+        assert synth.resources[log_group_id]["Properties"]["RetentionInDays"] == days
+
+
+# --- SNS, SQS and KMS -----------------------------------------------------------------------
+
+
+def test_topic_is_encrypted_with_a_rotating_customer_managed_key(default: Synth) -> None:
+    alerts = default.stack.alerts
+
+    assert default.properties(alerts.topic)["KmsMasterKeyId"] == default.arn(alerts.key)
+    assert default.properties(alerts.key)["EnableKeyRotation"] is True
+
+
+def test_dead_letter_queues_are_encrypted_and_keep_messages_14_days(default: Synth) -> None:
+    alerts = default.stack.alerts
+    for queue in (alerts.rule_dead_letter_queue, alerts.function_failure_queue):
+        assert default.properties(queue) == {
+            "KmsMasterKeyId": default.arn(alerts.key),
+            "MessageRetentionPeriod": 14 * 24 * 3600,
+        }
+
+
+def test_topic_and_queues_refuse_requests_without_tls(default: Synth) -> None:
+    alerts = default.stack.alerts
+    deny_plain_http = Match.array_with(
+        [
+            Match.object_like(
+                {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+            )
+        ]
+    )
+    default.template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {"Topics": [default.ref(alerts.topic)], "PolicyDocument": {"Statement": deny_plain_http}},
+    )
+    for queue in (alerts.rule_dead_letter_queue, alerts.function_failure_queue):
+        default.template.has_resource_properties(
+            "AWS::SQS::QueuePolicy",
+            {"Queues": [default.ref(queue)], "PolicyDocument": {"Statement": deny_plain_http}},
+        )
+
+
+def test_key_lets_this_accounts_alarms_and_eventbridge_encrypt(default: Synth) -> None:
+    statements = default.properties(default.stack.alerts.key)["KeyPolicy"]["Statement"]
+    services = {
+        s["Principal"]["Service"]: s for s in statements if "Service" in s.get("Principal", {})
+    }
+
+    assert set(services) == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
+    for statement in services.values():
+        assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    alarms = services["cloudwatch.amazonaws.com"]["Condition"]
+    assert alarms["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source_arn = alarms["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
+    assert ":cloudwatch:" in source_arn
+    assert source_arn[-1] == ":alarm:*"
+    # AWS documents EventBridge's statement without source conditions (its KMS requests carry
+    # none); the dead-letter queue's own policy admits only this rule (next test).
+    assert "Condition" not in services["events.amazonaws.com"]
+
+
+def test_eventbridge_may_send_to_the_rule_dead_letter_queue_from_this_rule_only(
+    default: Synth,
+) -> None:
+    alerts = default.stack.alerts
+    default.template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [default.ref(alerts.rule_dead_letter_queue)],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "events.amazonaws.com"},
+                                "Action": "sqs:SendMessage",
+                                "Condition": {
+                                    "ArnEquals": {"aws:SourceArn": default.arn(alerts.rule)}
+                                },
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_email_subscriptions_come_from_the_settings(default: Synth, custom: Synth) -> None:
+    subscriptions = custom.template.find_resources("AWS::SNS::Subscription")
+
+    assert sorted(s["Properties"]["Endpoint"] for s in subscriptions.values()) == sorted(
+        CUSTOM_EMAILS
+    )
+    for subscription in subscriptions.values():
+        assert subscription["Properties"]["Protocol"] == "email"
+        assert subscription["Properties"]["TopicArn"] == custom.ref(custom.stack.alerts.topic)
+    default.template.resource_count_is("AWS::SNS::Subscription", 0)
+
+
+# --- IAM ------------------------------------------------------------------------------------
+
+
+def test_function_role_has_exactly_the_permissions_it_needs(default: Synth) -> None:
+    alerts = default.stack.alerts
+    key, topic, queue = alerts.key, alerts.topic, alerts.function_failure_queue
+    (log_group_id,) = default.template.find_resources("AWS::Logs::LogGroup")
+    log_group = {"Fn::GetAtt": [log_group_id, "Arn"]}
+
+    assert role_permissions(default) == {
+        "ssm:DescribeMaintenanceWindowExecutionTasks": ["*"],
+        "ssm:DescribeMaintenanceWindowExecutionTaskInvocations": ["*"],
+        "sns:Publish": [default.ref(topic)],
+        "sqs:SendMessage": [default.arn(queue)],
+        "sqs:GetQueueAttributes": [default.arn(queue)],
+        "sqs:GetQueueUrl": [default.arn(queue)],
+        "kms:Decrypt": [default.arn(key)],
+        "kms:Encrypt": [default.arn(key)],
+        "kms:GenerateDataKey*": [default.arn(key)],
+        "kms:ReEncrypt*": [default.arn(key)],
+        "logs:CreateLogStream": [log_group],
+        "logs:PutLogEvents": [log_group],
+        # X-Ray supports no resource-level permissions.
+        "xray:PutTraceSegments": ["*"],
+        "xray:PutTelemetryRecords": ["*"],
+    }
+
+
+def test_function_role_has_no_managed_or_inline_policies(default: Synth) -> None:
+    role = default.stack.alerts.function.role
+    assert role is not None
+    properties = default.properties(role)
+
+    assert "ManagedPolicyArns" not in properties  # no AWSLambdaBasicExecutionRole
+    assert "Policies" not in properties
+
+
+def test_no_policy_allows_a_wildcard_action(default: Synth) -> None:
+    allowed = [(kind, s) for kind, s in policy_statements(default) if s["Effect"] == "Allow"]
+    wildcards = [
+        (kind, statement)
+        for kind, statement in allowed
+        if any(a == "*" or a.endswith(":*") for a in as_list(statement["Action"]))
+    ]
+
+    # The only one is KMS's default key policy: it delegates the key's use to this account's IAM.
+    assert len(wildcards) == 1
+    ((kind, statement),) = wildcards
+    assert kind == "AWS::KMS::Key"
+    assert statement["Action"] == "kms:*"
+    assert statement["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"
+    assert len(allowed) > 10  # the check above saw the policies
+
+
+# --- CloudWatch -----------------------------------------------------------------------------
+
+
+def test_alarm_sums_the_fleet_wide_metrics_of_the_alert_statuses(
+    default: Synth, custom: Synth
+) -> None:
+    for synth, namespace, statuses in (
+        (default, names.DEFAULT_METRICS_NAMESPACE, names.DEFAULT_ALERT_STATUSES),
+        (custom, "Acme/Patching", ("FAILED", "TIMED_OUT")),
+    ):
+        expression, metrics = alarm_metrics(synth)
+
+        assert expression == " + ".join(f"m{i}" for i in range(len(statuses)))
+        assert metrics == [
+            {
+                # No dimensions: the series summed over all windows.
+                "Metric": {"Namespace": namespace, "MetricName": names.STATUS_METRICS[status]},
+                "Period": FIVE_MINUTES,
+                "Stat": "Sum",
+            }
+            for status in statuses
+        ]
+
+
+def test_alarm_fires_on_one_failed_invocation_and_notifies_the_topic(default: Synth) -> None:
+    alerts = default.stack.alerts
+    assert alerts.alarm is not None
+    alarm = default.properties(alerts.alarm)
+
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["EvaluationPeriods"] == 1
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [default.ref(alerts.topic)]
+    assert "On-call:" in alarm["AlarmDescription"]
+
+
+def test_alarm_may_publish_to_the_topic(default: Synth) -> None:
+    alerts = default.stack.alerts
+    assert alerts.alarm is not None
+    default.template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                                "Action": "sns:Publish",
+                                "Resource": default.ref(alerts.topic),
+                                "Condition": Match.object_like(
+                                    {"ArnEquals": {"aws:SourceArn": default.arn(alerts.alarm)}}
+                                ),
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_dashboard_finds_every_window_by_search(default: Synth, custom: Synth) -> None:
+    for synth, namespace in ((default, names.DEFAULT_METRICS_NAMESPACE), (custom, "Acme/Patching")):
+        expressions = [
+            query["expression"]
+            for widget in dashboard(synth)["widgets"]
+            for line in widget["properties"].get("metrics", [])
+            for query in line
+            if isinstance(query, dict) and "expression" in query
+        ]
+
+        assert expressions == [
+            f'SEARCH(\'{{"{namespace}",{names.DIMENSION_WINDOW_ID}}} '
+            f"MetricName=\"{metric}\"', '{statistic}', {FIVE_MINUTES})"
+            for metric, statistic in [(m, "Sum") for m in names.STATUS_METRICS.values()]
+            + [(names.METRIC_WINDOW_EXECUTION_DURATION, "Maximum")]
+        ]
+
+
+def test_dashboard_shows_fleet_wide_invocations_the_alarm_and_the_function(
+    default: Synth,
+) -> None:
+    widgets = {w["properties"]["title"]: w["properties"] for w in dashboard(default)["widgets"]}
+    fleet = widgets["Invocations by status, all windows"]["metrics"]
+    function = widgets["Alert function: errors, throttles and duration"]["metrics"]
+
+    assert [line[:2] for line in fleet] == [
+        [names.DEFAULT_METRICS_NAMESPACE, metric] for metric in names.STATUS_METRICS.values()
+    ]
+    assert [line[1] for line in function] == ["Errors", "Throttles", "Duration"]
+    assert widgets["Alarm"]["annotations"] == {"alarms": ["TOKEN"]}
+
+
+# --- Outputs --------------------------------------------------------------------------------
+
+
+def test_outputs_name_the_topic_function_dashboard_and_queues(default: Synth) -> None:
+    alerts = default.stack.alerts
+    outputs = {k: v["Value"] for k, v in default.template.find_outputs("*").items()}
+
+    assert outputs == {
+        constants.OUTPUT_TOPIC_ARN: default.ref(alerts.topic),
+        constants.OUTPUT_FUNCTION_NAME: default.ref(alerts.function),
+        constants.OUTPUT_DASHBOARD_NAME: default.ref(alerts.dashboard),
+        constants.OUTPUT_RULE_DLQ_URL: default.ref(alerts.rule_dead_letter_queue),
+        constants.OUTPUT_FUNCTION_DLQ_URL: default.ref(alerts.function_failure_queue),
+    }
+
+
+# --- Compliance, linting and the CLI --------------------------------------------------------
+
+
+def test_cdk_nag_finds_nothing_unacknowledged(default: Synth, custom: Synth) -> None:
+    for synth in (default, custom):  # custom has e-mail subscriptions
+        report = json.loads((synth.outdir / "validation-report.json").read_text())
+        assert report["pluginReports"] == []  # the synth ran the packs and they found nothing
+        for pack in (AwsSolutionsChecks(), ServerlessChecks()):
+            result = pack.validate_scope(synth.stack)
+            assert result.success, [v.rule_name for v in result.violations]
+
+
+def test_every_acknowledgement_is_on_one_resource_and_says_why(
+    default: Synth, custom: Synth
+) -> None:
+    rule_dlq, function_dlq = (
+        "Alerts/RuleDeadLetterQueue/Resource",
+        "Alerts/FunctionFailureQueue/Resource",
+    )
+    default_policy = "Alerts/FunctionRole/DefaultPolicy/Resource"
+    expected = {
+        (rule_dlq, "AwsSolutions-SQS3"),
+        (rule_dlq, "Serverless-SQSRedrivePolicy"),
+        (function_dlq, "AwsSolutions-SQS3"),
+        (function_dlq, "Serverless-SQSRedrivePolicy"),
+        ("Alerts/ReadWindowExecutions/Resource", "AwsSolutions-IAM5[Resource::*]"),
+        (default_policy, "AwsSolutions-IAM5[Resource::*]"),
+        (default_policy, "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"),
+        (default_policy, "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"),
+        ("Alerts/Function/Resource", "AwsSolutions-L1"),
+        ("Alerts/Function/Resource", "Serverless-LambdaLatestVersion"),
+        ("Alerts/Function/Resource", "Serverless-LambdaDLQ"),
+    }  # fmt: skip
+    subscriptions = {
+        (f"Alerts/AlertTopic/{email}/Resource", "Serverless-SNSRedrivePolicy")
+        for email in CUSTOM_EMAILS
+    }
+    for synth, acknowledged in ((default, expected), (custom, expected | subscriptions)):
+        found = [
+            (construct, rule.removeprefix("Annotation::"), reason)
+            for construct in synth.stack.node.find_all()
+            for entry in construct.node.metadata
+            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+            for rule, reason in entry.data.items()
+        ]
+
+        assert all(isinstance(construct, cdk.CfnResource) for construct, _, _ in found)
+        assert all(len(reason) > 60 for _, _, reason in found)
+        assert {
+            (construct.node.path.removeprefix(f"{constants.STACK_ID}/"), rule)
+            for construct, rule, _ in found
+        } == acknowledged
+
+
+def test_compliance_checks_fail_synth_on_a_finding_nobody_acknowledged(tmp_path: Path) -> None:
+    app = cdk.App(context=CDK_JSON_CONTEXT, outdir=str(tmp_path))
+    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    sqs.Queue(stack, "Unencrypted")  # no TLS enforcement, no redrive policy
+    add_compliance_checks(app)
+
+    with pytest.raises(RuntimeError, match="ValidationFailed") as raised:
+        app.synth()
+
+    assert "Acknowledge with 'AwsSolutions::AwsSolutions-SQS4'" in str(raised.value)
+
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    violations = {
+        v["ruleName"]: {c["constructPath"] for c in v["violatingConstructs"]}
+        for plugin in report["pluginReports"]
+        for v in plugin["violations"]
+    }
+    assert {"AwsSolutions-SQS3", "AwsSolutions-SQS4", "Serverless-SQSRedrivePolicy"} <= set(
+        violations
+    )
+    assert set().union(*violations.values()) == {f"{constants.STACK_ID}/Unencrypted/Resource"}
+
+
+def test_cfn_lint_finds_no_errors_or_warnings(default: Synth, custom: Synth) -> None:
+    for synth in (default, custom):
+        matches = cfn_lint.lint(
+            json.dumps(synth.template.to_json()),
+            # W3005: CDK makes a function DependsOn its role although it already GetAtt's it.
+            config=cfn_lint.ManualArgs(ignore_checks=["W3005"]),
+        )
+
+        assert [str(m) for m in matches if not m.rule.id.startswith("I")] == []
+
+
+def test_pinned_cdk_cli_synthesizes_offline(tmp_path: Path) -> None:
+    outdir = tmp_path / "cdk.out"
+    no_credentials = tmp_path / "no-aws-config"
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))},
+        "PATH": os.pathsep.join(
+            [str(ROOT / ".venv" / "bin"), str(ROOT / "node_modules" / ".bin"), os.environ["PATH"]]
+        ),
+        "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "CDK_DISABLE_VERSION_CHECK": "true",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # No credentials to find, so the CLI does not ask STS for an account.
+        "AWS_CONFIG_FILE": str(no_credentials),
+        "AWS_SHARED_CREDENTIALS_FILE": str(no_credentials),
+    }
+    context_file = ROOT / "cdk.context.json"
+    had_context_file = context_file.exists()
+
+    result = subprocess.run(
+        ["npx", "--no", "cdk", "synth", "--quiet", "--output", str(outdir)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    template = json.loads((outdir / f"{constants.STACK_ID}.template.json").read_text())
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert [f["Properties"]["Runtime"] for f in functions] == ["python3.13"]
+    assert context_file.exists() == had_context_file  # nothing was looked up
