@@ -161,7 +161,14 @@ def render_email(digest: Mapping[str, Any]) -> str:
     if digest["failedInvocations"]:
         lines += ["", f"Failed targets (showing {len(shown)} of {digest['failedInvocations']})"]
         for failure in shown:
-            target = " ".join(failure["instanceIds"]) or failure["windowTargetId"] or "-"
+            # Instance IDs for Run Command; otherwise the execution ID (what the Automation,
+            # Step Functions or Lambda console shows), else the window target.
+            target = (
+                " ".join(failure["instanceIds"])
+                or failure["executionId"]
+                or failure["windowTargetId"]
+                or "-"
+            )
             details = clean_text(failure["statusDetails"] or "", 120)
             owner = clean_text(failure["ownerInformation"] or "", 60)
             lines.append(
