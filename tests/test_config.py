@@ -1,5 +1,10 @@
 """The function's settings: defaults, and clear failures on a broken environment."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from mwalerts import names
@@ -46,3 +51,20 @@ def test_fails_with_a_message_naming_the_variable(environ, message):
     with pytest.raises(ConfigurationError) as error:
         load_settings(environ)
     assert message in str(error.value)
+
+
+def test_a_broken_environment_fails_the_functions_start_up_with_a_clear_message():
+    """Lambda imports handler.py in its init phase: the error must show there, not on an event."""
+    root = Path(__file__).resolve().parent.parent
+    environment = {k: v for k, v in os.environ.items() if k != names.ENV_ALERT_TOPIC_ARN}
+    completed = subprocess.run(
+        [sys.executable, "-c", "import handler"],
+        cwd=root / "lambda_src",
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode != 0
+    assert "ConfigurationError: ALERT_TOPIC_ARN is not set" in completed.stderr
