@@ -6,16 +6,18 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 # The venv's node/npm (Node.js 24) and the pinned CDK CLI come first on PATH.
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
-# Offline by default: no CDK CLI telemetry, version checks or notices, no metadata endpoint probes.
+# No CDK CLI telemetry or version checks (cdk.json also turns off notices).
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
-export AWS_EC2_METADATA_DISABLED := true
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+# Extra CDK CLI arguments, e.g. make deploy CDK_ARGS="-c alertEmails=ops@example.com --profile prod"
+CDK_ARGS ?=
 
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: dev test lint format typecheck unit synth demo deploy destroy diff pr clean
+.PHONY: dev test lint format typecheck unit synth demo bootstrap deploy diff destroy pr clean
 
 dev: $(PY_STAMP) $(NODE_STAMP)
 
@@ -27,6 +29,10 @@ $(PY_STAMP): requirements.txt requirements-dev.txt
 $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The offline targets must not wait on the EC2 metadata endpoint for credentials that are not there
+# (deploy and friends may need it: an instance profile is a valid credential source).
+unit synth demo: export AWS_EC2_METADATA_DISABLED := true
 
 lint: $(PY_STAMP)
 	ruff check .
@@ -46,20 +52,27 @@ unit: dev
 test: dev lint unit
 
 synth: dev
-	cdk synth --quiet
+	cdk synth --quiet $(CDK_ARGS)
 
 demo: dev
+	@echo "== Synthesizing the stack with the pinned CDK CLI (cdk-nag AwsSolutions + Serverless)"
 	cdk synth --quiet
+	@echo "== Synthesized to cdk.out with no unacknowledged cdk-nag finding"
+	@echo "== Running the function on in-process AWS (moto SNS/SQS + fake SSM execution APIs)"
 	python -m local_aws.demo
 
+# The commands below need AWS credentials (the standard chain: AWS_PROFILE, SSO, environment...).
+bootstrap: dev
+	cdk bootstrap $(CDK_ARGS)
+
 deploy: dev
-	cdk deploy
+	cdk deploy $(CDK_ARGS)
 
 diff: dev
-	cdk diff
+	cdk diff $(CDK_ARGS)
 
 destroy: dev
-	cdk destroy
+	cdk destroy $(CDK_ARGS)
 
 pr: format test
 
