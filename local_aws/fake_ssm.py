@@ -51,16 +51,15 @@ __all__ = ["DEFAULT_PAGE_SIZE", "STATUS_FILTER_VALUES", "FakeCall", "FakeSsmExec
 # MaxResults the model allows, is the least forgiving choice for a caller that forgets MaxResults.
 DEFAULT_PAGE_SIZE = 10
 
-# The STATUS values the tasks and invocations APIs document as filter values. SKIPPED_OVERLAPPING
-# is an execution status but is not among them.
-STATUS_FILTER_VALUES = (
-    "PENDING",
-    "IN_PROGRESS",
-    "SUCCESS",
-    "FAILED",
-    "TIMED_OUT",
-    "CANCELLING",
-    "CANCELLED",
+# The STATUS values the tasks and invocations APIs document as filter values: the model's
+# execution statuses but SKIPPED_OVERLAPPING, which is not among them.
+STATUS_FILTER_VALUES = tuple(
+    status
+    for status in botocore.session.get_session()
+    .get_service_model("ssm")
+    .shape_for("MaintenanceWindowExecutionStatus")
+    .metadata["enum"]
+    if status != "SKIPPED_OVERLAPPING"
 )
 _EXECUTED_FILTER_KEYS = ("ExecutedBefore", "ExecutedAfter")
 _TARGET_PREFIX = "AmazonSSM."

@@ -1,6 +1,7 @@
 """MaintenanceWindowAlerts: the whole feature in one construct, reusable by other CDK apps."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import (
     Acknowledgment,
@@ -81,30 +82,19 @@ class MaintenanceWindowAlerts(Construct):
             resource_name="*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToEncrypt",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "ArnLike": {"aws:SourceArn": alarms},
-                },
-            )
+        _let_service_encrypt(
+            key,
+            "cloudwatch",
+            {
+                "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                "ArnLike": {"aws:SourceArn": alarms},
+            },
         )
         # EventBridge sending to the rule's dead-letter queue: the statement AWS documents for
         # encrypted EventBridge targets, without source conditions (EventBridge's KMS requests do
         # not carry them, and a condition would silently drop dead letters). The queue's own
         # policy admits only this rule.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeToEncrypt",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],
-            )
-        )
+        _let_service_encrypt(key, "events")
         return key
 
     def _topic(self) -> sns.Topic:
@@ -388,6 +378,21 @@ class MaintenanceWindowAlerts(Construct):
             label=f"${{PROP('Dim.{names.DIMENSION_WINDOW_ID}')}}",
             period=PERIOD,
         )
+
+
+def _let_service_encrypt(
+    key: kms.Key, service: str, conditions: dict[str, Any] | None = None
+) -> None:
+    """Let an AWS service encrypt with the key what it writes to the topic or a queue."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=f"Allow{service.capitalize()}ToEncrypt",
+            principals=[iam.ServicePrincipal(f"{service}.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            resources=["*"],  # in a key policy, "*" is this key
+            conditions=conditions,
+        )
+    )
 
 
 def _graph(

@@ -11,16 +11,6 @@ from mwalerts.errors import InvalidEventError
 
 WindowId = Annotated[str, StringConstraints(pattern=names.WINDOW_ID_PATTERN)]
 ExecutionId = Annotated[str, StringConstraints(pattern=names.EXECUTION_ID_PATTERN)]
-Status = Literal[
-    "PENDING",
-    "IN_PROGRESS",
-    "SUCCESS",
-    "FAILED",
-    "TIMED_OUT",
-    "CANCELLING",
-    "CANCELLED",
-    "SKIPPED_OVERLAPPING",
-]
 
 
 class WindowExecutionDetail(BaseModel):
@@ -28,7 +18,7 @@ class WindowExecutionDetail(BaseModel):
 
     window_id: WindowId = Field(alias="window-id")
     window_execution_id: ExecutionId = Field(alias="window-execution-id")
-    status: Status
+    status: names.Status
     start_time: AwareDatetime = Field(alias="start-time")
     # SSM sends end-time with terminal statuses; it is optional so that a missing one costs only
     # the duration metric, not the alert.

@@ -3,7 +3,7 @@
 This module imports nothing, so the stack can read it without loading the Lambda's dependencies.
 """
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 SERVICE_NAME: Final = "maintenance-window-alerts"
 
@@ -23,7 +23,7 @@ WINDOW_EXECUTION_DETAIL_TYPE: Final = "Maintenance Window Execution State-change
 
 # Statuses of window executions, task executions and invocations (botocore's
 # MaintenanceWindowExecutionStatus enum, in its order).
-ALL_STATUSES: Final = (
+Status = Literal[
     "PENDING",
     "IN_PROGRESS",
     "SUCCESS",
@@ -32,7 +32,8 @@ ALL_STATUSES: Final = (
     "CANCELLING",
     "CANCELLED",
     "SKIPPED_OVERLAPPING",
-)
+]
+ALL_STATUSES: Final[tuple[str, ...]] = get_args(Status)
 NON_TERMINAL_STATUSES: Final = ("PENDING", "IN_PROGRESS", "CANCELLING")
 TERMINAL_STATUSES: Final = tuple(s for s in ALL_STATUSES if s not in NON_TERMINAL_STATUSES)
 
