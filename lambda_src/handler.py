@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mwalerts import names
 from mwalerts.clients import AwsClients, default_clients
 from mwalerts.config import get_settings
-from mwalerts.service import handle_event
+from mwalerts.service import Invocation, handle_event
 
 # Read at start-up, so a broken environment fails the init phase with a clear message.
 settings = get_settings()
@@ -17,18 +17,16 @@ settings = get_settings()
 logger = Logger(service=names.SERVICE_NAME)
 tracer = Tracer(service=names.SERVICE_NAME)
 # No service name on Metrics: it would become a dimension of every metric and break the
-# fleet-wide (dimensionless) series the dashboards and alarms read.
+# fleet-wide (dimensionless) series the dashboards and alarms read. The logic prints each set of
+# metrics itself (mwalerts.metrics), so no log_metrics decorator.
 metrics = Metrics(namespace=settings.metrics_namespace)
 
 
 @logger.inject_lambda_context(correlation_id_path='detail."window-execution-id"')
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(
     event: dict[str, Any], context: LambdaContext, clients: AwsClients | None = None
 ) -> dict[str, Any]:
     """`clients` is the seam tests use to hand in clients bound to in-process AWS."""
-    outcome = handle_event(
-        event, settings=settings, clients=clients or default_clients(), metrics=metrics
-    )
-    return asdict(outcome)
+    invocation = Invocation(settings, clients or default_clients(), metrics, context)
+    return asdict(handle_event(event, invocation))

@@ -9,6 +9,7 @@ import contextlib
 import io
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local_aws.environment import (
@@ -18,8 +19,9 @@ from local_aws.environment import (
     local_aws,
     use_function_environment,
 )
-from local_aws.scenario import TaskPlan, seed_window_execution
+from local_aws.scenario import SeededExecution, TaskPlan, schedule_event, seed_window_execution
 
+_LATER = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)  # the next night's run
 TASKS = [
     TaskPlan({"SUCCESS": 233, "FAILED": 5, "TIMED_OUT": 2}, "RUN_COMMAND", "AWS-RunPatchBaseline"),
     TaskPlan({"SUCCESS": 59, "CANCELLED": 1}, "AUTOMATION", "AWS-RestartEC2Instance"),
@@ -67,11 +69,40 @@ def main() -> int:
             n for plan in TASKS for s, n in plan.statuses.items() if s != "SUCCESS"
         )
         problems = _check(outcome, aws, total, expected_failures, len(failures))
+        problems += _show_exactly_once(handler, aws, execution)
     if problems:
         print("\nDEMO FAILED: " + "; ".join(problems), file=sys.stderr)
         return 1
-    print("\nDemo passed: one alert, complete counts, metrics emitted.")
+    print("\nDemo passed: one alert per failed run, complete counts, metrics emitted.")
     return 0
+
+
+def _show_exactly_once(handler: Any, aws: LocalAws, execution: SeededExecution) -> list[str]:
+    """The same event again, then a run whose event never came, found by the sweep."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        again = handler.handler(execution.event(), LambdaContext(), clients=aws.clients)
+        missed = seed_window_execution(
+            aws.ssm, [TaskPlan({"SUCCESS": 58, "FAILED": 2})], seed=7, start_time=_LATER
+        )
+        swept = handler.handler(
+            schedule_event(missed.end_time + timedelta(minutes=10)),
+            LambdaContext(),
+            clients=aws.clients,
+        )
+    _heading("7. The same event delivered again (EventBridge and Lambda are at-least-once)")
+    print(f"   outcome: {again['action']}, replayed={again['replayed']}: no second message")
+    _heading("8. A run whose event SSM never delivered, found by the scheduled sweep")
+    print(
+        f"   sweep examined {swept['examined']} ended executions and processed "
+        f"{len(swept['recovered'])} no event had: {', '.join(swept['recovered'])}"
+    )
+    subjects = [p["subject"] for p in aws.published()]
+    print(f"   messages on the topic so far: {len(subjects)}")
+    for subject in subjects:
+        print(f"     {subject}")
+    if not again["replayed"] or swept["recovered"] != [missed.window_execution_id]:
+        return ["a duplicate was processed again, or the sweep missed the dropped execution"]
+    return [] if len(subjects) == 2 else [f"expected 2 messages in all, got {len(subjects)}"]
 
 
 def _show_subscribers(aws: LocalAws) -> None:

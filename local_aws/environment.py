@@ -4,6 +4,7 @@ fake of the SSM maintenance-window execution APIs, wired into the Lambda's own c
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,14 +13,17 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 from moto import mock_aws
+from moto.dynamodb import models as dynamodb_models
 from moto.sns.models import sns_backends
 
 from local_aws.fake_ssm import FakeSsmExecutions
 from local_aws.scenario import ACCOUNT, REGION
+from mwalerts import names
 from mwalerts.clients import AwsClients, create_clients
 
 TOPIC_NAME = "maintenance-window-alerts"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
+TABLE_NAME = "maintenance-window-alerts-idempotency"
 
 # What the function needs to start, pointed at the in-process topic. Dummy credentials keep boto3
 # from looking for real ones; tracing is off because there is no X-Ray daemon here.
@@ -27,6 +31,8 @@ FUNCTION_ENVIRONMENT = {
     "ALERT_TOPIC_ARN": TOPIC_ARN,
     "ALERT_STATUSES": "FAILED,TIMED_OUT,CANCELLED",
     "POWERTOOLS_METRICS_NAMESPACE": "MaintenanceWindows",
+    "IDEMPOTENCY_TABLE_NAME": TABLE_NAME,
+    "SWEEP_LOOKBACK_MINUTES": "45",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
@@ -92,13 +98,22 @@ class LocalAws:
 
 @contextmanager
 def local_aws() -> Iterator[LocalAws]:
-    """moto's SNS and SQS with a topic and an SQS subscriber, and the fake SSM execution APIs."""
+    """moto's SNS, SQS and DynamoDB with the function's topic (and an SQS subscriber) and
+    idempotency table, and the fake SSM execution APIs."""
     use_function_environment()
-    with mock_aws():
+    with mock_aws(), _atomic_dynamodb_writes():
         session = boto3.Session(region_name=REGION)
         clients = create_clients(session)
         fake = FakeSsmExecutions()
         fake.attach(clients.ssm)
+        clients.dynamodb.create_table(
+            TableName=TABLE_NAME,
+            KeySchema=[{"AttributeName": names.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": names.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
         topic_arn = clients.sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
         sqs = session.client("sqs")
         queue_url = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
@@ -111,7 +126,7 @@ def local_aws() -> Iterator[LocalAws]:
 
 @dataclass(frozen=True)
 class LambdaContext:
-    """The attributes of Lambda's context object that Powertools reads."""
+    """The parts of Lambda's context object that Powertools and the function read."""
 
     function_name: str = "maintenance-window-alerts"
     function_version: str = "$LATEST"
@@ -120,3 +135,35 @@ class LambdaContext:
         f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:maintenance-window-alerts"
     )
     aws_request_id: str = "3f0c2b8e-7d51-4c49-9d1a-6b2f8e4a9c10"
+    remaining_time_ms: int = 300_000  # the stack's 5-minute timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_time_ms
+
+
+@contextmanager
+def _atomic_dynamodb_writes() -> Iterator[None]:
+    """Make moto's conditional writes atomic, as DynamoDB's are.
+
+    moto checks a ConditionExpression and then stores the item without a lock, so two threads can
+    both pass the check; DynamoDB never lets that happen, and the idempotency tests rely on it.
+    """
+    lock = threading.RLock()
+    backend = dynamodb_models.DynamoDBBackend
+    names_ = ("put_item", "update_item", "delete_item")
+    originals = {name: getattr(backend, name) for name in names_}
+
+    def locked(method: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return call
+
+    for name, method in originals.items():
+        setattr(backend, name, locked(method))
+    try:
+        yield
+    finally:
+        for name, method in originals.items():
+            setattr(backend, name, method)

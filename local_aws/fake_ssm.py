@@ -1,6 +1,7 @@
 """An in-process fake of SSM's maintenance-window *execution* APIs that answers real boto3 clients.
 
-moto implements none of these operations, so tests, the demo and the benchmark use this fake:
+moto implements none of these operations (nor pages DescribeMaintenanceWindows, which the fake
+therefore answers too, from windows it owns), so tests, the demo and the benchmark use this fake:
 
     fake = FakeSsmExecutions()
     fake.add_window_execution({"WindowId": "mw-...", "WindowExecutionId": "...", "Status": ...})
@@ -109,6 +110,7 @@ class FakeSsmExecutions:
         # One lock for the store, the tokens, the records and the fault state: clients may be used
         # from several threads, and a seeded RNG is only reproducible if draws are serialised.
         self._lock = threading.Lock()
+        self._windows: dict[str, dict[str, Any]] = {}  # by WindowId
         self._executions: dict[str, dict[str, Any]] = {}  # by WindowExecutionId
         # WindowExecutionId -> TaskExecutionId -> task execution
         self._tasks: dict[str, dict[str, dict[str, Any]]] = {}
@@ -121,6 +123,17 @@ class FakeSsmExecutions:
         self._rng = random.Random(0)  # noqa: S311 - reproducible fault injection, not security
 
     # -- seeding --------------------------------------------------------------------------------
+
+    def add_window(self, window: Mapping[str, Any]) -> None:
+        """Store a `MaintenanceWindowIdentity` (WindowId required), for DescribeMaintenanceWindows.
+
+        The fake owns the windows it lists, so that the windows and their executions agree.
+        """
+        item = _validated_item("MaintenanceWindowIdentity", window, ("WindowId",))
+        with self._lock:
+            if item["WindowId"] in self._windows:
+                raise ValueError(f"window {item['WindowId']} was already added")
+            self._windows[item["WindowId"]] = item
 
     def add_window_execution(self, execution: Mapping[str, Any]) -> None:
         """Store a `MaintenanceWindowExecution` (WindowId and WindowExecutionId are required).
@@ -170,6 +183,11 @@ class FakeSsmExecutions:
             self._invocations[task_id] = rows
 
     # -- observation and fault injection --------------------------------------------------------
+
+    @property
+    def window_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._windows)
 
     @property
     def calls(self) -> list[FakeCall]:
@@ -273,6 +291,11 @@ class FakeSsmExecutions:
 
     # -- operations (called under the lock with a request that passed the model's validation) --
 
+    def _describe_windows(self, params: dict[str, Any]) -> dict[str, Any]:
+        keep = _window_filter(params.get("Filters", []))
+        found = [window for window in self._windows.values() if keep(window)]
+        return self._page("WindowIdentities", found, params)
+
     def _describe_executions(self, params: dict[str, Any]) -> dict[str, Any]:
         # The model lists no DoesNotExistException for this operation, and the fake only knows
         # windows through their executions: an unknown WindowId gets an empty list.
@@ -350,6 +373,7 @@ _Handler = Callable[[FakeSsmExecutions, dict[str, Any]], dict[str, Any]]
 
 # Operation name (the X-Amz-Target suffix) -> handler. Anything else is not the fake's to answer.
 _OPERATIONS: dict[str, _Handler] = {
+    "DescribeMaintenanceWindows": FakeSsmExecutions._describe_windows,
     "DescribeMaintenanceWindowExecutions": FakeSsmExecutions._describe_executions,
     "DescribeMaintenanceWindowExecutionTasks": FakeSsmExecutions._describe_execution_tasks,
     "DescribeMaintenanceWindowExecutionTaskInvocations": (
@@ -376,6 +400,25 @@ def _status_filter(filters: list[dict[str, Any]]) -> set[str] | None:
             )
         allowed = set(values) if allowed is None else allowed & set(values)
     return allowed
+
+
+def _window_filter(filters: list[dict[str, Any]]) -> Callable[[Mapping[str, Any]], bool]:
+    """A predicate for DescribeMaintenanceWindows' filters: Name, and Enabled ("true"/"false")."""
+    wanted: dict[str, set[str]] = {}
+    for entry in filters:
+        key, values = entry.get("Key"), entry.get("Values") or []
+        if key not in ("Name", "Enabled"):
+            raise _invalid(f"Invalid filter key {key!r}: supported keys are Name, Enabled")
+        if not values:
+            raise _invalid(f"Filter {key} needs a value")
+        wanted[key] = set(values)
+
+    def keep(window: Mapping[str, Any]) -> bool:
+        name_ok = "Name" not in wanted or window.get("Name") in wanted["Name"]
+        enabled = str(window.get("Enabled", False)).lower()
+        return name_ok and ("Enabled" not in wanted or enabled in wanted["Enabled"])
+
+    return keep
 
 
 def _executed_filter(filters: list[dict[str, Any]]) -> Callable[[Mapping[str, Any]], bool]:

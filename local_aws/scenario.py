@@ -82,6 +82,10 @@ def seed_window_execution(
     failed = any(
         count and state != "SUCCESS" for plan in tasks for state, count in plan.statuses.items()
     )
+    if window_id not in fake.window_ids:
+        fake.add_window(
+            {"WindowId": window_id, "Name": f"patching-{window_id[-4:]}", "Enabled": True}
+        )
     execution = SeededExecution(
         window_id=window_id,
         window_execution_id=_uuid(rng),
@@ -206,3 +210,20 @@ def _uuid(rng: random.Random) -> str:
 def _event_time(moment: datetime) -> str:
     # SSM's events carry microseconds, e.g. 2026-11-20T02:15:41.889213Z.
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def schedule_event(
+    time: datetime, *, account: str = ACCOUNT, region: str = REGION
+) -> dict[str, Any]:
+    """The event an EventBridge schedule sends to start the sweep."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"sweep/{time.isoformat()}")),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{account}:rule/maintenance-window-alerts-sweep"],
+        "detail": {},
+    }

@@ -15,7 +15,7 @@ from mwalerts.alert import (
     should_alert,
     subject_line,
 )
-from mwalerts.events import parse_window_execution_event
+from mwalerts.events import WindowExecutionEvent, parse_event
 from mwalerts.tally import combine, summarise_task
 from tests.support import load_event
 
@@ -49,8 +49,14 @@ def _invocation(number: int, status: str, details: str = "Failed", owner: str = 
     }
 
 
+def _execution():
+    event = parse_event(load_event("window-execution-failed"))
+    assert isinstance(event, WindowExecutionEvent)
+    return event.execution
+
+
 def _alert(statuses: list[str], **invocation_fields):
-    event = parse_window_execution_event(load_event("window-execution-failed"))
+    event = _execution()
     invocations = [_invocation(n, s, **invocation_fields) for n, s in enumerate(statuses)]
     report = combine([summarise_task(TASK, invocations, ALERT)])
     return event, report, render_alert(event, report)
@@ -137,7 +143,7 @@ def test_a_window_with_thousands_of_failures_fits_one_message_and_counts_what_wa
     assert digest["counts"] == {"FAILED": 5000}
     assert 0 < len(digest["failures"]) < 5000
     assert digest["omittedFailures"] == 5000 - len(digest["failures"])
-    event = parse_window_execution_event(load_event("window-execution-failed"))
+    event = _execution()
     one_more = assemble_alert(event, report, report.failures[: len(digest["failures"]) + 1])
     assert one_more.size > SNS_MAX_MESSAGE_BYTES  # the message is as full as it can be
     email = json.loads(alert.message)["email"]

@@ -12,19 +12,20 @@ from mwalerts.config import load_settings
 from mwalerts.errors import ConfigurationError
 
 TOPIC = "arn:aws:sns:us-east-2:123456789012:alerts"
+REQUIRED = {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_IDEMPOTENCY_TABLE: "alerts-idempotency"}
 
 
 def test_defaults_to_failed_timed_out_and_cancelled_and_the_standard_namespace():
-    settings = load_settings({names.ENV_ALERT_TOPIC_ARN: TOPIC})
+    settings = load_settings(REQUIRED)
     assert settings.alert_statuses == {"FAILED", "TIMED_OUT", "CANCELLED"}
     assert settings.metrics_namespace == "MaintenanceWindows"
     assert settings.alert_topic_arn == TOPIC
+    assert settings.idempotency_table == "alerts-idempotency"
+    assert settings.sweep_lookback_minutes == 45  # three 15-minute sweep periods
 
 
 def test_reads_alert_statuses_leniently_but_exactly():
-    settings = load_settings(
-        {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_ALERT_STATUSES: " failed, TIMED_OUT ,"}
-    )
+    settings = load_settings({**REQUIRED, names.ENV_ALERT_STATUSES: " failed, TIMED_OUT ,"})
     assert settings.alert_statuses == {"FAILED", "TIMED_OUT"}
 
 
@@ -33,18 +34,15 @@ def test_reads_alert_statuses_leniently_but_exactly():
     [
         ({}, "ALERT_TOPIC_ARN is not set"),
         ({names.ENV_ALERT_TOPIC_ARN: "alerts"}, "ALERT_TOPIC_ARN is not an SNS topic ARN"),
+        ({**REQUIRED, names.ENV_ALERT_STATUSES: "FAILED,BROKEN"}, "unknown status(es) BROKEN"),
+        ({**REQUIRED, names.ENV_ALERT_STATUSES: " , "}, "must list at least one status"),
         (
-            {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_ALERT_STATUSES: "FAILED,BROKEN"},
-            "unknown status(es) BROKEN",
-        ),
-        (
-            {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_ALERT_STATUSES: " , "},
-            "must list at least one status",
-        ),
-        (
-            {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_METRICS_NAMESPACE: "AWS/SSM"},
+            {**REQUIRED, names.ENV_METRICS_NAMESPACE: "AWS/SSM"},
             "not a valid custom CloudWatch namespace",
         ),
+        ({names.ENV_ALERT_TOPIC_ARN: TOPIC}, "IDEMPOTENCY_TABLE_NAME must name the idempotency"),
+        ({**REQUIRED, names.ENV_SWEEP_LOOKBACK_MINUTES: "0"}, "SWEEP_LOOKBACK_MINUTES must be"),
+        ({**REQUIRED, names.ENV_SWEEP_LOOKBACK_MINUTES: "1h"}, "SWEEP_LOOKBACK_MINUTES must be"),
     ],
 )
 def test_fails_with_a_message_naming_the_variable(environ, message):

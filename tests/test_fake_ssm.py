@@ -662,10 +662,10 @@ def test_inside_mock_aws_moto_answers_other_ssm_operations_on_the_same_client() 
     )["WindowId"]
     fake.add_window_execution(window_execution(1, window_id=window_id))
 
-    windows = ssm.describe_maintenance_windows()["WindowIdentities"]
+    window = ssm.get_maintenance_window(WindowId=window_id)  # moto's
     executions = ssm.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"]
 
-    assert [window["WindowId"] for window in windows] == [window_id]
+    assert window["Name"] == "patching"
     assert [execution["WindowExecutionId"] for execution in executions] == [uid(1)]
     assert [call.operation for call in fake.calls] == ["DescribeMaintenanceWindowExecutions"]
     # Other clients keep moto exactly as it was.
@@ -691,7 +691,7 @@ def test_without_mock_aws_other_operations_go_to_the_network_untouched() -> None
     tasks = ssm.describe_maintenance_window_execution_tasks(WindowExecutionId=execution_id)
     # botocore sends what the fake does not answer over HTTP, which pytest-socket stops.
     with pytest.raises(HTTPClientError, match="socket"):
-        ssm.describe_maintenance_windows()
+        ssm.describe_maintenance_window_targets(WindowId="mw-0123456789abcdef0")
 
     assert len(tasks["WindowExecutionTaskIdentities"]) == 1
     assert [call.operation for call in fake.calls] == ["DescribeMaintenanceWindowExecutionTasks"]
@@ -888,3 +888,33 @@ def test_seeded_items_are_copied_so_later_changes_do_not_leak_in() -> None:
     rows = ssm.describe_maintenance_window_executions(WindowId=WINDOW_ID)["WindowExecutions"]
 
     assert rows[0]["Status"] == "SUCCESS"
+
+
+def test_lists_windows_page_by_page_with_name_and_enabled_filters() -> None:
+    fake = FakeSsmExecutions()
+    for number in range(25):
+        fake.add_window(
+            {
+                "WindowId": f"mw-{number:017x}",
+                "Name": "nightly" if number % 5 else "weekly",
+                "Enabled": number % 2 == 0,
+            }
+        )
+    ssm = fake.attach(new_client())
+
+    pages = list(
+        ssm.get_paginator("describe_maintenance_windows").paginate(
+            PaginationConfig={"PageSize": 10}
+        )
+    )
+    weekly = ssm.describe_maintenance_windows(Filters=[{"Key": "Name", "Values": ["weekly"]}])
+    enabled = ssm.describe_maintenance_windows(
+        Filters=[{"Key": "Enabled", "Values": ["true"]}], MaxResults=100
+    )
+
+    assert [len(page["WindowIdentities"]) for page in pages] == [10, 10, 5]
+    assert len(weekly["WindowIdentities"]) == 5
+    assert all(w["Enabled"] for w in enabled["WindowIdentities"])
+    assert len(enabled["WindowIdentities"]) == 13
+    with pytest.raises(ClientError, match="ValidationException"):
+        ssm.describe_maintenance_windows(Filters=[{"Key": "Owner", "Values": ["me"]}])

@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import handler
-from local_aws.environment import LocalAws
+from local_aws.environment import LocalAws, local_aws
 from local_aws.scenario import (
     SECRET_IN_PARAMETERS,
     TaskPlan,
@@ -96,6 +96,7 @@ def test_a_failed_window_sends_exactly_one_message_with_complete_counts(aws, con
         "total_invocations": 825,
         "failed_invocations": 11,
         "message_id": result["message_id"],
+        "replayed": False,
     }
     assert result["message_id"]
     assert digest["windowExecutionId"] == execution.window_execution_id
@@ -271,22 +272,23 @@ def test_invocation_parameters_never_reach_an_alert_or_a_log(aws, context, capsy
     assert "Parameters" not in printed
 
 
-def test_throttled_calls_are_retried_to_the_same_alert(aws, context, capsys):
+def test_throttled_calls_are_retried_to_the_same_alert_and_metrics(context, capsys):
     plans = [PATCHING, RESTART, SCRIPT, TaskPlan({"SUCCESS": 180, "FAILED": 1})]
-    execution = seed_window_execution(aws.ssm, plans)
-    run(aws, execution.event(), context, capsys)
-    calm = received_digests(aws)
-    calm_calls = len(aws.ssm.calls)
+    runs = []
+    for throttle_rate in (0.0, 0.3):  # the same window (same seed), in two separate accounts
+        with local_aws() as aws:
+            execution = seed_window_execution(aws.ssm, plans)
+            aws.ssm.throttle(throttle_rate, seed=7)
+            _, printed = run(aws, execution.event(), context, capsys)
+            runs.append((received_digests(aws), metric_values(printed), aws.ssm.calls))
 
-    aws.ssm.throttle(0.3, seed=7)
-    handler.metrics.clear_metrics()
-    run(aws, execution.event(), context, capsys)
-    throttled = received_digests(aws)
-
-    assert throttled == calm
-    errors = Counter(call.error for call in aws.ssm.calls[calm_calls:])
-    assert errors["ThrottlingException"] > 0
-    assert errors[None] == calm_calls  # each page was answered once in the end
+    (calm_digests, calm_metrics, calm_calls), (digests, metrics, calls) = runs
+    assert digests == calm_digests
+    assert len(digests) == 1
+    assert metrics == calm_metrics
+    errors = Counter(call.error for call in calls)
+    assert errors["ThrottlingException"] >= 3  # about 30% of the calls
+    assert errors[None] == len(calm_calls)  # each page was answered once in the end
 
 
 def test_the_clients_retry_throttling_adaptively(aws):
@@ -353,7 +355,8 @@ def test_malformed_events_fail_the_invocation_and_are_counted(aws, context, caps
     assert document["InvalidEvents"] == [1.0]
     (rejected,) = [r for r in log_records(printed) if r["message"] == "Rejected event"]
     assert rejected["level"] == "ERROR"
-    assert rejected["reason"].startswith("invalid maintenance-window execution event")
+    assert rejected["reason"].startswith("invalid ")
+    assert "event: " in rejected["reason"]
 
 
 def test_metrics_are_fleet_wide_and_per_window_without_execution_ids_as_dimensions(
@@ -379,3 +382,39 @@ def _from_api(item: dict[str, Any]) -> dict[str, Any]:
         key: datetime.fromtimestamp(value, UTC) if key.endswith("Time") else value
         for key, value in item.items()
     }
+
+
+def test_invocations_missing_optional_fields_are_reported_as_they_are(aws, context, capsys):
+    execution = seed_window_execution(aws.ssm, [TaskPlan({"SUCCESS": 1})])
+    task_id = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+    base = {"WindowExecutionId": execution.window_execution_id, "TaskExecutionId": task_id}
+    aws.ssm.add_task_execution(
+        {**base, "Status": "TIMED_OUT", "TaskType": "RUN_COMMAND", "TaskArn": "AWS-RunShellScript"},
+        [
+            {
+                **base,
+                "InvocationId": f"00000000-0000-4000-8000-00000000000{n}",
+                "Status": status,
+                **fields,
+            }
+            for n, (status, fields) in enumerate(
+                [
+                    ("TIMED_OUT", {}),  # no StatusDetails, times or Parameters at all
+                    ("FAILED", {"Parameters": ""}),
+                    ("FAILED", {"Parameters": "not json {"}),
+                    ("FAILED", {"Parameters": '{"instanceIds": "i-0123456789abcdef0"}'}),
+                    ("CANCELLED", {"StartTime": execution.start_time}),  # started, never ended
+                ]
+            )
+        ],
+    )
+    run(aws, execution.event(), context, capsys)
+
+    (digest,) = received_digests(aws)
+    failures = {f["invocationId"][-1]: f for f in digest["failures"]}
+    assert digest["counts"] == {"SUCCESS": 1, "FAILED": 3, "TIMED_OUT": 1, "CANCELLED": 1}
+    assert failures["0"]["statusDetails"] is None
+    assert failures["0"]["endTime"] is None
+    assert all(f["instanceIds"] == [] for f in digest["failures"])
+    assert failures["4"]["startTime"] == "2026-11-20T02:00:00.104Z"
+    assert failures["4"]["endTime"] is None

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mwalerts import names
-from mwalerts.events import WindowExecutionEvent
+from mwalerts.model import WindowExecution
 from mwalerts.tally import ExecutionReport, Failure
 
 SNS_MAX_MESSAGE_BYTES = 262_144  # the whole publish: message, subject and attributes
@@ -41,12 +41,12 @@ def should_alert(
     return report.failure_count > 0 or window_status in alert_statuses
 
 
-def render_alert(event: WindowExecutionEvent, report: ExecutionReport) -> Alert:
+def render_alert(execution: WindowExecution, report: ExecutionReport) -> Alert:
     """The alert with as many failures as fit in one SNS message; counts are always complete."""
     kept = report.failures
 
     def with_failures(count: int) -> Alert:
-        return assemble_alert(event, report, kept[:count])
+        return assemble_alert(execution, report, kept[:count])
 
     # Binary search for the largest prefix of the kept failures that fits.
     low, high = 0, len(kept)
@@ -61,9 +61,9 @@ def render_alert(event: WindowExecutionEvent, report: ExecutionReport) -> Alert:
 
 
 def assemble_alert(
-    event: WindowExecutionEvent, report: ExecutionReport, failures: Sequence[Failure]
+    execution: WindowExecution, report: ExecutionReport, failures: Sequence[Failure]
 ) -> Alert:
-    digest = build_digest(event, report, failures)
+    digest = build_digest(execution, report, failures)
     body = {
         "default": json.dumps(digest, separators=(",", ":")),
         "email": render_email(digest),
@@ -84,18 +84,17 @@ def assemble_alert(
 
 
 def build_digest(
-    event: WindowExecutionEvent, report: ExecutionReport, failures: Sequence[Failure]
+    execution: WindowExecution, report: ExecutionReport, failures: Sequence[Failure]
 ) -> dict[str, Any]:
-    detail = event.detail
     return {
         "schemaVersion": names.DIGEST_SCHEMA_VERSION,
-        "account": event.account,
-        "region": event.region,
-        "windowId": detail.window_id,
-        "windowExecutionId": detail.window_execution_id,
-        "status": detail.status,
-        "startTime": iso(detail.start_time),
-        "endTime": iso(detail.end_time),
+        "account": execution.account,
+        "region": execution.region,
+        "windowId": execution.window_id,
+        "windowExecutionId": execution.window_execution_id,
+        "status": execution.status,
+        "startTime": iso(execution.start_time),
+        "endTime": iso(execution.end_time),
         "totalInvocations": report.total_invocations,
         "failedInvocations": report.failure_count,
         "counts": ordered_counts(report.counts),

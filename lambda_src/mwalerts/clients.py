@@ -8,6 +8,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_ssm import SSMClient
 
@@ -22,6 +23,7 @@ RETRY_CONFIG = Config(
 class AwsClients:
     ssm: "SSMClient"
     sns: "SNSClient"
+    dynamodb: "DynamoDBClient"  # the idempotency records
 
 
 def create_clients(session: boto3.Session | None = None) -> AwsClients:
@@ -29,6 +31,7 @@ def create_clients(session: boto3.Session | None = None) -> AwsClients:
     return AwsClients(
         ssm=session.client("ssm", config=RETRY_CONFIG),
         sns=session.client("sns", config=RETRY_CONFIG),
+        dynamodb=session.client("dynamodb", config=RETRY_CONFIG),
     )
 
 

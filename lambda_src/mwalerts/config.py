@@ -14,12 +14,18 @@ _TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,
 _NAMESPACE = re.compile(names.CUSTOM_NAMESPACE_PATTERN)
 
 
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")  # DynamoDB's rule for table names
+MAX_LOOKBACK_MINUTES = 7 * 24 * 60
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     alert_topic_arn: str
     alert_statuses: frozenset[str]
     metrics_namespace: str
+    idempotency_table: str
+    sweep_lookback_minutes: int
 
 
 def parse_statuses(raw: str) -> frozenset[str]:
@@ -53,7 +59,25 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     statuses = parse_statuses(
         environ.get(names.ENV_ALERT_STATUSES, ",".join(names.DEFAULT_ALERT_STATUSES))
     )
-    return Settings(alert_topic_arn=topic_arn, alert_statuses=statuses, metrics_namespace=namespace)
+    table = environ.get(names.ENV_IDEMPOTENCY_TABLE, "").strip()
+    if not _TABLE_NAME.match(table):
+        raise ConfigurationError(
+            f"{names.ENV_IDEMPOTENCY_TABLE} must name the idempotency table, got {table!r}"
+        )
+    default_lookback = names.DEFAULT_SWEEP_INTERVAL_MINUTES * names.SWEEP_LOOKBACK_PERIODS
+    lookback = environ.get(names.ENV_SWEEP_LOOKBACK_MINUTES, str(default_lookback)).strip()
+    if not lookback.isdigit() or not 1 <= int(lookback) <= MAX_LOOKBACK_MINUTES:
+        raise ConfigurationError(
+            f"{names.ENV_SWEEP_LOOKBACK_MINUTES} must be a whole number of minutes from 1 to "
+            f"{MAX_LOOKBACK_MINUTES}, got {lookback!r}"
+        )
+    return Settings(
+        alert_topic_arn=topic_arn,
+        alert_statuses=statuses,
+        metrics_namespace=namespace,
+        idempotency_table=table,
+        sweep_lookback_minutes=int(lookback),
+    )
 
 
 @cache

@@ -11,3 +11,8 @@ class InvalidEventError(Exception):
     The invocation fails on purpose, so Lambda's retries and on-failure destination keep the event:
     nothing is dropped silently and no alert is built from a doubtful event.
     """
+
+
+class SweepIncompleteError(Exception):
+    """The sweep could not process some window executions; the invocation fails so it is retried
+    (the executions it did process are recorded and will not be alerted again)."""

@@ -1,4 +1,5 @@
-"""The EventBridge event this function consumes, as Powertools parser (Pydantic) models."""
+"""The EventBridge events this function consumes, as Powertools parser (Pydantic) models:
+SSM's window execution state changes, and the schedule that runs the reconciliation sweep."""
 
 from typing import Annotated, Any, Literal
 
@@ -8,9 +9,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from mwalerts import names
 from mwalerts.errors import InvalidEventError
+from mwalerts.model import WindowExecution
 
 WindowId = Annotated[str, StringConstraints(pattern=names.WINDOW_ID_PATTERN)]
 ExecutionId = Annotated[str, StringConstraints(pattern=names.EXECUTION_ID_PATTERN)]
+AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
 
 
 class WindowExecutionDetail(BaseModel):
@@ -30,32 +34,58 @@ class WindowExecutionEvent(EventBridgeModel):
     detail_type: Literal["Maintenance Window Execution State-change Notification"] = Field(
         alias="detail-type"
     )
-    account: Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
-    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
+    account: AccountId
+    region: Region
     detail: WindowExecutionDetail
 
     @property
-    def is_terminal(self) -> bool:
-        return self.detail.status in names.TERMINAL_STATUSES
+    def execution(self) -> WindowExecution:
+        detail = self.detail
+        return WindowExecution(
+            account=self.account,
+            region=self.region,
+            window_id=detail.window_id,
+            window_execution_id=detail.window_execution_id,
+            status=detail.status,
+            start_time=detail.start_time,
+            end_time=detail.end_time,
+        )
 
 
-def parse_window_execution_event(raw: Any) -> WindowExecutionEvent:
+class ScheduledEvent(EventBridgeModel):
+    """The sweep's schedule: account and region say where to sweep, time when."""
+
+    source: Literal["aws.events"]
+    detail_type: Literal["Scheduled Event"] = Field(alias="detail-type")
+    account: AccountId
+    region: Region
+    time: AwareDatetime
+
+
+def parse_event(raw: Any) -> WindowExecutionEvent | ScheduledEvent:
     """Validate a raw event; raise InvalidEventError naming every field that is wrong."""
     if not isinstance(raw, dict):
         raise InvalidEventError(f"event must be a JSON object, got {type(raw).__name__}")
+    # The source picks the model, so a malformed event is reported against what it claims to be.
+    model: type[WindowExecutionEvent | ScheduledEvent] = (
+        ScheduledEvent if raw.get("source") == names.SCHEDULE_SOURCE else WindowExecutionEvent
+    )
     try:
-        return parse(event=raw, model=WindowExecutionEvent)
+        return parse(event=raw, model=model)
     except ValidationError as exc:
-        raise InvalidEventError(describe_validation_error(exc)) from None
+        raise InvalidEventError(describe_validation_error(exc, model)) from None
 
 
-def describe_validation_error(exc: ValidationError) -> str:
+def describe_validation_error(
+    exc: ValidationError, model: type[EventBridgeModel] = WindowExecutionEvent
+) -> str:
     """One line per problem, e.g. "detail.window-id: String should match pattern ..."."""
     problems = []
     for error in exc.errors(include_url=False):
         location = ".".join(str(part) for part in error["loc"]) or "event"
         problems.append(f"{location}: {error['msg']}{_received(error.get('input'))}")
-    return "invalid maintenance-window execution event: " + "; ".join(problems)
+    kind = "schedule" if model is ScheduledEvent else "maintenance-window execution"
+    return f"invalid {kind} event: " + "; ".join(problems)
 
 
 def _received(value: Any) -> str:

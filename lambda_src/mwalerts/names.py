@@ -7,19 +7,41 @@ from typing import Final, Literal, get_args
 
 SERVICE_NAME: Final = "maintenance-window-alerts"
 
+# The deployed stack and its outputs (read by operator commands such as the redrive).
+STACK_NAME: Final = "MaintenanceWindowAlerts"
+OUTPUT_TOPIC_ARN: Final = "AlertTopicArn"
+OUTPUT_FUNCTION_NAME: Final = "FunctionName"
+OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
+OUTPUT_RULE_DLQ_URL: Final = "RuleDeadLetterQueueUrl"
+OUTPUT_FUNCTION_DLQ_URL: Final = "FunctionFailureQueueUrl"
+DEAD_LETTER_QUEUE_OUTPUTS: Final = (OUTPUT_RULE_DLQ_URL, OUTPUT_FUNCTION_DLQ_URL)
+
 # Environment variables the stack sets and the Lambda reads (parsed once in mwalerts.config).
 ENV_ALERT_TOPIC_ARN: Final = "ALERT_TOPIC_ARN"
 ENV_ALERT_STATUSES: Final = "ALERT_STATUSES"
 ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_IDEMPOTENCY_TABLE: Final = "IDEMPOTENCY_TABLE_NAME"
+ENV_SWEEP_LOOKBACK_MINUTES: Final = "SWEEP_LOOKBACK_MINUTES"
 
 DEFAULT_METRICS_NAMESPACE: Final = "MaintenanceWindows"
 # CloudWatch's rule for namespaces, minus the "AWS/" prefix reserved for AWS's own.
 CUSTOM_NAMESPACE_PATTERN: Final = r"^(?!AWS/)[A-Za-z0-9 .\-_/#:]{1,255}$"
 DEFAULT_ALERT_STATUSES: Final = ("FAILED", "TIMED_OUT", "CANCELLED")
 
+# The reconciliation sweep: a schedule invokes the function, which looks back over several sweep
+# periods, so an execution missed by one sweep (or by its events) is caught by the next ones.
+DEFAULT_SWEEP_INTERVAL_MINUTES: Final = 15
+SWEEP_LOOKBACK_PERIODS: Final = 3
+
+# The idempotency table (Powertools' DynamoDB persistence layer's default attribute names).
+IDEMPOTENCY_PARTITION_KEY: Final = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiration"
+
 # The EventBridge events this product consumes.
 EVENT_SOURCE: Final = "aws.ssm"
 WINDOW_EXECUTION_DETAIL_TYPE: Final = "Maintenance Window Execution State-change Notification"
+SCHEDULE_SOURCE: Final = "aws.events"
+SCHEDULE_DETAIL_TYPE: Final = "Scheduled Event"
 
 # Statuses of window executions, task executions and invocations (botocore's
 # MaintenanceWindowExecutionStatus enum, in its order).
@@ -57,6 +79,8 @@ METRIC_WINDOW_EXECUTIONS: Final = "WindowExecutions"
 METRIC_WINDOW_EXECUTIONS_FAILED: Final = "WindowExecutionsFailed"
 METRIC_WINDOW_EXECUTION_DURATION: Final = "WindowExecutionDuration"
 METRIC_INVALID_EVENTS: Final = "InvalidEvents"
+METRIC_SWEEP_RUNS: Final = "SweepRuns"  # 1 per completed sweep: the "sweep is running" heartbeat
+METRIC_SWEEP_RECOVERED: Final = "SweepRecoveredExecutions"  # processed by the sweep, not an event
 
 # Invocation status -> the metric that counts it.
 STATUS_METRICS: Final = {

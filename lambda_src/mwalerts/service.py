@@ -1,6 +1,11 @@
-"""Handling one event: validate it, read every page of every task, alert once, record metrics."""
+"""Handling one invocation: a window execution event, or the schedule that runs the sweep.
 
-from dataclasses import dataclass
+Both paths end in `process_window_execution`, wrapped in `ExactlyOnce`: read every page of every
+task, alert once, record metrics.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
@@ -9,60 +14,94 @@ from mwalerts import names
 from mwalerts.alert import failure_record, render_alert, should_alert
 from mwalerts.clients import AwsClients
 from mwalerts.config import Settings
-from mwalerts.errors import InvalidEventError
-from mwalerts.events import WindowExecutionEvent, parse_window_execution_event
-from mwalerts.metrics import record_invalid_event, record_window_execution
+from mwalerts.errors import InvalidEventError, SweepIncompleteError
+from mwalerts.events import ScheduledEvent, parse_event
+from mwalerts.metrics import record_invalid_event, record_sweep, record_window_execution
+from mwalerts.model import Outcome, WindowExecution
+from mwalerts.once import ExactlyOnce
 from mwalerts.publish import publish_alert
 from mwalerts.ssm import iter_invocations, list_task_executions
+from mwalerts.sweep import ended_executions
 from mwalerts.tally import ExecutionReport, Failure, combine, summarise_task
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
+    from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_ssm import SSMClient
 
 logger = Logger(service=names.SERVICE_NAME, child=True)
 
+# The sweep stops starting new executions when less than this is left of the invocation; the
+# next sweep's look-back covers what it did not reach.
+SWEEP_TIME_RESERVE_MS = 60_000
+
 
 @dataclass(frozen=True)
-class Outcome:
-    action: Literal["ignored", "alerted", "all-clear"]
-    window_execution_id: str
-    status: str
-    total_invocations: int = 0
-    failed_invocations: int = 0
-    message_id: str | None = None
+class SweepOutcome:
+    action: Literal["swept"] = "swept"
+    examined: int = 0
+    recovered: list[str] = field(default_factory=list)  # processed here: no event did it first
+    stopped_early: bool = False
 
 
-def handle_event(
-    raw_event: Any, *, settings: Settings, clients: AwsClients, metrics: Metrics
-) -> Outcome:
+@dataclass
+class Invocation:
+    """What one invocation works with: settings, AWS clients, metrics and Lambda's context."""
+
+    settings: Settings
+    clients: AwsClients
+    metrics: Metrics
+    context: "LambdaContext | None" = None
+
+    def __post_init__(self) -> None:
+        self.once = ExactlyOnce(self.settings.idempotency_table, self.clients.dynamodb)
+
+
+def handle_event(raw_event: Any, invocation: Invocation) -> Outcome | SweepOutcome:
     try:
-        event = parse_window_execution_event(raw_event)
+        event = parse_event(raw_event)
     except InvalidEventError as error:
         logger.error("Rejected event", extra={"reason": str(error)})
-        record_invalid_event(metrics)
+        record_invalid_event(invocation.metrics)
         raise
-    detail = event.detail
-    if not event.is_terminal:
-        logger.info("Ignored non-terminal window execution event", extra={"status": detail.status})
-        return Outcome("ignored", detail.window_execution_id, detail.status)
-    return process_window_execution(event, settings=settings, clients=clients, metrics=metrics)
+    if isinstance(event, ScheduledEvent):
+        return sweep(event, invocation)
+    execution = event.execution
+    if not execution.is_terminal:
+        logger.info(
+            "Ignored non-terminal window execution event", extra={"status": execution.status}
+        )
+        return Outcome("ignored", execution.window_execution_id, execution.status)
+    return handle_once(execution, invocation)
 
 
-def process_window_execution(
-    event: WindowExecutionEvent, *, settings: Settings, clients: AwsClients, metrics: Metrics
-) -> Outcome:
+def handle_once(execution: WindowExecution, invocation: Invocation) -> Outcome:
+    """Process the execution unless an earlier delivery did (or is doing) it."""
+    outcome = invocation.once.run(
+        execution,
+        lambda item: process_window_execution(item, invocation),
+        invocation.context,
+    )
+    if outcome.replayed or outcome.action == "in-progress-elsewhere":
+        logger.info(
+            "Window execution already handled",
+            extra={"windowExecutionId": execution.window_execution_id, "outcome": outcome.action},
+        )
+    return outcome
+
+
+def process_window_execution(execution: WindowExecution, invocation: Invocation) -> Outcome:
     """Alert (at most one message) and record metrics for one ended window execution.
 
-    Metrics are added only after the alert is out, so a failed publish that Lambda retries does
-    not count the execution twice.
+    Metrics are printed only once the alert is out, so a failed publish that is retried does not
+    count the execution twice; the idempotency record completes after both.
     """
-    detail = event.detail
-    report = collect_report(clients.ssm, detail.window_execution_id, settings.alert_statuses)
+    settings, clients = invocation.settings, invocation.clients
+    report = collect_report(clients.ssm, execution.window_execution_id, settings.alert_statuses)
     message_id = None
-    if should_alert(detail.status, report, settings.alert_statuses):
-        alert = render_alert(event, report)
+    if should_alert(execution.status, report, settings.alert_statuses):
+        alert = render_alert(execution, report)
         message_id = publish_alert(clients.sns, settings.alert_topic_arn, alert)
         logger.info(
             "Published alert",
@@ -72,18 +111,23 @@ def process_window_execution(
                 "omittedFailures": alert.digest["omittedFailures"],
             },
         )
-    record_window_execution(metrics, event, report)
+    record_window_execution(invocation.metrics, execution, report)
     outcome = Outcome(
         "alerted" if message_id else "all-clear",
-        detail.window_execution_id,
-        detail.status,
+        execution.window_execution_id,
+        execution.status,
         report.total_invocations,
         report.failure_count,
         message_id,
     )
     logger.info(
         "Processed window execution",
-        extra={"windowId": detail.window_id, "outcome": outcome.action, "counts": report.counts},
+        extra={
+            "windowId": execution.window_id,
+            "windowExecutionId": execution.window_execution_id,
+            "outcome": outcome.action,
+            "counts": report.counts,
+        },
     )
     return outcome
 
@@ -104,6 +148,47 @@ def collect_report(
             for task in tasks
         ]
     )
+
+
+def sweep(event: ScheduledEvent, invocation: Invocation) -> SweepOutcome:
+    """Process every execution that ended within the look-back and that no event has handled.
+
+    One execution failing does not stop the others; the sweep then fails as a whole (so Lambda
+    retries it and the Errors alarm shows it), and the executions done stay done.
+    """
+    since = event.time - timedelta(minutes=invocation.settings.sweep_lookback_minutes)
+    examined, recovered, failed, stopped_early = 0, [], [], False
+    for execution in ended_executions(
+        invocation.clients.ssm, account=event.account, region=event.region, since=since
+    ):
+        if _time_left_ms(invocation.context) < SWEEP_TIME_RESERVE_MS:
+            stopped_early = True
+            logger.warning("Sweep stopped before the timeout", extra={"examined": examined})
+            break
+        examined += 1
+        execution_id = execution.window_execution_id
+        try:
+            outcome = handle_once(execution, invocation)
+        except Exception:
+            logger.exception("Sweep could not process window execution", extra={"id": execution_id})
+            failed.append(execution_id)
+            continue
+        if not outcome.replayed and outcome.action != "in-progress-elsewhere":
+            recovered.append(execution_id)
+            logger.warning(
+                "Sweep processed a window execution no event had",
+                extra={"windowExecutionId": execution_id, "outcome": outcome.action},
+            )
+    record_sweep(invocation.metrics, recovered=len(recovered), completed=not failed)
+    if failed:
+        raise SweepIncompleteError(f"sweep could not process window executions {failed}")
+    result = SweepOutcome(examined=examined, recovered=recovered, stopped_early=stopped_early)
+    logger.info("Sweep finished", extra={"since": since.isoformat(), **vars(result)})
+    return result
+
+
+def _time_left_ms(context: "LambdaContext | None") -> int:
+    return context.get_remaining_time_in_millis() if context is not None else 2**31
 
 
 def _log_failure(failure: Failure) -> None:

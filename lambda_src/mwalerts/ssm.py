@@ -1,6 +1,8 @@
-"""Reading a window execution's tasks and invocations from SSM: every page, MaxResults=100."""
+"""Reading maintenance windows, their executions, tasks and invocations from SSM: every page,
+MaxResults=100."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mwalerts import names
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm.type_defs import (
         MaintenanceWindowExecutionTaskInvocationIdentityTypeDef as Invocation,
     )
+    from mypy_boto3_ssm.type_defs import MaintenanceWindowExecutionTypeDef as Execution
     from mypy_boto3_ssm.type_defs import PaginatorConfigTypeDef
 
 # botocore's paginators follow NextToken until it is absent or empty; PageSize becomes MaxResults.
@@ -39,3 +42,26 @@ def iter_invocations(
     )
     for page in pages:
         yield from page.get("WindowExecutionTaskInvocationIdentities", [])
+
+
+def list_window_ids(ssm: "SSMClient") -> list[str]:
+    """The IDs of every maintenance window of the account and region."""
+    pages = ssm.get_paginator("describe_maintenance_windows").paginate(PaginationConfig=_PAGINATION)
+    return [window["WindowId"] for page in pages for window in page.get("WindowIdentities", [])]
+
+
+def iter_window_executions(
+    ssm: "SSMClient", window_id: str, started_after: datetime
+) -> Iterator["Execution"]:
+    """Executions of one window that started after `started_after`."""
+    pages = ssm.get_paginator("describe_maintenance_window_executions").paginate(
+        WindowId=window_id,
+        Filters=[{"Key": "ExecutedAfter", "Values": [_iso8601(started_after)]}],
+        PaginationConfig=_PAGINATION,
+    )
+    for page in pages:
+        yield from page.get("WindowExecutions", [])
+
+
+def _iso8601(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

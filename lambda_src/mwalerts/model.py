@@ -1,0 +1,42 @@
+"""The window execution this product alerts on (found by an event or by the sweep), and what
+handling it did."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from mwalerts import names
+
+
+@dataclass(frozen=True)
+class WindowExecution:
+    account: str
+    region: str
+    window_id: str
+    window_execution_id: str
+    status: str
+    start_time: datetime | None
+    end_time: datetime | None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in names.TERMINAL_STATUSES
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.start_time is None or self.end_time is None:
+            return None
+        return max((self.end_time - self.start_time).total_seconds(), 0.0)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What handling one window execution did; stored in its idempotency record."""
+
+    action: Literal["ignored", "alerted", "all-clear", "in-progress-elsewhere"]
+    window_execution_id: str
+    status: str
+    total_invocations: int = 0
+    failed_invocations: int = 0
+    message_id: str | None = None
+    replayed: bool = False  # True: an earlier delivery did the work; this is its stored outcome
