@@ -13,11 +13,12 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 
 # Extra CDK CLI arguments, e.g. make deploy CDK_ARGS="-c alertEmails=ops@example.com --profile prod"
 CDK_ARGS ?=
+REDRIVE_ARGS ?=
 
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: dev test lint format typecheck unit synth demo bootstrap deploy diff destroy pr clean
+.PHONY: dev test lint format typecheck unit synth demo bootstrap deploy diff destroy redrive pr clean
 
 dev: $(PY_STAMP) $(NODE_STAMP)
 
@@ -73,6 +74,11 @@ diff: dev
 
 destroy: dev
 	cdk destroy $(CDK_ARGS)
+
+# Send dead-lettered events back through the deployed function, e.g.
+# make redrive REDRIVE_ARGS="--dry-run --profile prod"
+redrive: $(PY_STAMP)
+	python -m mwalerts_cli.redrive $(REDRIVE_ARGS)
 
 pr: format test
 
