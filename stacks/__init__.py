@@ -10,7 +10,7 @@ if _CODE_ROOT not in sys.path:
     sys.path.insert(0, _CODE_ROOT)
 
 from aws_cdk import Stage, Validations
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
 from stacks.alerts import MaintenanceWindowAlerts
 from stacks.alerts_stack import MaintenanceWindowAlertsStack
@@ -26,7 +26,10 @@ __all__ = [
 
 
 def add_compliance_checks(app: Stage) -> None:
-    """Fail synth on every cdk-nag AwsSolutions or Serverless finding not acknowledged in code."""
+    """Fail synth on every cdk-nag finding (AwsSolutions, Serverless, NIST 800-53 rev. 5) that
+    is not acknowledged in code."""
     Validations.of(app).add_plugins(
-        AwsSolutionsChecks(app, verbose=True), ServerlessChecks(app, verbose=True)
+        AwsSolutionsChecks(app, verbose=True),
+        ServerlessChecks(app, verbose=True),
+        NIST80053R5Checks(app, verbose=True),
     )

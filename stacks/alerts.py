@@ -1,23 +1,10 @@
 """MaintenanceWindowAlerts: the whole feature in one construct, reusable by other CDK apps."""
 
-from collections.abc import Sequence
-from typing import Any
-
-from aws_cdk import (
-    Acknowledgment,
-    ArnFormat,
-    Aws,
-    Duration,
-    RemovalPolicy,
-    Stack,
-    Validations,
-)
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
@@ -25,16 +12,28 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from mwalerts import names
-from stacks import constants
+from stacks import constants, monitoring, security
+from stacks.security import acknowledge
 from stacks.settings import Settings
 
-PERIOD = Duration.minutes(5)
-SSM_ACTIONS = (
+# What the function calls on SSM. Per the Service Authorization Reference for AWS Systems Manager,
+# only DescribeMaintenanceWindowExecutions has a resource type (maintenancewindow); the others
+# support no resource-level permissions, so their resource must be "*".
+SSM_WINDOW_ACTIONS = ("ssm:DescribeMaintenanceWindowExecutions",)
+SSM_UNSCOPED_ACTIONS = (
+    "ssm:DescribeMaintenanceWindows",
     "ssm:DescribeMaintenanceWindowExecutionTasks",
     "ssm:DescribeMaintenanceWindowExecutionTaskInvocations",
+)
+# The only item actions Powertools' DynamoDB idempotency layer calls.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
 )
 
 
@@ -43,59 +42,61 @@ class MaintenanceWindowAlerts(Construct):
 
     EventBridge sends each finished window execution to a Lambda that reads its invocations from
     SSM, publishes an alert to an encrypted SNS topic and emits CloudWatch metrics; an alarm and a
-    dashboard watch those metrics. Events that cannot be delivered or processed land in one of two
-    dead-letter queues instead of being lost.
+    dashboard watch those metrics. A schedule runs the same Lambda as a reconciliation sweep that
+    catches executions whose event never arrived, and an idempotency table makes sure that an
+    execution seen twice (a retried event, the sweep, a redrive) is alerted on once. Events that
+    cannot be delivered or processed land in one of two dead-letter queues instead of being lost,
+    and health alarms page the on-call when the alert path itself is broken.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
-        self.key = self._key()
+        self.key = security.message_key(self)
+        self.data_key = security.data_key(self)
         self.topic = self._topic()
-        self.rule_dead_letter_queue = self._dead_letter_queue(
-            constants.RULE_DLQ_ID, "events EventBridge could not deliver to the function"
+        rule_dlq = self._dead_letter_queue(
+            constants.RULE_DLQ_ID,
+            constants.RULE_DLQ_ALARM_ID,
+            "rule dead-letter queue",
+            "events EventBridge could not deliver to the function (window executions, sweeps)",
         )
-        self.function_failure_queue = self._dead_letter_queue(
-            constants.FUNCTION_DLQ_ID, "events the function failed on after its retries"
+        function_dlq = self._dead_letter_queue(
+            constants.FUNCTION_DLQ_ID,
+            constants.FUNCTION_DLQ_ALARM_ID,
+            "function failure queue",
+            "events the function failed on after its retries",
         )
+        self.dead_letter_queues = (rule_dlq, function_dlq)
+        self.rule_dead_letter_queue = rule_dlq.queue
+        self.function_failure_queue = function_dlq.queue
+        self.table = self._table()
         self.function = self._function()
+        assert self.function.role is not None  # _function gives it a role of its own
+        security.allow_only_function_and_alarms_to_publish(self.topic, self.function.role)
         self.rule = self._rule()
-        self.alarm = self._alarm()
-        self.dashboard = self._dashboard()
-
-    def _key(self) -> kms.Key:
-        key = kms.Key(
+        self.schedule = self._schedule()
+        namespace = settings.metrics_namespace
+        self.alarm = monitoring.failed_invocations_alarm(
+            self, namespace=namespace, alert_statuses=settings.alert_statuses, topic=self.topic
+        )
+        self.health_alarms = monitoring.health_alarms(
             self,
-            constants.KEY_ID,
-            description="Encrypts the maintenance-window alert topic and its dead-letter queues",
-            enable_key_rotation=True,
-            # It only protects messages in flight, which are deleted with the topic and queues.
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
+            topic=self.topic,
+            function=self.function,
+            dead_letter_queues=self.dead_letter_queues,
+            namespace=namespace,
+            sweep_interval=settings.sweep_interval,
         )
-        # Services that write to the encrypted topic and queues ("*" in a key policy is this key).
-        # CloudWatch alarms publishing to the topic: scoped to this account's alarms (their exact
-        # ARNs would make a cycle: key -> topic -> alarm -> key).
-        alarms = Stack.of(self).format_arn(
-            service="cloudwatch",
-            resource="alarm",
-            resource_name="*",
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        self.dashboard = monitoring.dashboard(
+            self,
+            namespace=namespace,
+            function=self.function,
+            dead_letter_queues=self.dead_letter_queues,
+            failed_invocations=self.alarm,
+            alarms=[a for a in (self.alarm, *self.health_alarms) if a is not None],
+            sweep_interval=settings.sweep_interval,
         )
-        _let_service_encrypt(
-            key,
-            "cloudwatch",
-            {
-                "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                "ArnLike": {"aws:SourceArn": alarms},
-            },
-        )
-        # EventBridge sending to the rule's dead-letter queue: the statement AWS documents for
-        # encrypted EventBridge targets, without source conditions (EventBridge's KMS requests do
-        # not carry them, and a condition would silently drop dead letters). The queue's own
-        # policy admits only this rule.
-        _let_service_encrypt(key, "events")
-        return key
 
     def _topic(self) -> sns.Topic:
         topic = sns.Topic(
@@ -107,7 +108,7 @@ class MaintenanceWindowAlerts(Construct):
         )
         for email in self.settings.alert_emails:
             subscription = topic.add_subscription(subscriptions.EmailSubscription(email))
-            _acknowledge(
+            acknowledge(
                 subscription.node.default_child,
                 "Serverless-SNSRedrivePolicy",
                 "E-mail subscription: SNS retries delivery itself, and a redrive queue of "
@@ -116,7 +117,9 @@ class MaintenanceWindowAlerts(Construct):
             )
         return topic
 
-    def _dead_letter_queue(self, construct_id: str, holds: str) -> sqs.Queue:
+    def _dead_letter_queue(
+        self, construct_id: str, alarm_id: str, label: str, holds: str
+    ) -> monitoring.DeadLetterQueue:
         queue = sqs.Queue(
             self,
             construct_id,
@@ -130,12 +133,44 @@ class MaintenanceWindowAlerts(Construct):
             "a dead-letter queue of a dead-letter queue would only move the problem."
         )
         for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-            _acknowledge(queue.node.default_child, rule_id, reason)
-        return queue
+            acknowledge(queue.node.default_child, rule_id, reason)
+        return monitoring.DeadLetterQueue(queue, alarm_id, label, holds)
+
+    def _table(self) -> dynamodb.Table:
+        """Powertools' idempotency records: which executions were already alerted on."""
+        table = dynamodb.Table(
+            self,
+            constants.TABLE_ID,
+            partition_key=dynamodb.Attribute(
+                name=names.IDEMPOTENCY_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+            ),
+            time_to_live_attribute=names.IDEMPOTENCY_TTL_ATTRIBUTE,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,  # a few writes an hour
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.data_key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            # A cache of what was alerted on, expiring after 15 days, and useless without the
+            # function: deleted with the stack. Losing it costs at most a repeated alert.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        acknowledge(
+            table.node.default_child,
+            "NIST.800.53.R5-DynamoDBInBackupPlan",
+            "Point-in-time recovery is on (35 days of restore points), more than this table "
+            "needs: it caches for 15 days which executions were already alerted on, and losing "
+            "it costs at most one repeated alert per execution. A backup plan would add a vault "
+            "and a role for data that expires on its own.",
+        )
+        return table
 
     def _function(self) -> lambda_.Function:
         log_group = logs.LogGroup(
-            self, constants.LOG_GROUP_ID, retention=self.settings.log_retention
+            self,
+            constants.LOG_GROUP_ID,
+            retention=self.settings.log_retention,
+            encryption_key=self.data_key,
         )
         role, ssm_read = self._execution_role(log_group)
         layer = lambda_.LayerVersion.from_layer_version_arn(
@@ -170,8 +205,10 @@ class MaintenanceWindowAlerts(Construct):
                 names.ENV_ALERT_TOPIC_ARN: self.topic.topic_arn,
                 names.ENV_ALERT_STATUSES: ",".join(self.settings.alert_statuses),
                 names.ENV_METRICS_NAMESPACE: self.settings.metrics_namespace,
+                names.ENV_IDEMPOTENCY_TABLE: self.table.table_name,
+                names.ENV_SWEEP_LOOKBACK_MINUTES: str(self.settings.sweep_lookback_minutes),
                 # No POWERTOOLS_SERVICE_NAME: it would add a "service" dimension to every metric
-                # and break the dimensionless fleet-wide series the alarm reads.
+                # and break the dimensionless fleet-wide series the alarms read.
                 "POWERTOOLS_LOG_LEVEL": constants.LOG_LEVEL,
             },
             retry_attempts=2,
@@ -180,25 +217,58 @@ class MaintenanceWindowAlerts(Construct):
         )
         function.node.add_dependency(ssm_read)  # no first invocation before the policy exists
         self.topic.grant_publish(function)
+        self.table.grant(function, *TABLE_ACTIONS)
+        # DynamoDB decrypts the table key with the caller's permission on the first access to
+        # the table (and every 5 minutes after); it generates the table key itself, under the
+        # grant it creates with the table. So the caller needs kms:Decrypt only, and only through
+        # DynamoDB: the function cannot use the data key for anything else.
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[self.data_key.key_arn],
+                conditions={
+                    "StringEquals": {"kms:ViaService": f"dynamodb.{Aws.REGION}.{Aws.URL_SUFFIX}"}
+                },
+            )
+        )
+        self._acknowledge_function_findings(function, role)
+        return function
 
+    def _acknowledge_function_findings(self, function: lambda_.Function, role: iam.Role) -> None:
         cfn_function = function.node.default_child
         for rule_id in ("AwsSolutions-L1", "Serverless-LambdaLatestVersion"):
-            _acknowledge(
+            acknowledge(
                 cfn_function,
                 rule_id,
                 f"Pinned to {constants.LAMBDA_RUNTIME.name}, the runtime of the AWS-published "
                 f"Powertools {constants.POWERTOOLS_VERSION} layer it uses and of the tests.",
             )
-        _acknowledge(
+        for rule_id in ("Serverless-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ"):
+            acknowledge(
+                cfn_function,
+                rule_id,
+                "Failed asynchronous invocations go to an SQS on-failure destination (the "
+                "function's EventInvokeConfig), which supersedes a dead-letter queue and also "
+                "records the error.",
+            )
+        acknowledge(
             cfn_function,
-            "Serverless-LambdaDLQ",
-            "Failed asynchronous invocations go to an SQS on-failure destination (the "
-            "function's EventInvokeConfig), which supersedes a dead-letter queue and also "
-            "records the error.",
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "The function reaches only AWS APIs (SSM, SNS, DynamoDB, KMS, X-Ray) and holds no "
+            "network-reachable resource; a VPC would need NAT or six interface endpoints for no "
+            "gain, and the stack is meant to deploy into any account without one.",
+        )
+        acknowledge(
+            cfn_function,
+            "NIST.800.53.R5-LambdaConcurrency",
+            "Reserved concurrency is left out on purpose: reserving it fails the deployment in "
+            "accounts with a low concurrency quota (new accounts), and a cap would only throttle "
+            "this function. Its invocations are asynchronous, so a throttled event is retried "
+            "for up to 6 hours, and the throttles alarm pages the on-call.",
         )
         # The grants above and tracing=ACTIVE wrote the role's default policy.
         default_policy = role.node.find_child("DefaultPolicy").node.default_child
-        _acknowledge(
+        acknowledge(
             default_policy,
             "AwsSolutions-IAM5[Resource::*]",
             "Only xray:PutTraceSegments and xray:PutTelemetryRecords (tracing=ACTIVE) have "
@@ -208,15 +278,22 @@ class MaintenanceWindowAlerts(Construct):
             ("kms:GenerateDataKey*", "topic.grant_publish and queue.grant_send_messages"),
             ("kms:ReEncrypt*", "queue.grant_send_messages"),
         ):
-            _acknowledge(
+            acknowledge(
                 default_policy,
                 f"AwsSolutions-IAM5[Action::{action}]",
                 f"Written by CDK's {grants} for the KMS-encrypted topic and on-failure queue; "
-                "the statement's only Resource is this construct's key.",
+                "the statement's only Resource is this construct's message key.",
             )
-        return function
+        acknowledge(
+            default_policy,
+            "NIST.800.53.R5-IAMNoInlinePolicy",
+            "The role's default policy is where CDK's grants write their least-privilege "
+            "statements (each on this construct's own topic, queue, table, key and log group); "
+            "it belongs to this one role and is deleted with it, so a customer managed policy "
+            "would only add a resource that nothing else may attach.",
+        )
 
-    def _execution_role(self, log_group: logs.LogGroup) -> tuple[iam.Role, iam.Policy]:
+    def _execution_role(self, log_group: logs.LogGroup) -> tuple[iam.Role, iam.ManagedPolicy]:
         """The function's role, and its SSM read policy (on its own, to acknowledge it alone)."""
         # Not AWSLambdaBasicExecutionRole: this role may write to its own log group only.
         role = iam.Role(
@@ -226,19 +303,36 @@ class MaintenanceWindowAlerts(Construct):
             description="Maintenance-window alert function",
         )
         log_group.grant_write(role)
-        ssm_read = iam.Policy(
+        # From pseudo parameters rather than Stack.format_arn, which writes a known region or
+        # partition literally: this way the ARN, and so the ID of the cdk-nag finding
+        # acknowledged below, is the same whether or not the stack has an environment.
+        windows = f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:maintenancewindow/*"
+        ssm_read = iam.ManagedPolicy(
             self,
             constants.SSM_POLICY_ID,
+            description="Read maintenance windows and their executions (alert function)",
             roles=[role],
-            statements=[iam.PolicyStatement(actions=list(SSM_ACTIONS), resources=["*"])],
+            statements=[
+                iam.PolicyStatement(actions=list(SSM_WINDOW_ACTIONS), resources=[windows]),
+                iam.PolicyStatement(actions=list(SSM_UNSCOPED_ACTIONS), resources=["*"]),
+            ],
         )
-        _acknowledge(
-            ssm_read.node.default_child,
+        cfn_policy = ssm_read.node.default_child
+        acknowledge(
+            cfn_policy,
             "AwsSolutions-IAM5[Resource::*]",
-            "ssm:DescribeMaintenanceWindowExecutionTasks and "
-            "ssm:DescribeMaintenanceWindowExecutionTaskInvocations support no resource-level "
-            "permissions (Service Authorization Reference for AWS Systems Manager: no resource "
-            "type), so Resource must be '*'; the policy allows only these two read actions.",
+            f"{', '.join(SSM_UNSCOPED_ACTIONS)} support no resource-level permissions (Service "
+            "Authorization Reference for AWS Systems Manager: no resource type), so Resource "
+            "must be '*'; the statement allows only these read actions.",
+        )
+        acknowledge(
+            cfn_policy,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:"
+            "<AWS::AccountId>:maintenancewindow/*]",
+            "The reconciliation sweep lists the executions of every maintenance window of this "
+            "account and region (windows are created after this stack, by anyone), so the only "
+            "scope is all maintenance windows here; the statement allows only "
+            "ssm:DescribeMaintenanceWindowExecutions.",
         )
         return role, ssm_read
 
@@ -262,157 +356,24 @@ class MaintenanceWindowAlerts(Construct):
             ],
         )
 
-    def _alarm(self) -> cloudwatch.Alarm | None:
-        """Failed invocations > 0 across all windows; None if no alert status has a metric."""
-        metric_names = [
-            names.STATUS_METRICS[status]
-            for status in self.settings.alert_statuses
-            if status in names.STATUS_METRICS
-        ]
-        if not metric_names:
-            return None
-        # The function emits all status metrics in one document, so they share their timestamps.
-        using = {f"m{i}": self._fleet_metric(name) for i, name in enumerate(metric_names)}
-        statuses = _one_of([s for s in self.settings.alert_statuses if s in names.STATUS_METRICS])
-        alarm = cloudwatch.MathExpression(
-            expression=" + ".join(using),
-            using_metrics=using,
-            label=f"Invocations {statuses}, all windows",
-            period=PERIOD,
-        ).create_alarm(
+    def _schedule(self) -> events.Rule:
+        """The reconciliation sweep: finds ended executions whose event never arrived."""
+        interval = self.settings.sweep_interval
+        return events.Rule(
             self,
-            constants.ALARM_ID,
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=(
-                f"Maintenance-window task invocations ended {statuses} in the last 5 minutes. "
-                "On-call: 1) read the alert this topic received for the run: it names the "
-                "window, the task and the failed targets with their status details; "
-                "2) no such alert? Check the alert function's logs and both dead-letter queues "
-                "(stack outputs); 3) fix the cause, then rerun the window's tasks or wait for "
-                "its next run, and check the dashboard for windows that keep failing."
-            ),
+            constants.SCHEDULE_ID,
+            description="Reconciliation sweep of maintenance-window executions",
+            schedule=events.Schedule.rate(interval),
+            targets=[
+                # The scheduled event as it is (no input transformation): the function tells it
+                # from SSM's by its source and detail-type.
+                targets.LambdaFunction(
+                    self.function,
+                    dead_letter_queue=self.rule_dead_letter_queue,
+                    # A sweep older than one interval is superseded by the next one, which looks
+                    # back over several intervals anyway.
+                    max_event_age=interval,
+                    retry_attempts=185,
+                )
+            ],
         )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
-        # The topic's own policy (SSL only) replaces SNS's default one, so alarms need a grant.
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowAlarmToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "ArnEquals": {"aws:SourceArn": alarm.alarm_arn},
-                },
-            )
-        )
-        return alarm
-
-    def _dashboard(self) -> cloudwatch.Dashboard:
-        per_window = [
-            _graph(f"{metric} per window", [self._per_window(metric, "Sum")])
-            for metric in names.STATUS_METRICS.values()
-        ]
-        fleet = _graph(
-            "Invocations by status, all windows",
-            [self._fleet_metric(m, label=s) for s, m in names.STATUS_METRICS.items()],
-            width=8,
-        )
-        durations = _graph(
-            "Window execution duration (max, seconds)",
-            [self._per_window(names.METRIC_WINDOW_EXECUTION_DURATION, "Maximum")],
-            width=8,
-        )
-        health: list[cloudwatch.IWidget] = [
-            _graph(
-                "Alert function: errors, throttles and duration",
-                [self.function.metric_errors(), self.function.metric_throttles()],
-                right=[self.function.metric_duration(statistic="Maximum")],
-                width=12,
-            ),
-            _graph(
-                "Events not alerted on: dead-letter queues and invalid events",
-                [
-                    self.rule_dead_letter_queue.metric_approximate_number_of_messages_visible(
-                        label="Rule dead-letter queue"
-                    ),
-                    self.function_failure_queue.metric_approximate_number_of_messages_visible(
-                        label="Function failure queue"
-                    ),
-                    self._fleet_metric(names.METRIC_INVALID_EVENTS),
-                ],
-                width=12,
-            ),
-        ]
-        overview: list[cloudwatch.IWidget] = [fleet, durations]
-        if self.alarm is not None:
-            overview.append(cloudwatch.AlarmWidget(alarm=self.alarm, title="Alarm", width=8))
-        return cloudwatch.Dashboard(
-            self,
-            constants.DASHBOARD_ID,
-            default_interval=Duration.days(7),
-            widgets=[per_window, overview, health],
-        )
-
-    def _fleet_metric(self, metric_name: str, label: str | None = None) -> cloudwatch.Metric:
-        """The dimensionless series: one per metric, summed over all windows."""
-        return cloudwatch.Metric(
-            namespace=self.settings.metrics_namespace,
-            metric_name=metric_name,
-            statistic="Sum",
-            period=PERIOD,
-            label=label,
-        )
-
-    def _per_window(self, metric_name: str, statistic: str) -> cloudwatch.MathExpression:
-        """A series per WindowId, found by SEARCH: new windows appear without a redeploy."""
-        query = (
-            f'{{"{self.settings.metrics_namespace}",{names.DIMENSION_WINDOW_ID}}} '
-            f'MetricName="{metric_name}"'
-        )
-        return cloudwatch.MathExpression(
-            expression=f"SEARCH('{query}', '{statistic}', {PERIOD.to_seconds():.0f})",
-            label=f"${{PROP('Dim.{names.DIMENSION_WINDOW_ID}')}}",
-            period=PERIOD,
-        )
-
-
-def _let_service_encrypt(
-    key: kms.Key, service: str, conditions: dict[str, Any] | None = None
-) -> None:
-    """Let an AWS service encrypt with the key what it writes to the topic or a queue."""
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=f"Allow{service.capitalize()}ToEncrypt",
-            principals=[iam.ServicePrincipal(f"{service}.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey"],
-            resources=["*"],  # in a key policy, "*" is this key
-            conditions=conditions,
-        )
-    )
-
-
-def _graph(
-    title: str,
-    left: Sequence[cloudwatch.IMetric],
-    *,
-    right: Sequence[cloudwatch.IMetric] = (),
-    width: int = 6,
-) -> cloudwatch.GraphWidget:
-    return cloudwatch.GraphWidget(
-        title=title, left=list(left), right=list(right), width=width, height=6
-    )
-
-
-def _one_of(words: Sequence[str]) -> str:
-    """'A', 'A or B', 'A, B or C'."""
-    return " or ".join(filter(None, (", ".join(words[:-1]), words[-1])))
-
-
-def _acknowledge(construct: IConstruct | None, rule_id: str, reason: str) -> None:
-    """Acknowledge one cdk-nag finding on one construct, with the reason it is acceptable."""
-    assert construct is not None, rule_id  # an L2 without its L1 would be a CDK bug
-    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

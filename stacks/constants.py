@@ -5,29 +5,40 @@ from typing import Final
 
 from aws_cdk import aws_lambda as lambda_
 
-STACK_ID: Final = "MaintenanceWindowAlerts"
+from mwalerts import names
+
+STACK_ID: Final = names.STACK_NAME
 ALERTS_ID: Final = "Alerts"
 
 # Construct ids inside MaintenanceWindowAlerts.
-KEY_ID: Final = "Key"
+KEY_ID: Final = "Key"  # encrypts messages: the topic and the dead-letter queues
+DATA_KEY_ID: Final = "DataKey"  # encrypts stored data: the idempotency table and the logs
 TOPIC_ID: Final = "AlertTopic"
 RULE_DLQ_ID: Final = "RuleDeadLetterQueue"
 FUNCTION_DLQ_ID: Final = "FunctionFailureQueue"
 LOG_GROUP_ID: Final = "FunctionLogs"
 ROLE_ID: Final = "FunctionRole"
-SSM_POLICY_ID: Final = "ReadWindowExecutions"
+# A customer managed policy; a new id, as CloudFormation cannot change the type of a resource.
+SSM_POLICY_ID: Final = "ReadMaintenanceWindows"
+TABLE_ID: Final = "IdempotencyTable"
 FUNCTION_ID: Final = "Function"
 POWERTOOLS_LAYER_ID: Final = "PowertoolsLayer"
 RULE_ID: Final = "WindowExecutionRule"
+SCHEDULE_ID: Final = "SweepSchedule"
 ALARM_ID: Final = "FailedInvocationsAlarm"
+ERRORS_ALARM_ID: Final = "FunctionErrorsAlarm"
+THROTTLES_ALARM_ID: Final = "FunctionThrottlesAlarm"
+RULE_DLQ_ALARM_ID: Final = "RuleDeadLetterQueueAlarm"
+FUNCTION_DLQ_ALARM_ID: Final = "FunctionFailureQueueAlarm"
+SWEEP_ALARM_ID: Final = "SweepNotRunningAlarm"
 DASHBOARD_ID: Final = "Dashboard"
 
-# Stack outputs.
-OUTPUT_TOPIC_ARN: Final = "AlertTopicArn"
-OUTPUT_FUNCTION_NAME: Final = "FunctionName"
-OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
-OUTPUT_RULE_DLQ_URL: Final = "RuleDeadLetterQueueUrl"
-OUTPUT_FUNCTION_DLQ_URL: Final = "FunctionFailureQueueUrl"
+# Stack outputs: names.py, since operator commands (make redrive) read them too.
+OUTPUT_TOPIC_ARN: Final = names.OUTPUT_TOPIC_ARN
+OUTPUT_FUNCTION_NAME: Final = names.OUTPUT_FUNCTION_NAME
+OUTPUT_DASHBOARD_NAME: Final = names.OUTPUT_DASHBOARD_NAME
+OUTPUT_RULE_DLQ_URL: Final = names.OUTPUT_RULE_DLQ_URL
+OUTPUT_FUNCTION_DLQ_URL: Final = names.OUTPUT_FUNCTION_DLQ_URL
 
 # The Lambda: plain source (its one dependency comes from the Powertools layer), no bundling.
 LAMBDA_SOURCE: Final = Path(__file__).resolve().parent.parent / "lambda_src"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -18,16 +19,22 @@ ALERT_STATUSES = "alertStatuses"
 ALERT_EMAILS = "alertEmails"
 METRICS_NAMESPACE = "metricsNamespace"
 LOG_RETENTION_DAYS = "logRetentionDays"
-KEYS = (ALERT_STATUSES, ALERT_EMAILS, METRICS_NAMESPACE, LOG_RETENTION_DAYS)
+SWEEP_INTERVAL_MINUTES = "sweepIntervalMinutes"
+KEYS = (ALERT_STATUSES, ALERT_EMAILS, METRICS_NAMESPACE, LOG_RETENTION_DAYS, SWEEP_INTERVAL_MINUTES)
 # Near misses of the keys: silently ignoring one would deploy defaults the user did not ask for.
 MISSPELLED_KEYS = {
     "alertEmail": ALERT_EMAILS,
     "alertStatus": ALERT_STATUSES,
     "metricNamespace": METRICS_NAMESPACE,
     "logRetention": LOG_RETENTION_DAYS,
+    "sweepInterval": SWEEP_INTERVAL_MINUTES,
+    "sweepIntervalMinute": SWEEP_INTERVAL_MINUTES,
 }
 
 DEFAULT_LOG_RETENTION_DAYS = 90
+# More often costs SSM calls (and throttling) for little gain; less often than twice a day would
+# put the sweep alarm's period (twice the interval) past the one day CloudWatch allows.
+SWEEP_INTERVAL_RANGE = range(5, 721)
 # The retention periods CloudWatch Logs accepts, in days, and their aws_logs.RetentionDays members
 # (jsii enums carry names, not day counts). "Never expire" is left out on purpose.
 RETENTION_DAYS = {
@@ -53,6 +60,7 @@ class Settings:
     alert_emails: tuple[str, ...] = ()
     metrics_namespace: str = names.DEFAULT_METRICS_NAMESPACE
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    sweep_interval_minutes: int = names.DEFAULT_SWEEP_INTERVAL_MINUTES
 
     def __post_init__(self) -> None:
         if not self.alert_statuses:
@@ -79,10 +87,25 @@ class Settings:
                 f"{LOG_RETENTION_DAYS} {self.log_retention_days!r} is not a retention period "
                 f"CloudWatch Logs accepts; choose one of {', '.join(map(str, RETENTION_DAYS))}"
             )
+        if self.sweep_interval_minutes not in SWEEP_INTERVAL_RANGE:
+            low, high = SWEEP_INTERVAL_RANGE[0], SWEEP_INTERVAL_RANGE[-1]
+            raise SettingsError(
+                f"{SWEEP_INTERVAL_MINUTES} {self.sweep_interval_minutes!r} is out of range: "
+                f"choose {low} to {high} minutes"
+            )
 
     @property
     def log_retention(self) -> logs.RetentionDays:
         return logs.RetentionDays[RETENTION_DAYS[self.log_retention_days]]
+
+    @property
+    def sweep_interval(self) -> Duration:
+        return Duration.minutes(self.sweep_interval_minutes)
+
+    @property
+    def sweep_lookback_minutes(self) -> int:
+        """How far back each sweep looks: several intervals, so one missed sweep loses nothing."""
+        return self.sweep_interval_minutes * names.SWEEP_LOOKBACK_PERIODS
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> "Settings":
@@ -100,7 +123,9 @@ class Settings:
                 raise SettingsError(f"{METRICS_NAMESPACE} must be a string, got {raw!r}")
             values["metrics_namespace"] = raw.strip()
         if (raw := context.get(LOG_RETENTION_DAYS)) is not None:
-            values["log_retention_days"] = _whole_number(LOG_RETENTION_DAYS, raw)
+            values["log_retention_days"] = _whole_number(LOG_RETENTION_DAYS, raw, "days")
+        if (raw := context.get(SWEEP_INTERVAL_MINUTES)) is not None:
+            values["sweep_interval_minutes"] = _whole_number(SWEEP_INTERVAL_MINUTES, raw, "minutes")
         return cls(**values)
 
     @classmethod
@@ -118,10 +143,10 @@ def _string_list(key: str, raw: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
 
 
-def _whole_number(key: str, raw: Any) -> int:
+def _whole_number(key: str, raw: Any, unit: str) -> int:
     """An int, or its decimal string as `-c key=value` passes it."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
     if isinstance(raw, str) and raw.strip().isdigit():
         return int(raw)
-    raise SettingsError(f"{key} must be a whole number of days, got {raw!r}")
+    raise SettingsError(f"{key} must be a whole number of {unit}, got {raw!r}")

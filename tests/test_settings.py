@@ -25,6 +25,7 @@ def test_cdk_json_context_holds_the_defaults() -> None:
         keys.ALERT_EMAILS: [],
         keys.METRICS_NAMESPACE: names.DEFAULT_METRICS_NAMESPACE,
         keys.LOG_RETENTION_DAYS: 90,
+        keys.SWEEP_INTERVAL_MINUTES: names.DEFAULT_SWEEP_INTERVAL_MINUTES,
     }
     assert Settings.from_context(context) == Settings()
 
@@ -35,6 +36,7 @@ def test_missing_settings_take_their_defaults() -> None:
         alert_emails=(),
         metrics_namespace=names.DEFAULT_METRICS_NAMESPACE,
         log_retention_days=90,
+        sweep_interval_minutes=15,
     )
 
 
@@ -46,6 +48,7 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
             keys.ALERT_EMAILS: "ops@example.com,oncall@example.org",
             keys.METRICS_NAMESPACE: " Acme/Patching ",
             keys.LOG_RETENTION_DAYS: "30",
+            keys.SWEEP_INTERVAL_MINUTES: " 60 ",
         }
     )
 
@@ -54,6 +57,7 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         alert_emails=("ops@example.com", "oncall@example.org"),
         metrics_namespace="Acme/Patching",
         log_retention_days=30,
+        sweep_interval_minutes=60,
     )
 
 
@@ -74,6 +78,12 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         (keys.LOG_RETENTION_DAYS, 91, "choose one of 1, 3, 5"),
         (keys.LOG_RETENTION_DAYS, "ninety", "whole number"),
         (keys.LOG_RETENTION_DAYS, True, "whole number"),
+        (keys.SWEEP_INTERVAL_MINUTES, 4, "choose 5 to 720 minutes"),
+        (keys.SWEEP_INTERVAL_MINUTES, 721, "choose 5 to 720 minutes"),
+        (keys.SWEEP_INTERVAL_MINUTES, "0", "out of range"),
+        (keys.SWEEP_INTERVAL_MINUTES, "quarter-hour", "whole number of minutes"),
+        (keys.SWEEP_INTERVAL_MINUTES, 7.5, "whole number of minutes"),
+        (keys.SWEEP_INTERVAL_MINUTES, "-5", "whole number of minutes"),
     ],
 )
 def test_invalid_setting_fails_with_a_message_naming_the_key(
@@ -108,3 +118,11 @@ def test_every_accepted_retention_renders_as_that_many_days() -> None:
     assert sorted(r["Properties"]["RetentionInDays"] for r in rendered.values()) == sorted(
         RETENTION_DAYS
     )
+
+
+@pytest.mark.parametrize("minutes", [5, 720])
+def test_sweep_interval_bounds_are_accepted_and_set_the_lookback(minutes: int) -> None:
+    settings = Settings.from_context({keys.SWEEP_INTERVAL_MINUTES: minutes})
+
+    assert settings.sweep_interval.to_minutes() == minutes
+    assert settings.sweep_lookback_minutes == minutes * names.SWEEP_LOOKBACK_PERIODS

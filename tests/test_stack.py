@@ -14,9 +14,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Validations
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks, ServerlessChecks
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 from cfnlint import api as cfn_lint  # type: ignore[import-untyped]
 from constructs import IConstruct
 
@@ -32,8 +33,11 @@ CUSTOM_CONTEXT = {
     keys.ALERT_EMAILS: CUSTOM_EMAILS,
     keys.METRICS_NAMESPACE: "Acme/Patching",
     keys.LOG_RETENTION_DAYS: 30,
+    keys.SWEEP_INTERVAL_MINUTES: "60",  # as `-c sweepIntervalMinutes=60` passes it
 }
 FIVE_MINUTES = 300
+# (synth, sweep interval in minutes) for the default and the custom settings.
+INTERVALS = (("default", 15), ("custom", 60))
 
 
 @dataclass(frozen=True)
@@ -99,18 +103,55 @@ def policy_statements(synth: Synth) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield resource["Type"], statement
 
 
-def role_permissions(synth: Synth) -> dict[str, list[Any]]:
-    """Action -> resources, over every policy attached to the function's role."""
+def role_statements(synth: Synth) -> list[dict[str, Any]]:
+    """Every statement of every policy (inline or managed) attached to the function's role."""
     role = synth.stack.alerts.function.role
     assert role is not None
+    return [
+        statement
+        for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for policy in synth.template.find_resources(kind).values()
+        if synth.ref(role) in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def role_permissions(synth: Synth) -> dict[str, list[Any]]:
+    """Action -> resources, over every policy attached to the function's role."""
     permissions: dict[str, list[Any]] = defaultdict(list)
-    for policy in synth.template.find_resources("AWS::IAM::Policy").values():
-        if synth.ref(role) in policy["Properties"]["Roles"]:
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                assert statement["Effect"] == "Allow"
-                for action in as_list(statement["Action"]):
-                    permissions[action] += as_list(statement["Resource"])
+    for statement in role_statements(synth):
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            permissions[action] += as_list(statement["Resource"])
     return permissions
+
+
+def arn_pattern(service: str, resource: str) -> dict[str, Any]:
+    """The template's rendering of arn:<partition>:<service>:<region>:<account>:<resource>."""
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":{service}:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":{resource}",
+            ],
+        ]
+    }
+
+
+def regional(prefix: str) -> dict[str, Any]:
+    """The template's rendering of <prefix>.<region>.<URL suffix> (regional service names)."""
+    return {
+        "Fn::Join": ["", [f"{prefix}.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}]]
+    }
+
+
+ALARM_ARNS = arn_pattern("cloudwatch", "alarm:*")
 
 
 def dashboard(synth: Synth) -> dict[str, Any]:
@@ -153,6 +194,52 @@ def test_rule_retries_for_a_day_then_keeps_the_event_in_a_dead_letter_queue(
     assert target["DeadLetterConfig"] == {"Arn": default.arn(alerts.rule_dead_letter_queue)}
 
 
+# --- Reconciliation sweep -------------------------------------------------------------------
+
+
+@pytest.fixture(params=INTERVALS, ids=[name for name, _ in INTERVALS])
+def synth_and_interval(request: pytest.FixtureRequest) -> tuple[Synth, int]:
+    name, minutes = request.param
+    return request.getfixturevalue(name), minutes
+
+
+def test_schedule_sends_the_function_a_sweep_every_interval(
+    synth_and_interval: tuple[Synth, int],
+) -> None:
+    synth, minutes = synth_and_interval
+    alerts = synth.stack.alerts
+    schedule = synth.properties(alerts.schedule)
+    (target,) = schedule["Targets"]
+
+    assert schedule["ScheduleExpression"] == {15: "rate(15 minutes)", 60: "rate(1 hour)"}[minutes]
+    assert schedule["State"] == "ENABLED"
+    assert target["Arn"] == synth.arn(alerts.function)
+    # The scheduled event itself, which the function recognises by its source and detail-type.
+    assert not {"Input", "InputPath", "InputTransformer"} & set(target)
+    # Retried until the next sweep supersedes it, then kept in the rule dead-letter queue.
+    assert target["RetryPolicy"] == {
+        "MaximumEventAgeInSeconds": minutes * 60,
+        "MaximumRetryAttempts": 185,
+    }
+    assert target["DeadLetterConfig"] == {"Arn": synth.arn(alerts.rule_dead_letter_queue)}
+
+
+def test_function_may_be_invoked_by_both_rules_only(default: Synth) -> None:
+    alerts = default.stack.alerts
+    permissions = default.template.find_resources(
+        "AWS::Lambda::Permission",
+        {"Properties": {"FunctionName": default.arn(alerts.function)}},
+    )
+
+    assert sorted(
+        (p["Properties"]["Principal"], json.dumps(p["Properties"]["SourceArn"]))
+        for p in permissions.values()
+    ) == sorted(
+        ("events.amazonaws.com", json.dumps(default.arn(rule)))
+        for rule in (alerts.rule, alerts.schedule)
+    )
+
+
 # --- Lambda ---------------------------------------------------------------------------------
 
 
@@ -175,6 +262,8 @@ def test_function_environment_names_topic_statuses_and_namespace(default: Synth)
         names.ENV_ALERT_TOPIC_ARN: default.ref(alerts.topic),
         names.ENV_ALERT_STATUSES: ",".join(names.DEFAULT_ALERT_STATUSES),
         names.ENV_METRICS_NAMESPACE: names.DEFAULT_METRICS_NAMESPACE,
+        names.ENV_IDEMPOTENCY_TABLE: default.ref(alerts.table),
+        names.ENV_SWEEP_LOOKBACK_MINUTES: str(15 * names.SWEEP_LOOKBACK_PERIODS),
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
     assert "POWERTOOLS_SERVICE_NAME" not in variables  # it would add a dimension to every metric
@@ -185,6 +274,7 @@ def test_function_environment_follows_the_settings(custom: Synth) -> None:
 
     assert variables[names.ENV_ALERT_STATUSES] == "FAILED,TIMED_OUT"
     assert variables[names.ENV_METRICS_NAMESPACE] == "Acme/Patching"
+    assert variables[names.ENV_SWEEP_LOOKBACK_MINUTES] == str(60 * names.SWEEP_LOOKBACK_PERIODS)
 
 
 def test_powertools_layer_is_resolved_from_the_public_parameter_at_deploy_time(
@@ -264,6 +354,48 @@ def test_function_logs_to_its_own_log_group_with_the_configured_retention(
         assert synth.resources[log_group_id]["Properties"]["RetentionInDays"] == days
 
 
+def test_function_logs_are_encrypted_with_the_data_key_and_kept_with_it(default: Synth) -> None:
+    data_key = default.stack.alerts.data_key
+    (log_group,) = default.template.find_resources("AWS::Logs::LogGroup").values()
+
+    assert log_group["Properties"]["KmsKeyId"] == default.arn(data_key)
+    # The logs outlive the stack, so the key that can read them must too.
+    assert log_group["DeletionPolicy"] == "Retain"
+    assert default.resources[default.logical_id(data_key)]["DeletionPolicy"] == "Retain"
+    assert default.properties(data_key)["EnableKeyRotation"] is True
+
+
+def test_data_key_lets_cloudwatch_logs_use_it_for_this_accounts_log_groups_only(
+    default: Synth,
+) -> None:
+    statements = default.properties(default.stack.alerts.data_key)["KeyPolicy"]["Statement"]
+    services = [s for s in statements if "Service" in s.get("Principal", {})]
+
+    assert services == [
+        {
+            "Sid": "AllowLogsToEncrypt",
+            "Effect": "Allow",
+            "Principal": {"Service": regional("logs")},
+            # The actions AWS documents for a log group's key.
+            "Action": sorted(
+                [
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ]
+            ),
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": arn_pattern("logs", "log-group:*")
+                }
+            },
+        }
+    ]
+
+
 # --- SNS, SQS and KMS -----------------------------------------------------------------------
 
 
@@ -322,32 +454,29 @@ def test_key_lets_this_accounts_alarms_and_eventbridge_encrypt(default: Synth) -
     assert "Condition" not in services["events.amazonaws.com"]
 
 
-def test_eventbridge_may_send_to_the_rule_dead_letter_queue_from_this_rule_only(
+def test_eventbridge_may_send_to_the_rule_dead_letter_queue_from_these_rules_only(
     default: Synth,
 ) -> None:
     alerts = default.stack.alerts
-    default.template.has_resource_properties(
+    (policy,) = default.template.find_resources(
         "AWS::SQS::QueuePolicy",
+        {"Properties": {"Queues": [default.ref(alerts.rule_dead_letter_queue)]}},
+    ).values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allowed = [
+        {k: v for k, v in s.items() if k != "Sid"} for s in statements if s["Effect"] == "Allow"
+    ]
+
+    assert allowed == [
         {
-            "Queues": [default.ref(alerts.rule_dead_letter_queue)],
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "events.amazonaws.com"},
-                                "Action": "sqs:SendMessage",
-                                "Condition": {
-                                    "ArnEquals": {"aws:SourceArn": default.arn(alerts.rule)}
-                                },
-                            }
-                        )
-                    ]
-                )
-            },
-        },
-    )
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": default.arn(alerts.rule_dead_letter_queue),
+            "Condition": {"ArnEquals": {"aws:SourceArn": default.arn(rule)}},
+        }
+        for rule in (alerts.rule, alerts.schedule)
+    ]
 
 
 def test_email_subscriptions_come_from_the_settings(default: Synth, custom: Synth) -> None:
@@ -362,6 +491,88 @@ def test_email_subscriptions_come_from_the_settings(default: Synth, custom: Synt
     default.template.resource_count_is("AWS::SNS::Subscription", 0)
 
 
+def test_only_the_function_and_this_accounts_alarms_may_publish_to_the_topic(
+    default: Synth,
+) -> None:
+    alerts = default.stack.alerts
+    assert alerts.function.role is not None
+    role_arn = default.arn(alerts.function.role)
+    (policy,) = default.template.find_resources(
+        "AWS::SNS::TopicPolicy", {"Properties": {"Topics": [default.ref(alerts.topic)]}}
+    ).values()
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    publish = {"Action": "sns:Publish", "Resource": default.ref(alerts.topic)}
+
+    assert statements["AllowAlarmsToPublish"] == {
+        "Sid": "AllowAlarmsToPublish",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+            "ArnLike": {"aws:SourceArn": ALARM_ARNS},
+        },
+        **publish,
+    }
+    assert statements["AllowFunctionToPublish"] == {
+        "Sid": "AllowFunctionToPublish",
+        "Effect": "Allow",
+        "Principal": {"AWS": role_arn},
+        **publish,
+    }
+    # Denied unless from the function's role or from an alarm of this account and region: an IAM
+    # principal's request has no aws:SourceArn, so the negated condition holds and it is denied.
+    assert statements["DenyPublishByAnyoneElse"] == {
+        "Sid": "DenyPublishByAnyoneElse",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Condition": {
+            "ArnNotEquals": {"aws:PrincipalArn": role_arn},
+            "ArnNotLike": {"aws:SourceArn": ALARM_ARNS},
+        },
+        **publish,
+    }
+    assert statements.keys() == {
+        "AllowPublishThroughSSLOnly",
+        "AllowAlarmsToPublish",
+        "AllowFunctionToPublish",
+        "DenyPublishByAnyoneElse",
+    }
+
+
+# --- DynamoDB -------------------------------------------------------------------------------
+
+
+def test_idempotency_table_is_on_demand_keyed_by_id_and_expires_records(default: Synth) -> None:
+    table = default.properties(default.stack.alerts.table)
+
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["KeySchema"] == [
+        {"AttributeName": names.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}
+    ]
+    assert table["AttributeDefinitions"] == [
+        {"AttributeName": names.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
+    ]
+    assert table["TimeToLiveSpecification"] == {
+        "AttributeName": names.IDEMPOTENCY_TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_idempotency_table_is_encrypted_with_the_rotating_data_key(default: Synth) -> None:
+    alerts = default.stack.alerts
+
+    assert default.properties(alerts.table)["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": default.arn(alerts.data_key),
+    }
+    assert default.properties(alerts.data_key)["EnableKeyRotation"] is True
+    assert default.logical_id(alerts.data_key) != default.logical_id(alerts.key)
+    # A 15-day cache of what was alerted on: deleted with the stack.
+    assert default.resources[default.logical_id(alerts.table)]["DeletionPolicy"] == "Delete"
+
+
 # --- IAM ------------------------------------------------------------------------------------
 
 
@@ -372,13 +583,23 @@ def test_function_role_has_exactly_the_permissions_it_needs(default: Synth) -> N
     log_group = {"Fn::GetAtt": [log_group_id, "Arn"]}
 
     assert role_permissions(default) == {
+        # The only one of the four with a resource type (maintenancewindow) ...
+        "ssm:DescribeMaintenanceWindowExecutions": [arn_pattern("ssm", "maintenancewindow/*")],
+        # ... the others support no resource-level permissions.
+        "ssm:DescribeMaintenanceWindows": ["*"],
         "ssm:DescribeMaintenanceWindowExecutionTasks": ["*"],
         "ssm:DescribeMaintenanceWindowExecutionTaskInvocations": ["*"],
+        # Exactly the item actions Powertools' idempotency layer calls, on the table only.
+        **{
+            f"dynamodb:{action}": [default.arn(alerts.table)]
+            for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+        },
         "sns:Publish": [default.ref(topic)],
         "sqs:SendMessage": [default.arn(queue)],
         "sqs:GetQueueAttributes": [default.arn(queue)],
         "sqs:GetQueueUrl": [default.arn(queue)],
-        "kms:Decrypt": [default.arn(key)],
+        # The message key (topic and queue), and the data key (the table, through DynamoDB).
+        "kms:Decrypt": [default.arn(key), default.arn(alerts.data_key)],
         "kms:Encrypt": [default.arn(key)],
         "kms:GenerateDataKey*": [default.arn(key)],
         "kms:ReEncrypt*": [default.arn(key)],
@@ -390,13 +611,30 @@ def test_function_role_has_exactly_the_permissions_it_needs(default: Synth) -> N
     }
 
 
-def test_function_role_has_no_managed_or_inline_policies(default: Synth) -> None:
+def test_function_may_use_the_data_key_only_through_dynamodb(default: Synth) -> None:
+    data_key = default.arn(default.stack.alerts.data_key)
+
+    assert [s for s in role_statements(default) if data_key in as_list(s["Resource"])] == [
+        {
+            "Effect": "Allow",
+            # DynamoDB decrypts the table key on the caller's behalf; it generates it itself.
+            "Action": "kms:Decrypt",
+            "Resource": data_key,
+            "Condition": {"StringEquals": {"kms:ViaService": regional("dynamodb")}},
+        }
+    ]
+
+
+def test_function_role_has_no_aws_managed_or_inline_policies(default: Synth) -> None:
     role = default.stack.alerts.function.role
     assert role is not None
     properties = default.properties(role)
 
     assert "ManagedPolicyArns" not in properties  # no AWSLambdaBasicExecutionRole
     assert "Policies" not in properties
+    # The one managed policy is this construct's own SSM read policy.
+    (managed,) = default.template.find_resources("AWS::IAM::ManagedPolicy").values()
+    assert managed["Properties"]["Roles"] == [default.ref(role)]
 
 
 def test_no_policy_allows_a_wildcard_action(default: Synth) -> None:
@@ -407,12 +645,13 @@ def test_no_policy_allows_a_wildcard_action(default: Synth) -> None:
         if any(a == "*" or a.endswith(":*") for a in as_list(statement["Action"]))
     ]
 
-    # The only one is KMS's default key policy: it delegates the key's use to this account's IAM.
-    assert len(wildcards) == 1
-    ((kind, statement),) = wildcards
-    assert kind == "AWS::KMS::Key"
-    assert statement["Action"] == "kms:*"
-    assert statement["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"
+    # The only ones are KMS's default key policies of both keys: each delegates the key's use to
+    # this account's IAM.
+    assert len(wildcards) == 2
+    for kind, statement in wildcards:
+        assert kind == "AWS::KMS::Key"
+        assert statement["Action"] == "kms:*"
+        assert statement["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"
     assert len(allowed) > 10  # the check above saw the policies
 
 
@@ -453,31 +692,100 @@ def test_alarm_fires_on_one_failed_invocation_and_notifies_the_topic(default: Sy
     assert "On-call:" in alarm["AlarmDescription"]
 
 
-def test_alarm_may_publish_to_the_topic(default: Synth) -> None:
+def health_alarm(synth: Synth, name: str) -> dict[str, Any]:
+    alarms = synth.stack.alerts.health_alarms
+    alarm = {
+        "errors": alarms.errors,
+        "throttles": alarms.throttles,
+        "rule_dlq": alarms.dead_letters[0],
+        "function_dlq": alarms.dead_letters[1],
+        "sweep": alarms.sweep,
+    }[name]
+    return synth.properties(alarm)
+
+
+@pytest.mark.parametrize(
+    ("name", "namespace", "metric", "statistic", "dimension"),
+    [
+        ("errors", "AWS/Lambda", "Errors", "Sum", "function"),
+        ("throttles", "AWS/Lambda", "Throttles", "Sum", "function"),
+        ("rule_dlq", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "rule_dlq"),
+        ("function_dlq", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "fn_dlq"),
+    ],
+)
+def test_health_alarm_fires_on_the_first_error_throttle_or_dead_letter(
+    default: Synth, name: str, namespace: str, metric: str, statistic: str, dimension: str
+) -> None:
     alerts = default.stack.alerts
-    assert alerts.alarm is not None
-    default.template.has_resource_properties(
-        "AWS::SNS::TopicPolicy",
-        {
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Effect": "Allow",
-                                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                                "Action": "sns:Publish",
-                                "Resource": default.ref(alerts.topic),
-                                "Condition": Match.object_like(
-                                    {"ArnEquals": {"aws:SourceArn": default.arn(alerts.alarm)}}
-                                ),
-                            }
-                        )
-                    ]
-                )
+    alarm = health_alarm(default, name)
+    dimensions = {
+        "function": [{"Name": "FunctionName", "Value": default.ref(alerts.function)}],
+        "rule_dlq": [
+            {
+                "Name": "QueueName",
+                "Value": {
+                    "Fn::GetAtt": [default.logical_id(alerts.rule_dead_letter_queue), "QueueName"]
+                },
             }
-        },
+        ],
+        "fn_dlq": [
+            {
+                "Name": "QueueName",
+                "Value": {
+                    "Fn::GetAtt": [default.logical_id(alerts.function_failure_queue), "QueueName"]
+                },
+            }
+        ],
+    }[dimension]
+
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"]) == (
+        namespace,
+        metric,
+        dimensions,
     )
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == (
+        statistic,
+        FIVE_MINUTES,
+        1,
+    )
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [default.ref(alerts.topic)]
+    assert "On-call:" in alarm["AlarmDescription"]
+    if name.endswith("dlq") or name == "errors":
+        assert "`make redrive`" in alarm["AlarmDescription"]
+
+
+def test_sweep_alarm_fires_when_no_sweep_completed_in_two_intervals(
+    synth_and_interval: tuple[Synth, int],
+) -> None:
+    synth, minutes = synth_and_interval
+    alarm = health_alarm(synth, "sweep")
+
+    assert alarm["Namespace"] == synth.stack.alerts.settings.metrics_namespace
+    assert alarm["MetricName"] == names.METRIC_SWEEP_RUNS
+    assert "Dimensions" not in alarm  # the fleet-wide series
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == (
+        "Sum",
+        2 * minutes * 60,
+        1,
+    )
+    assert alarm["Period"] % 60 == 0
+    assert alarm["Period"] <= 86400  # CloudWatch's limit for one evaluation
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
+    # A sweep that does not run emits nothing: no data is the failure.
+    assert alarm["TreatMissingData"] == "breaching"
+    assert alarm["AlarmActions"] == [synth.ref(synth.stack.alerts.topic)]
+    assert f"every {minutes} minutes" in alarm["AlarmDescription"]
+
+
+def test_every_alarm_notifies_the_topic_and_says_what_to_do(default: Synth) -> None:
+    alarms = default.template.find_resources("AWS::CloudWatch::Alarm")
+
+    assert len(alarms) == 6  # failed invocations, errors, throttles, 2 queues, sweep
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [default.ref(default.stack.alerts.topic)]
+        assert "On-call:" in alarm["Properties"]["AlarmDescription"]
 
 
 def test_dashboard_finds_every_window_by_search(default: Synth, custom: Synth) -> None:
@@ -512,6 +820,19 @@ def test_dashboard_shows_fleet_wide_invocations_the_alarm_and_the_function(
     assert widgets["Alarm"]["annotations"] == {"alarms": ["TOKEN"]}
 
 
+def test_dashboard_shows_every_alarm_and_the_sweep(default: Synth, custom: Synth) -> None:
+    for synth, minutes in ((default, 15), (custom, 60)):
+        widgets = {w["properties"]["title"]: w["properties"] for w in dashboard(synth)["widgets"]}
+        sweep = widgets["Reconciliation sweep: runs and executions it recovered"]["metrics"]
+
+        assert widgets["Alarms"]["alarms"] == ["TOKEN"] * 6
+        assert [line[:2] for line in sweep] == [
+            [synth.stack.alerts.settings.metrics_namespace, metric]
+            for metric in (names.METRIC_SWEEP_RUNS, names.METRIC_SWEEP_RECOVERED)
+        ]
+        assert [line[-1]["period"] for line in sweep] == [minutes * 60] * 2
+
+
 # --- Outputs --------------------------------------------------------------------------------
 
 
@@ -535,7 +856,7 @@ def test_cdk_nag_finds_nothing_unacknowledged(default: Synth, custom: Synth) -> 
     for synth in (default, custom):  # custom has e-mail subscriptions
         report = json.loads((synth.outdir / "validation-report.json").read_text())
         assert report["pluginReports"] == []  # the synth ran the packs and they found nothing
-        for pack in (AwsSolutionsChecks(), ServerlessChecks()):
+        for pack in (AwsSolutionsChecks(), ServerlessChecks(), NIST80053R5Checks()):
             result = pack.validate_scope(synth.stack)
             assert result.success, [v.rule_name for v in result.violations]
 
@@ -548,18 +869,26 @@ def test_every_acknowledgement_is_on_one_resource_and_says_why(
         "Alerts/FunctionFailureQueue/Resource",
     )
     default_policy = "Alerts/FunctionRole/DefaultPolicy/Resource"
+    ssm_read, function = "Alerts/ReadMaintenanceWindows/Resource", "Alerts/Function/Resource"
+    windows = "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:maintenancewindow/*"
     expected = {
         (rule_dlq, "AwsSolutions-SQS3"),
         (rule_dlq, "Serverless-SQSRedrivePolicy"),
         (function_dlq, "AwsSolutions-SQS3"),
         (function_dlq, "Serverless-SQSRedrivePolicy"),
-        ("Alerts/ReadWindowExecutions/Resource", "AwsSolutions-IAM5[Resource::*]"),
+        (ssm_read, "AwsSolutions-IAM5[Resource::*]"),
+        (ssm_read, f"AwsSolutions-IAM5[Resource::{windows}]"),
         (default_policy, "AwsSolutions-IAM5[Resource::*]"),
         (default_policy, "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"),
         (default_policy, "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"),
-        ("Alerts/Function/Resource", "AwsSolutions-L1"),
-        ("Alerts/Function/Resource", "Serverless-LambdaLatestVersion"),
-        ("Alerts/Function/Resource", "Serverless-LambdaDLQ"),
+        (default_policy, "NIST.800.53.R5-IAMNoInlinePolicy"),
+        (function, "AwsSolutions-L1"),
+        (function, "Serverless-LambdaLatestVersion"),
+        (function, "Serverless-LambdaDLQ"),
+        (function, "NIST.800.53.R5-LambdaDLQ"),
+        (function, "NIST.800.53.R5-LambdaInsideVPC"),
+        (function, "NIST.800.53.R5-LambdaConcurrency"),
+        ("Alerts/IdempotencyTable/Resource", "NIST.800.53.R5-DynamoDBInBackupPlan"),
     }  # fmt: skip
     subscriptions = {
         (f"Alerts/AlertTopic/{email}/Resource", "Serverless-SNSRedrivePolicy")
@@ -603,6 +932,31 @@ def test_compliance_checks_fail_synth_on_a_finding_nobody_acknowledged(tmp_path:
         violations
     )
     assert set().union(*violations.values()) == {f"{constants.STACK_ID}/Unencrypted/Resource"}
+
+
+def test_nist_pack_runs_on_every_synth(tmp_path: Path) -> None:
+    app = cdk.App(context=CDK_JSON_CONTEXT, outdir=str(tmp_path))
+    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    # Unencrypted logs: a finding of the NIST 800-53 pack, which the other two do not check.
+    logs.LogGroup(stack, "UnencryptedLogs", retention=logs.RetentionDays.ONE_MONTH)
+    add_compliance_checks(app)
+
+    with pytest.raises(RuntimeError, match="ValidationFailed") as raised:
+        app.synth()
+
+    assert "NIST.800.53.R5-CloudWatchLogGroupEncrypted" in str(raised.value)
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert {
+        (v["ruleName"], c["constructPath"])
+        for plugin in report["pluginReports"]
+        for v in plugin["violations"]
+        for c in v["violatingConstructs"]
+    } == {
+        (
+            "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+            f"{constants.STACK_ID}/UnencryptedLogs/Resource",
+        )
+    }
 
 
 def test_cfn_lint_finds_no_errors_or_warnings(default: Synth, custom: Synth) -> None:
