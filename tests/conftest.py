@@ -2,6 +2,8 @@
 
 from collections.abc import Iterator
 
+import botocore.endpoint
+import botocore.retries.bucket
 import pytest
 
 from local_aws.environment import (
@@ -38,3 +40,18 @@ def _clear_metrics() -> Iterator[None]:
     # metrics into the next one.
     yield
     handler.metrics.clear_metrics()
+
+
+@pytest.fixture(autouse=True)
+def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries happen as configured, without the waiting: botocore's backoff sleeps (through
+    botocore.endpoint's `time`) and adaptive mode's client-side rate limiter (a token bucket that
+    blocks in real time) would make throttling tests take minutes."""
+
+    class _NoSleep:
+        @staticmethod
+        def sleep(_seconds: float) -> None:
+            return None
+
+    monkeypatch.setattr(botocore.endpoint, "time", _NoSleep)
+    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda *_a, **_k: True)

@@ -8,8 +8,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import botocore.endpoint
-import botocore.retries.bucket
 import pytest
 from aws_lambda_powertools.utilities.idempotency.persistence import base as persistence_base
 from aws_lambda_powertools.utilities.idempotency.persistence import datarecord
@@ -25,17 +23,6 @@ from tests.support import emf_documents
 FAILING = [TaskPlan({"SUCCESS": 150, "FAILED": 3}), TaskPlan({"SUCCESS": 40, "TIMED_OUT": 1})]
 HEALTHY = [TaskPlan({"SUCCESS": 120})]
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    class _NoSleep:
-        @staticmethod
-        def sleep(_seconds: float) -> None:
-            return None
-
-    monkeypatch.setattr(botocore.endpoint, "time", _NoSleep)
-    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda *_a, **_k: True)
 
 
 def deliver(aws: LocalAws, event: dict[str, Any], context: Any = None) -> dict[str, Any]:

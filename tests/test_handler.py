@@ -10,8 +10,6 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-import botocore.endpoint
-import botocore.retries.bucket
 import pytest
 from botocore.exceptions import ClientError
 
@@ -30,21 +28,6 @@ from tests.support import emf_documents, load_api_example, load_event, log_recor
 PATCHING = TaskPlan({"SUCCESS": 240, "FAILED": 8, "TIMED_OUT": 2}, "RUN_COMMAND")
 RESTART = TaskPlan({"SUCCESS": 299, "CANCELLED": 1}, "AUTOMATION", "AWS-RestartEC2Instance")
 SCRIPT = TaskPlan({"SUCCESS": 275}, "RUN_COMMAND", "AWS-RunShellScript")
-
-
-@pytest.fixture(autouse=True)
-def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries happen as configured, without the waiting: botocore's backoff sleeps (through
-    botocore.endpoint's `time`) and adaptive mode's client-side rate limiter (a token bucket that
-    blocks in real time) would make throttling tests take minutes."""
-
-    class _NoSleep:
-        @staticmethod
-        def sleep(_seconds: float) -> None:
-            return None
-
-    monkeypatch.setattr(botocore.endpoint, "time", _NoSleep)
-    monkeypatch.setattr(botocore.retries.bucket.TokenBucket, "acquire", lambda *_a, **_k: True)
 
 
 def run(aws: LocalAws, event: dict[str, Any], context, capsys) -> tuple[dict[str, Any], str]:
