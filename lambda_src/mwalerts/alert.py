@@ -10,7 +10,7 @@ from typing import Any
 
 from mwalerts import names
 from mwalerts.model import WindowExecution
-from mwalerts.tally import ExecutionReport, Failure
+from mwalerts.tally import ExecutionReport, Failure, unicode_text
 
 SNS_MAX_MESSAGE_BYTES = 262_144  # the whole publish: message, subject and attributes
 SNS_MAX_SUBJECT_CHARS = 99  # "less than 100 characters"
@@ -162,11 +162,12 @@ def render_email(digest: Mapping[str, Any]) -> str:
         for failure in shown:
             # Instance IDs for Run Command; otherwise the execution ID (what the Automation,
             # Step Functions or Lambda console shows), else the window target.
-            target = (
+            target = clean_text(
                 " ".join(failure["instanceIds"])
                 or failure["executionId"]
                 or failure["windowTargetId"]
-                or "-"
+                or "-",
+                60,
             )
             details = clean_text(failure["statusDetails"] or "", 120)
             owner = clean_text(failure["ownerInformation"] or "", 60)
@@ -200,8 +201,7 @@ def iso(moment: datetime | None) -> str | None:
 def clean_text(text: str, limit: int) -> str:
     """Text from the API made safe for one line of a message: no control characters or line
     breaks, no unpaired surrogates, at most `limit` characters."""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    text = " ".join(_CONTROL.sub(" ", unicode_text(text) or "").split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

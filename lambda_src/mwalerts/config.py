@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from mwalerts import names
 from mwalerts.errors import ConfigurationError
 
-_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
+_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
 _NAMESPACE = re.compile(names.CUSTOM_NAMESPACE_PATTERN)
 
 
@@ -46,7 +46,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     topic_arn = environ.get(names.ENV_ALERT_TOPIC_ARN, "").strip()
     if not topic_arn:
         raise ConfigurationError(f"{names.ENV_ALERT_TOPIC_ARN} is not set")
-    if not _TOPIC_ARN.match(topic_arn):
+    if not _TOPIC_ARN.fullmatch(topic_arn):
         raise ConfigurationError(
             f"{names.ENV_ALERT_TOPIC_ARN} is not an SNS topic ARN: {topic_arn!r}"
         )

@@ -13,8 +13,9 @@ from mwalerts.model import WindowExecution
 
 WindowId = Annotated[str, StringConstraints(pattern=names.WINDOW_ID_PATTERN)]
 ExecutionId = Annotated[str, StringConstraints(pattern=names.EXECUTION_ID_PATTERN)]
-AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")]
+# [0-9], not \d: \d also matches other scripts' digits.
+AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")]
 
 
 class WindowExecutionDetail(BaseModel):

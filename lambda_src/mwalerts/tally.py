@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # however many targets fail.
 MAX_KEPT_FAILURES = 1_000
 
-_INSTANCE_ID = re.compile(r"^m?i-[0-9a-f]{8,17}$")
+_INSTANCE_ID = re.compile(r"m?i-[0-9a-f]{8,17}")  # matched with fullmatch: no trailing newline
 
 
 @dataclass(frozen=True)
@@ -72,23 +72,31 @@ def instance_ids(task_type: str | None, parameters: str | None) -> tuple[str, ..
         return ()
     try:
         document: Any = json.loads(parameters)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return ()
     ids = document.get("instanceIds") if isinstance(document, dict) else None
     if not isinstance(ids, list):
         return ()
-    return tuple(i for i in ids if isinstance(i, str) and _INSTANCE_ID.match(i))
+    return tuple(i for i in ids if isinstance(i, str) and _INSTANCE_ID.fullmatch(i))
+
+
+def unicode_text(value: str | None) -> str | None:
+    """API text made valid Unicode: an unpaired surrogate (possible in JSON's \\u escapes) would
+    make strict JSON parsers reject the digest and a UTF-8 log stream drop the record."""
+    if not value:
+        return None
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def to_failure(invocation: "Invocation", task_type: str | None) -> Failure:
     return Failure(
-        task_execution_id=invocation.get("TaskExecutionId", ""),
-        invocation_id=invocation.get("InvocationId", ""),
-        execution_id=invocation.get("ExecutionId") or None,
-        window_target_id=invocation.get("WindowTargetId") or None,
-        status=invocation.get("Status", "UNKNOWN"),
-        status_details=invocation.get("StatusDetails") or None,
-        owner_information=invocation.get("OwnerInformation") or None,
+        task_execution_id=unicode_text(invocation.get("TaskExecutionId")) or "",
+        invocation_id=unicode_text(invocation.get("InvocationId")) or "",
+        execution_id=unicode_text(invocation.get("ExecutionId")),
+        window_target_id=unicode_text(invocation.get("WindowTargetId")),
+        status=unicode_text(invocation.get("Status")) or "UNKNOWN",
+        status_details=unicode_text(invocation.get("StatusDetails")),
+        owner_information=unicode_text(invocation.get("OwnerInformation")),
         instance_ids=instance_ids(
             invocation.get("TaskType") or task_type, invocation.get("Parameters")
         ),
@@ -118,10 +126,10 @@ def summarise_task(
             if len(failures) < MAX_KEPT_FAILURES:
                 failures.append(failure)
     return TaskSummary(
-        task_execution_id=task.get("TaskExecutionId", ""),
-        task_arn=task.get("TaskArn"),
-        task_type=task_type,
-        status=task.get("Status"),
+        task_execution_id=unicode_text(task.get("TaskExecutionId")) or "",
+        task_arn=unicode_text(task.get("TaskArn")),
+        task_type=unicode_text(task_type),
+        status=unicode_text(task.get("Status")),
         counts=dict(counts),
         failure_count=failure_count,
         failures=failures,
