@@ -33,6 +33,7 @@ FUNCTION_ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "MaintenanceWindows",
     "IDEMPOTENCY_TABLE_NAME": TABLE_NAME,
     "SWEEP_LOOKBACK_MINUTES": "45",
+    "ALERT_LOG_GROUP_NAME": "/aws/lambda/maintenance-window-alerts",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",

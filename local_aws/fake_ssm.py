@@ -1,7 +1,9 @@
 """An in-process fake of SSM's maintenance-window *execution* APIs that answers real boto3 clients.
 
-moto implements none of these operations (nor pages DescribeMaintenanceWindows, which the fake
-therefore answers too, from windows it owns), so tests, the demo and the benchmark use this fake:
+moto implements none of these operations, so tests, the demo and the benchmark use this fake. It
+also answers the operations that must agree with them: DescribeMaintenanceWindows (moto's does not
+page) and GetMaintenanceWindow from the windows it owns, and GetCommandInvocation for the Run
+Command invocations behind its maintenance-window invocations:
 
     fake = FakeSsmExecutions()
     fake.add_window_execution({"WindowId": "mw-...", "WindowExecutionId": "...", "Status": ...})
@@ -111,6 +113,7 @@ class FakeSsmExecutions:
         # from several threads, and a seeded RNG is only reproducible if draws are serialised.
         self._lock = threading.Lock()
         self._windows: dict[str, dict[str, Any]] = {}  # by WindowId
+        self._commands: dict[tuple[str, str], dict[str, Any]] = {}  # by (CommandId, InstanceId)
         self._executions: dict[str, dict[str, Any]] = {}  # by WindowExecutionId
         # WindowExecutionId -> TaskExecutionId -> task execution
         self._tasks: dict[str, dict[str, dict[str, Any]]] = {}
@@ -134,6 +137,15 @@ class FakeSsmExecutions:
             if item["WindowId"] in self._windows:
                 raise ValueError(f"window {item['WindowId']} was already added")
             self._windows[item["WindowId"]] = item
+
+    def add_command_invocation(self, invocation: Mapping[str, Any]) -> None:
+        """Store a `GetCommandInvocation` result (CommandId and InstanceId required): what Run
+        Command recorded for one instance, its error output included."""
+        item = _validated_item(
+            "GetCommandInvocationResult", invocation, ("CommandId", "InstanceId")
+        )
+        with self._lock:
+            self._commands[(item["CommandId"], item["InstanceId"])] = item
 
     def add_window_execution(self, execution: Mapping[str, Any]) -> None:
         """Store a `MaintenanceWindowExecution` (WindowId and WindowExecutionId are required).
@@ -296,6 +308,22 @@ class FakeSsmExecutions:
         found = [window for window in self._windows.values() if keep(window)]
         return self._page("WindowIdentities", found, params)
 
+    def _get_window(self, params: dict[str, Any]) -> dict[str, Any]:
+        window = self._windows.get(params["WindowId"])
+        if window is None:
+            raise _ApiError(
+                "DoesNotExistException", f"Maintenance window {params['WindowId']} does not exist"
+            )
+        output = _ssm_model().operation_model("GetMaintenanceWindow").output_shape
+        assert output is not None  # the model defines this operation's result
+        return {key: value for key, value in window.items() if key in output.members}
+
+    def _get_command_invocation(self, params: dict[str, Any]) -> dict[str, Any]:
+        found = self._commands.get((params["CommandId"], params["InstanceId"]))
+        if found is None:
+            raise _ApiError("InvocationDoesNotExist", "The command invocation does not exist")
+        return found
+
     def _describe_executions(self, params: dict[str, Any]) -> dict[str, Any]:
         # The model lists no DoesNotExistException for this operation, and the fake only knows
         # windows through their executions: an unknown WindowId gets an empty list.
@@ -374,6 +402,8 @@ _Handler = Callable[[FakeSsmExecutions, dict[str, Any]], dict[str, Any]]
 # Operation name (the X-Amz-Target suffix) -> handler. Anything else is not the fake's to answer.
 _OPERATIONS: dict[str, _Handler] = {
     "DescribeMaintenanceWindows": FakeSsmExecutions._describe_windows,
+    "GetMaintenanceWindow": FakeSsmExecutions._get_window,
+    "GetCommandInvocation": FakeSsmExecutions._get_command_invocation,
     "DescribeMaintenanceWindowExecutions": FakeSsmExecutions._describe_executions,
     "DescribeMaintenanceWindowExecutionTasks": FakeSsmExecutions._describe_execution_tasks,
     "DescribeMaintenanceWindowExecutionTaskInvocations": (

@@ -16,9 +16,22 @@ from local_aws.fake_ssm import FakeSsmExecutions
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-2"
 WINDOW_ID = "mw-0ed7251d3fcf6e0c2"
+WINDOW_NAME = "prod-web-nightly-patching"
+WINDOW_DESCRIPTION = "Security patches for the production web fleet, nightly at 02:00 UTC"
 # Stands in for what real Parameters can hold (commands, tokens): it must never reach an alert or
 # a log line, and the tests look for it.
 SECRET_IN_PARAMETERS = "s3cr3t-t0ken-in-a-command"  # noqa: S105 - a marker, not a secret
+
+# A classic patching failure; the command line it echoes carries the secret from Parameters,
+# which the alert must redact.
+COMMAND = f"curl -H 'Authorization: {SECRET_IN_PARAMETERS}' https://repo.example.com/keys"
+DPKG_LOCKED = (
+    f"+ {COMMAND}\n"
+    "Reading package lists...\n"
+    "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)\n"
+    "E: Unable to acquire the dpkg frontend lock, is another process using it?\n"
+)
+_COMMAND_STATUS = {"FAILED": ("Failed", 100), "TIMED_OUT": ("TimedOut", -1)}
 
 _STATUS_DETAILS = {
     "SUCCESS": "Success",
@@ -37,6 +50,8 @@ class TaskPlan:
     task_arn: str = "AWS-RunPatchBaseline"
     status: str | None = None  # the task execution's own status; derived when None
     owner_information: str | None = "team=platform;env=prod"
+    # What a failed Run Command invocation wrote to stderr (None: Run Command recorded nothing).
+    error_output: str | None = DPKG_LOCKED
 
     @property
     def invocation_count(self) -> int:
@@ -83,8 +98,14 @@ def seed_window_execution(
         count and state != "SUCCESS" for plan in tasks for state, count in plan.statuses.items()
     )
     if window_id not in fake.window_ids:
+        name = WINDOW_NAME if window_id == WINDOW_ID else f"patching-{window_id[-4:]}"
         fake.add_window(
-            {"WindowId": window_id, "Name": f"patching-{window_id[-4:]}", "Enabled": True}
+            {
+                "WindowId": window_id,
+                "Name": name,
+                "Description": WINDOW_DESCRIPTION,
+                "Enabled": True,
+            }
         )
     execution = SeededExecution(
         window_id=window_id,
@@ -105,6 +126,7 @@ def seed_window_execution(
     for index, plan in enumerate(tasks):
         task, invocations = _task(rng, execution, plan, index)
         fake.add_task_execution(task, invocations)
+        _add_command_invocations(fake, plan, invocations)
         execution.tasks.append(task)
         execution.invocations[task["TaskExecutionId"]] = invocations
     return execution
@@ -182,12 +204,35 @@ def _task(
     return task, invocations
 
 
+def _add_command_invocations(
+    fake: FakeSsmExecutions, plan: TaskPlan, invocations: Sequence[Mapping[str, Any]]
+) -> None:
+    """What Run Command recorded for each failed instance: exit code and error output."""
+    if plan.task_type != "RUN_COMMAND" or plan.error_output is None:
+        return
+    for invocation in invocations:
+        if invocation["Status"] not in _COMMAND_STATUS:
+            continue
+        status, code = _COMMAND_STATUS[invocation["Status"]]
+        fake.add_command_invocation(
+            {
+                "CommandId": invocation["ExecutionId"],
+                "InstanceId": json.loads(invocation["Parameters"])["instanceIds"][0],
+                "DocumentName": plan.task_arn,
+                "Status": status,
+                "StatusDetails": invocation["StatusDetails"],
+                "ResponseCode": code,
+                "StandardErrorContent": plan.error_output,
+            }
+        )
+
+
 def _parameters(plan: TaskPlan, instance_id: str) -> str:
     if plan.task_type == "RUN_COMMAND":
         document = {
             "documentName": plan.task_arn,
             "instanceIds": [instance_id],
-            "parameters": {"commands": [f"curl -H 'Authorization: {SECRET_IN_PARAMETERS}' ..."]},
+            "parameters": {"commands": [COMMAND]},
             "maxConcurrency": "10%",
             "maxErrors": "5%",
         }

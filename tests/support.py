@@ -1,8 +1,12 @@
 """Helpers shared by the tests: loading recorded events and reading what the function printed."""
 
+import functools
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 DATA = Path(__file__).parent / "data"
 
@@ -27,3 +31,22 @@ def emf_documents(text: str) -> list[dict[str, Any]]:
 
 def log_records(text: str) -> list[dict[str, Any]]:
     return [doc for doc in printed_json(text) if "level" in doc]
+
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def assert_valid_digest(digest: Mapping[str, Any]) -> None:
+    """The digest as schemas/digest-v1.schema.json documents it for subscribers."""
+    _validator("digest-v1.schema.json").validate(digest)
+
+
+def assert_valid_chat_notification(card: Mapping[str, Any]) -> None:
+    _validator("chat-notification.schema.json").validate(card)
+
+
+@functools.cache
+def _validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads((SCHEMAS / name).read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)

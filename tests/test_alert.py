@@ -17,7 +17,7 @@ from mwalerts.alert import (
 )
 from mwalerts.events import WindowExecutionEvent, parse_event
 from mwalerts.tally import combine, summarise_task
-from tests.support import load_event
+from tests.support import assert_valid_digest, load_event
 
 ALERT = {"FAILED", "TIMED_OUT", "CANCELLED"}
 TASK_ID = "c9b05aba-197f-4d8d-be34-e73fb0d1e2f3"
@@ -66,11 +66,15 @@ def test_digest_has_every_documented_field():
     _, _, alert = _alert(["SUCCESS"] * 247 + ["FAILED", "FAILED", "TIMED_OUT"])
     digest = alert.digest
     assert digest == json.loads(json.loads(alert.message)["default"])
-    assert {k: v for k, v in digest.items() if k not in ("tasks", "failures")} == {
+    assert_valid_digest(digest)
+    lists = ("tasks", "failures", "failureGroups", "links")
+    assert {k: v for k, v in digest.items() if k not in lists} == {
         "schemaVersion": 1,
         "account": "123456789012",
         "region": "us-east-2",
         "windowId": "mw-0ed7251d3fcf6e0c2",
+        "windowName": None,  # no enrichment here: see test_enrichment.py
+        "windowDescription": None,
         "windowExecutionId": "791b72e0-f0da-4021-8b35-f95df1a2b3c4",
         "status": "FAILED",
         "startTime": "2026-11-20T02:00:00.104Z",
@@ -100,6 +104,31 @@ def test_digest_has_every_documented_field():
         "instanceIds": ["i-000000000000000f7"],
         "startTime": "2026-11-20T02:01:28.039Z",
         "endTime": "2026-11-20T02:02:18.039Z",
+        "consoleUrl": "https://us-east-2.console.aws.amazon.com/systems-manager/run-command/"
+        "10000000-0000-4000-8000-000000000247/i-000000000000000f7?region=us-east-2",
+        "responseCode": None,
+        "errorTail": None,
+    }
+    assert digest["failureGroups"] == [
+        {
+            "status": "FAILED",
+            "statusDetails": "Failed",
+            "count": 2,
+            "examples": ["i-000000000000000f7", "i-000000000000000f8"],
+            "sampledErrors": [],
+        },
+        {
+            "status": "TIMED_OUT",
+            "statusDetails": "Failed",
+            "count": 1,
+            "examples": ["i-000000000000000f9"],
+            "sampledErrors": [],
+        },
+    ]
+    assert digest["links"] == {
+        "window": "https://us-east-2.console.aws.amazon.com/systems-manager/maintenance-windows/"
+        "mw-0ed7251d3fcf6e0c2?region=us-east-2",
+        "failures": None,  # no log group known without the function's environment
     }
 
 
@@ -125,7 +154,8 @@ def test_email_body_is_a_short_readable_summary():
     )
     assert "Failed targets (showing 3 of 3)" in email
     assert "i-000000000000000f7  FAILED     Failed [owner: web]" in email
-    assert len(email.splitlines()) < 20
+    assert "       2 x FAILED Failed" in email  # failures by cause
+    assert len(email.splitlines()) < 30
 
 
 def test_never_carries_the_invocation_parameters():

@@ -18,7 +18,10 @@ def test_the_demo_shows_one_alert_and_exits_zero():
     )
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout
-    assert "Subject: [FAILED] mw-0ed7251d3fcf6e0c2: 8 of 540 invocations failed" in out
+    assert (
+        "Subject: [FAILED] prod-web-nightly-patching (mw-0ed7251d3fcf6e0c2): "
+        "8 of 540 invocations failed" in out
+    )
     assert "An SQS subscriber receives" in out
     assert "InvocationsFailed" in out
     assert "Demo passed" in out

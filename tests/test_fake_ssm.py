@@ -662,10 +662,11 @@ def test_inside_mock_aws_moto_answers_other_ssm_operations_on_the_same_client() 
     )["WindowId"]
     fake.add_window_execution(window_execution(1, window_id=window_id))
 
-    window = ssm.get_maintenance_window(WindowId=window_id)  # moto's
+    ssm.put_parameter(Name="/patching/baseline", Value="pb-0123", Type="String")  # moto's
+    parameter = ssm.get_parameter(Name="/patching/baseline")["Parameter"]
     executions = ssm.describe_maintenance_window_executions(WindowId=window_id)["WindowExecutions"]
 
-    assert window["Name"] == "patching"
+    assert parameter["Value"] == "pb-0123"
     assert [execution["WindowExecutionId"] for execution in executions] == [uid(1)]
     assert [call.operation for call in fake.calls] == ["DescribeMaintenanceWindowExecutions"]
     # Other clients keep moto exactly as it was.
@@ -918,3 +919,46 @@ def test_lists_windows_page_by_page_with_name_and_enabled_filters() -> None:
     assert len(enabled["WindowIdentities"]) == 13
     with pytest.raises(ClientError, match="ValidationException"):
         ssm.describe_maintenance_windows(Filters=[{"Key": "Owner", "Values": ["me"]}])
+
+
+def test_gets_a_window_it_lists_and_refuses_an_unknown_one() -> None:
+    fake = FakeSsmExecutions()
+    fake.add_window(
+        {"WindowId": "mw-0123456789abcdef0", "Name": "prod-patching", "Description": "Tuesdays"}
+    )
+    ssm = fake.attach(new_client())
+
+    window = ssm.get_maintenance_window(WindowId="mw-0123456789abcdef0")
+
+    assert (window["Name"], window["Description"]) == ("prod-patching", "Tuesdays")
+    with pytest.raises(ClientError, match="DoesNotExistException"):
+        ssm.get_maintenance_window(WindowId="mw-0123456789abcdef1")
+
+
+def test_gets_the_command_invocation_behind_a_run_command_invocation() -> None:
+    fake = FakeSsmExecutions()
+    fake.add_command_invocation(
+        {
+            "CommandId": uid(7),
+            "InstanceId": "i-0123456789abcdef0",
+            "Status": "Failed",
+            "ResponseCode": 100,
+            "StandardErrorContent": "E: Could not get lock /var/lib/dpkg/lock-frontend",
+        }
+    )
+    ssm = fake.attach(new_client())
+
+    found = ssm.get_command_invocation(CommandId=uid(7), InstanceId="i-0123456789abcdef0")
+
+    assert found["ResponseCode"] == 100
+    assert found["StandardErrorContent"].startswith("E: Could not get lock")
+    with pytest.raises(ClientError, match="InvocationDoesNotExist"):
+        ssm.get_command_invocation(CommandId=uid(8), InstanceId="i-0123456789abcdef0")
+    with pytest.raises(ValueError, match="StandardErrorContent"):
+        fake.add_command_invocation(
+            {
+                "CommandId": uid(9),
+                "InstanceId": "i-0123456789abcdef0",
+                "StandardErrorContent": "x" * 8001,
+            }  # the API returns at most 8,000 characters
+        )

@@ -23,7 +23,13 @@ from local_aws.scenario import (
 )
 from mwalerts.alert import SNS_MAX_MESSAGE_BYTES
 from mwalerts.errors import InvalidEventError
-from tests.support import emf_documents, load_api_example, load_event, log_records
+from tests.support import (
+    assert_valid_digest,
+    emf_documents,
+    load_api_example,
+    load_event,
+    log_records,
+)
 
 PATCHING = TaskPlan({"SUCCESS": 240, "FAILED": 8, "TIMED_OUT": 2}, "RUN_COMMAND")
 RESTART = TaskPlan({"SUCCESS": 299, "CANCELLED": 1}, "AUTOMATION", "AWS-RestartEC2Instance")
@@ -37,7 +43,16 @@ def run(aws: LocalAws, event: dict[str, Any], context, capsys) -> tuple[dict[str
 
 
 def received_digests(aws: LocalAws) -> list[dict[str, Any]]:
-    return [json.loads(envelope["Message"]) for envelope in aws.sqs_messages()]
+    """What an SQS subscriber received, each checked against the published JSON Schema."""
+    digests = [json.loads(envelope["Message"]) for envelope in aws.sqs_messages()]
+    for digest in digests:
+        assert_valid_digest(digest)
+    return digests
+
+
+def describe_calls(aws: LocalAws) -> list[Any]:
+    """The paged Describe* calls (not the enrichment's Get* calls)."""
+    return [call for call in aws.ssm.calls if call.operation.startswith("Describe")]
 
 
 def metric_values(printed: str) -> dict[str, float]:
@@ -79,6 +94,7 @@ def test_a_failed_window_sends_exactly_one_message_with_complete_counts(aws, con
         "total_invocations": 825,
         "failed_invocations": 11,
         "message_id": result["message_id"],
+        "chat_message_id": None,
         "replayed": False,
     }
     assert result["message_id"]
@@ -130,7 +146,7 @@ def test_every_page_of_every_task_is_fetched_exactly_once_at_100_per_page(aws, c
     execution = seed_window_execution(aws.ssm, plans)
     run(aws, execution.event(), context, capsys)
 
-    calls = aws.ssm.calls
+    calls = describe_calls(aws)
     assert all(call.params["MaxResults"] == 100 for call in calls)
     assert [c.operation for c in calls].count("DescribeMaintenanceWindowExecutionTasks") == 1
     for task, plan in zip(execution.tasks, plans, strict=True):
@@ -163,7 +179,9 @@ def test_each_alert_status_is_a_failure(aws, context, capsys, status):
 
     assert result["failed_invocations"] == 3
     (published,) = aws.published()
-    assert published["subject"] == f"[FAILED] {execution.window_id}: 3 of 23 invocations failed"
+    assert published["subject"] == (
+        f"[FAILED] prod-web-nightly-patching ({execution.window_id}): 3 of 23 invocations failed"
+    )
     assert published["attributes"]["failedInvocations"] == {"Type": "Number", "Value": "3"}
     metric = {"FAILED": "InvocationsFailed", "TIMED_OUT": "InvocationsTimedOut"}.get(
         status, "InvocationsCancelled"
@@ -285,7 +303,9 @@ def test_when_retries_run_out_the_invocation_fails_without_a_partial_alert(aws, 
 
     with pytest.raises(ClientError, match="ThrottlingException"):
         run(aws, execution.event(), context, capsys)
-    assert len(aws.ssm.calls) == 10  # the first call, attempted 10 times
+    (listing,) = {c.operation for c in describe_calls(aws)}
+    assert listing == "DescribeMaintenanceWindowExecutionTasks"
+    assert len(describe_calls(aws)) == 10  # the first page, attempted 10 times
     assert aws.published() == []
     assert emf_documents(capsys.readouterr().out) == []  # nothing counted: the retry will
 

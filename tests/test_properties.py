@@ -77,7 +77,7 @@ from mwalerts.errors import InvalidEventError
 from mwalerts.events import ScheduledEvent, WindowExecutionEvent, parse_event
 from mwalerts.model import WindowExecution
 from mwalerts.tally import MAX_KEPT_FAILURES, combine, instance_ids, summarise_task, unicode_text
-from tests.support import load_event
+from tests.support import assert_valid_digest, load_event
 
 # Stands in for the commands and secrets Parameters can hold: it must never reach an alert.
 MARKER = SECRET_IN_PARAMETERS
@@ -1030,9 +1030,17 @@ def assert_digest_is_complete_and_right(
         assert in_api_order(task["counts"])
     # The right failures, in task then API order: a prefix of all of them, the rest counted.
     failures = digest["failures"]
-    assert failures == expected.failures[: len(failures)]
+    enriched = ("consoleUrl", "responseCode", "errorTail")
+    plain = [{k: v for k, v in f.items() if k not in enriched} for f in failures]
+    assert plain == expected.failures[: len(failures)]
+    assert all(f["consoleUrl"] is None or f["consoleUrl"].startswith("https://") for f in failures)
     assert len(failures) + digest["omittedFailures"] == expected.failed
     assert digest["omittedFailures"] >= 0
+    # Every failure has its cause counted, however many were cut.
+    assert sum(group["count"] for group in digest["failureGroups"]) == expected.failed or (
+        len(digest["failureGroups"]) == 50
+    )
+    assert_valid_digest(digest)
 
 
 def assert_email_is_clean_text(email: str, digest: Mapping[str, Any]) -> None:
@@ -1042,12 +1050,13 @@ def assert_email_is_clean_text(email: str, digest: Mapping[str, Any]) -> None:
     assert not odd, f"control characters or line separators in the email: {odd!r}"
     lines = email.split("\n")[:-1]
     assert lines[0] == f"Maintenance window {digest['windowId']} ended {digest['status']}."
+    failed_lines = lines[: lines.index("Links")] if "Links" in lines else lines
     assert f"Tasks ({len(digest['tasks'])})" in lines
     failed, listed = digest["failedInvocations"], len(digest["failures"])
     shown = min(EMAIL_FAILURE_LINES, listed)
     header = f"Failed targets (showing {shown} of {failed})"
     if failed:
-        target_lines = lines[lines.index(header) + 1 :]
+        target_lines = failed_lines[failed_lines.index(header) + 1 : -1]  # up to the blank line
         assert len(target_lines) == shown + (1 if failed > shown else 0)
         assert all(line.startswith("  ") for line in target_lines)
     else:
@@ -1204,7 +1213,8 @@ def test_the_email_stays_clean_whatever_free_form_id_fields_hold(field: str, tex
     odd = [c for c in email if c != "\n" and unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp")]
     assert not odd, f"control characters in the email: {odd!r}"
     lines = email.split("\n")[:-1]
-    assert len(lines[lines.index("Failed targets (showing 1 of 1)") + 1 :]) == 1  # one target line
+    start = lines.index("Failed targets (showing 1 of 1)") + 1
+    assert lines[start + 1] == ""  # one target line, then the next section
 
 
 # -- end to end -----------------------------------------------------------------------------------

@@ -1,20 +1,27 @@
-"""The alert for one window execution: JSON digest, email text, subject and attributes. Pure."""
+"""The alert for one window execution: JSON digest, email text, subject and attributes. Pure:
+the details that need AWS calls (window name, command output) arrive as an `Enrichment`."""
 
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mwalerts import names
+from mwalerts import links, names
+from mwalerts.chat import chat_notification
+from mwalerts.enrich import CommandOutput, Enrichment
 from mwalerts.model import WindowExecution
 from mwalerts.tally import ExecutionReport, Failure, unicode_text
 
 SNS_MAX_MESSAGE_BYTES = 262_144  # the whole publish: message, subject and attributes
 SNS_MAX_SUBJECT_CHARS = 99  # "less than 100 characters"
 EMAIL_FAILURE_LINES = 20  # a person reads the first few; the digest and the logs carry the rest
+EMAIL_GROUP_LINES = 5
+NO_ENRICHMENT = Enrichment()
+DIGEST_GROUPS = 50  # causes in the digest, most frequent first (bounded: its size is not cut)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
@@ -24,6 +31,7 @@ class Alert:
     message: str  # a MessageStructure=json document: one body per protocol
     attributes: Mapping[str, Mapping[str, str]]
     digest: Mapping[str, Any]
+    chat: Mapping[str, Any]  # the Amazon Q Developer (chat) custom notification
 
     @property
     def size(self) -> int:
@@ -41,12 +49,22 @@ def should_alert(
     return report.failure_count > 0 or window_status in alert_statuses
 
 
-def render_alert(execution: WindowExecution, report: ExecutionReport) -> Alert:
-    """The alert with as many failures as fit in one SNS message; counts are always complete."""
+def render_alert(
+    execution: WindowExecution,
+    report: ExecutionReport,
+    enrichment: Enrichment = NO_ENRICHMENT,
+    *,
+    chat_body: bool = False,
+) -> Alert:
+    """The alert with as many failures as fit in one SNS message; counts are always complete.
+
+    With `chat_body`, the default body (SQS, HTTPS, Lambda subscribers) is the chat
+    notification instead of the digest.
+    """
     kept = report.failures
 
     def with_failures(count: int) -> Alert:
-        return assemble_alert(execution, report, kept[:count])
+        return assemble_alert(execution, report, kept[:count], enrichment, chat_body=chat_body)
 
     # Binary search for the largest prefix of the kept failures that fits.
     low, high = 0, len(kept)
@@ -61,36 +79,47 @@ def render_alert(execution: WindowExecution, report: ExecutionReport) -> Alert:
 
 
 def assemble_alert(
-    execution: WindowExecution, report: ExecutionReport, failures: Sequence[Failure]
+    execution: WindowExecution,
+    report: ExecutionReport,
+    failures: Sequence[Failure],
+    enrichment: Enrichment = NO_ENRICHMENT,
+    *,
+    chat_body: bool = False,
 ) -> Alert:
-    digest = build_digest(execution, report, failures)
+    digest = build_digest(execution, report, failures, enrichment)
+    subject = render_subject(digest)
+    chat = chat_notification(digest, subject)
     body = {
-        "default": json.dumps(digest, separators=(",", ":")),
+        "default": json.dumps(chat if chat_body else digest, separators=(",", ":")),
         "email": render_email(digest),
     }
-    return Alert(
-        subject=render_subject(digest),
-        message=json.dumps(body),
-        attributes={
-            names.ATTRIBUTE_WINDOW_ID: _string(digest["windowId"]),
-            names.ATTRIBUTE_STATUS: _string(digest["status"]),
-            names.ATTRIBUTE_FAILED_INVOCATIONS: {
-                "DataType": "Number",
-                "StringValue": str(report.failure_count),
-            },
+    attributes = {
+        names.ATTRIBUTE_WINDOW_ID: _string(digest["windowId"]),
+        names.ATTRIBUTE_STATUS: _string(digest["status"]),
+        names.ATTRIBUTE_FAILED_INVOCATIONS: {
+            "DataType": "Number",
+            "StringValue": str(report.failure_count),
         },
-        digest=digest,
-    )
+    }
+    if digest["windowName"]:  # SNS refuses empty attribute values
+        attributes[names.ATTRIBUTE_WINDOW_NAME] = _string(digest["windowName"])
+    return Alert(subject, json.dumps(body), attributes, digest, chat)
 
 
 def build_digest(
-    execution: WindowExecution, report: ExecutionReport, failures: Sequence[Failure]
+    execution: WindowExecution,
+    report: ExecutionReport,
+    failures: Sequence[Failure],
+    enrichment: Enrichment = NO_ENRICHMENT,
 ) -> dict[str, Any]:
+    region = execution.region
     return {
         "schemaVersion": names.DIGEST_SCHEMA_VERSION,
         "account": execution.account,
-        "region": execution.region,
+        "region": region,
         "windowId": execution.window_id,
+        "windowName": enrichment.window.name,
+        "windowDescription": enrichment.window.description,
         "windowExecutionId": execution.window_execution_id,
         "status": execution.status,
         "startTime": iso(execution.start_time),
@@ -108,8 +137,33 @@ def build_digest(
             }
             for task in report.tasks
         ],
-        "failures": [failure_record(failure) for failure in failures],
+        "failureGroups": _group_records(report, enrichment.commands),
+        "failures": [
+            {
+                **failure_record(failure),
+                "consoleUrl": links.execution_url(
+                    region,
+                    failure.task_type,
+                    failure.execution_id,
+                    failure.instance_ids[0] if failure.instance_ids else None,
+                ),
+                **_command_record(enrichment.commands.get(failure.invocation_id)),
+            }
+            for failure in failures
+        ],
         "omittedFailures": report.failure_count - len(failures),
+        "links": {
+            "window": links.window_url(region, execution.window_id),
+            "failures": links.failures_query_url(
+                region,
+                enrichment.log_group,
+                execution.window_execution_id,
+                execution.start_time,
+                execution.end_time,
+            )
+            if enrichment.log_group
+            else None,
+        },
     }
 
 
@@ -129,17 +183,64 @@ def failure_record(failure: Failure) -> dict[str, Any]:
     }
 
 
+def _command_record(output: CommandOutput | None) -> dict[str, Any]:
+    return {
+        "responseCode": output.response_code if output else None,
+        "errorTail": output.error_tail if output else None,
+    }
+
+
+def _group_records(
+    report: ExecutionReport, outputs: Mapping[str, CommandOutput]
+) -> list[dict[str, Any]]:
+    """Failures by cause, most frequent first: count, example targets, and the command errors
+    sampled for that cause (500 targets failing the same way read as one line, not 500)."""
+    sampled: dict[tuple[str, str | None], Counter[tuple[int | None, str | None]]] = {}
+    for failure in report.failures:
+        output = outputs.get(failure.invocation_id)
+        if output is not None:
+            sampled.setdefault(failure.cause, Counter())[
+                (output.response_code, output.error_tail)
+            ] += 1
+    return [
+        {
+            "status": group.status,
+            "statusDetails": group.status_details,
+            "count": group.count,
+            "examples": list(group.examples),
+            "sampledErrors": [
+                {"responseCode": code, "errorTail": tail, "count": count}
+                for (code, tail), count in sampled.get(
+                    (group.status, group.status_details), Counter()
+                ).most_common()
+            ],
+        }
+        for group in report.groups[:DIGEST_GROUPS]
+    ]
+
+
 def render_subject(digest: Mapping[str, Any]) -> str:
-    return subject_line(
-        f"[{digest['status']}] {digest['windowId']}: "
-        f"{digest['failedInvocations']} of {digest['totalInvocations']} invocations failed"
-    )
+    counts = f"{digest['failedInvocations']} of {digest['totalInvocations']} invocations failed"
+    prefix = f"[{digest['status']}] "
+    window = digest["windowId"]
+    if digest["windowName"]:
+        # The name is cut to what the subject leaves room for; the window ID always fits.
+        room = SNS_MAX_SUBJECT_CHARS - len(prefix) - len(window) - len(counts) - 5
+        name = subject_line(digest["windowName"])
+        name = name if len(name) <= room else name[: max(room - 3, 0)] + "..."
+        window = f"{name} ({window})" if room > 3 else window
+    return subject_line(f"{prefix}{window}: {counts}")
 
 
 def render_email(digest: Mapping[str, Any]) -> str:
     """Plain text a person takes in at a glance: what ran, how it ended, which targets failed."""
-    lines = [
-        f"Maintenance window {digest['windowId']} ended {digest['status']}.",
+    window = digest["windowId"]
+    if digest["windowName"]:
+        window = f"{clean_text(digest['windowName'], 80)} ({window})"
+    lines = [f"Maintenance window {window} ended {digest['status']}."]
+    if digest["windowDescription"]:
+        lines.append(clean_text(digest["windowDescription"], 200))
+    lines += [
         "",
         f"Window execution  {digest['windowExecutionId']}",
         f"Account / region  {digest['account']} / {digest['region']}",
@@ -155,6 +256,16 @@ def render_email(digest: Mapping[str, Any]) -> str:
             f"  {task['status'] or '-':<11} {task['taskType'] or '-':<14} "
             f"{clean_text(task['taskArn'] or '-', 60)}: {counts}"
         )
+    groups = digest["failureGroups"]
+    if groups:
+        lines += ["", f"Failures by cause ({len(groups)})"]
+        for group in groups[:EMAIL_GROUP_LINES]:
+            cause = clean_text(f"{group['status']} {group['statusDetails'] or ''}", 60)
+            lines.append(f"  {group['count']:>6} x {cause}")
+            for error in group["sampledErrors"][:2]:
+                lines.append(f"           {_error_text(error)} ({error['count']} sampled)")
+        if len(groups) > EMAIL_GROUP_LINES:
+            lines.append(f"  ... and {len(groups) - EMAIL_GROUP_LINES} more causes")
     failures = digest["failures"]
     shown = failures[:EMAIL_FAILURE_LINES]
     if digest["failedInvocations"]:
@@ -174,6 +285,7 @@ def render_email(digest: Mapping[str, Any]) -> str:
             lines.append(
                 f"  {target:<20} {failure['status']:<10} {details}"
                 + (f" [owner: {owner}]" if owner else "")
+                + (f" - {_error_text(failure)}" if failure["responseCode"] is not None else "")
             )
         if digest["failedInvocations"] > len(shown):
             lines.append(
@@ -181,7 +293,18 @@ def render_email(digest: Mapping[str, Any]) -> str:
                 f"{len(failures)}, and every failure is in CloudWatch Logs under correlation ID "
                 f"{digest['windowExecutionId']}."
             )
+    lines += ["", "Links", f"  Window:        {digest['links']['window']}"]
+    if digest["links"]["failures"]:
+        lines.append(f"  All failures:  {digest['links']['failures']}")
     return "\n".join(lines) + "\n"
+
+
+def _error_text(error: Mapping[str, Any]) -> str:
+    """`exit 100: E: Unable to acquire the dpkg frontend lock`: the last line of the error output,
+    which is where a command says why it stopped."""
+    lines = [line for line in (error["errorTail"] or "").splitlines() if line.strip()]
+    last = clean_text(lines[-1], 120) if lines else ""
+    return f"exit {error['responseCode']}" + (f": {last}" if last else "")
 
 
 def ordered_counts(counts: Mapping[str, int]) -> dict[str, int]:

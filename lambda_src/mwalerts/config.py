@@ -26,6 +26,10 @@ class Settings(BaseModel):
     metrics_namespace: str
     idempotency_table: str
     sweep_lookback_minutes: int
+    error_details_limit: int = names.DEFAULT_ERROR_DETAILS_LIMIT
+    chat_mode: str = names.CHAT_OFF
+    chat_topic_arn: str | None = None
+    log_group_name: str | None = None
 
 
 def parse_statuses(raw: str) -> frozenset[str]:
@@ -71,12 +75,36 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             f"{names.ENV_SWEEP_LOOKBACK_MINUTES} must be a whole number of minutes from 1 to "
             f"{MAX_LOOKBACK_MINUTES}, got {lookback!r}"
         )
+    limit = environ.get(names.ENV_ERROR_DETAILS_LIMIT, str(names.DEFAULT_ERROR_DETAILS_LIMIT))
+    if not limit.strip().isdigit() or int(limit) > names.MAX_ERROR_DETAILS_LIMIT:
+        raise ConfigurationError(
+            f"{names.ENV_ERROR_DETAILS_LIMIT} must be a whole number from 0 to "
+            f"{names.MAX_ERROR_DETAILS_LIMIT}, got {limit!r}"
+        )
+    chat_mode = environ.get(names.ENV_CHAT_NOTIFICATIONS, names.CHAT_OFF).strip()
+    if chat_mode not in names.CHAT_MODES:
+        raise ConfigurationError(
+            f"{names.ENV_CHAT_NOTIFICATIONS} must be one of {', '.join(names.CHAT_MODES)}, "
+            f"got {chat_mode!r}"
+        )
+    chat_topic = environ.get(names.ENV_CHAT_TOPIC_ARN, "").strip() or None
+    if chat_mode == names.CHAT_SEPARATE_TOPIC and not (
+        chat_topic and _TOPIC_ARN.fullmatch(chat_topic)
+    ):
+        raise ConfigurationError(
+            f"{names.ENV_CHAT_NOTIFICATIONS}={names.CHAT_SEPARATE_TOPIC} needs "
+            f"{names.ENV_CHAT_TOPIC_ARN}, an SNS topic ARN; got {chat_topic!r}"
+        )
     return Settings(
         alert_topic_arn=topic_arn,
         alert_statuses=statuses,
         metrics_namespace=namespace,
         idempotency_table=table,
         sweep_lookback_minutes=int(lookback),
+        error_details_limit=int(limit),
+        chat_mode=chat_mode,
+        chat_topic_arn=chat_topic,
+        log_group_name=environ.get(names.ENV_LOG_GROUP_NAME, "").strip() or None,
     )
 
 

@@ -39,4 +39,5 @@ class Outcome:
     total_invocations: int = 0
     failed_invocations: int = 0
     message_id: str | None = None
+    chat_message_id: str | None = None  # the chat notification, when sent to its own topic
     replayed: bool = False  # True: an earlier delivery did the work; this is its stored outcome

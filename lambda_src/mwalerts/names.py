@@ -22,11 +22,27 @@ ENV_ALERT_STATUSES: Final = "ALERT_STATUSES"
 ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_IDEMPOTENCY_TABLE: Final = "IDEMPOTENCY_TABLE_NAME"
 ENV_SWEEP_LOOKBACK_MINUTES: Final = "SWEEP_LOOKBACK_MINUTES"
+ENV_ERROR_DETAILS_LIMIT: Final = "ERROR_DETAILS_LIMIT"
+ENV_CHAT_NOTIFICATIONS: Final = "CHAT_NOTIFICATIONS"
+ENV_CHAT_TOPIC_ARN: Final = "CHAT_TOPIC_ARN"
+ENV_LOG_GROUP_NAME: Final = "ALERT_LOG_GROUP_NAME"  # for the Logs Insights link in alerts
 
 DEFAULT_METRICS_NAMESPACE: Final = "MaintenanceWindows"
 # CloudWatch's rule for namespaces, minus the "AWS/" prefix reserved for AWS's own.
 CUSTOM_NAMESPACE_PATTERN: Final = r"^(?!AWS/)[A-Za-z0-9 .\-_/#:]{1,255}$"
 DEFAULT_ALERT_STATUSES: Final = ("FAILED", "TIMED_OUT", "CANCELLED")
+
+# Run Command failures whose error output the alert quotes (one GetCommandInvocation call each):
+# a bound on the extra API calls per window execution.
+DEFAULT_ERROR_DETAILS_LIMIT: Final = 10
+MAX_ERROR_DETAILS_LIMIT: Final = 50
+
+# Alerts for Amazon Q Developer in chat applications (formerly AWS Chatbot): off; published
+# to a second topic in its custom notification format; or in place of the JSON digest.
+CHAT_OFF: Final = "off"
+CHAT_SEPARATE_TOPIC: Final = "separate-topic"
+CHAT_DEFAULT_BODY: Final = "default-body"
+CHAT_MODES: Final = (CHAT_OFF, CHAT_SEPARATE_TOPIC, CHAT_DEFAULT_BODY)
 
 # The reconciliation sweep: a schedule invokes the function, which looks back over several sweep
 # periods, so an execution missed by one sweep (or by its events) is caught by the next ones.
@@ -94,5 +110,16 @@ STATUS_METRICS: Final = {
 ATTRIBUTE_WINDOW_ID: Final = "windowId"
 ATTRIBUTE_STATUS: Final = "status"
 ATTRIBUTE_FAILED_INVOCATIONS: Final = "failedInvocations"
+ATTRIBUTE_WINDOW_NAME: Final = "windowName"
+
+# The log record written for every failed invocation, and the Logs Insights query that lists
+# them (the dashboard's table, and the link in each alert, filtered to its execution).
+FAILED_INVOCATION_MESSAGE: Final = "Failed invocation"
+FAILED_INVOCATIONS_QUERY: Final = (
+    "fields @timestamp, windowId, windowName, windowExecutionId, taskExecutionId, "
+    "instanceIds.0 as instance, status, statusDetails\n"
+    f'| filter message = "{FAILED_INVOCATION_MESSAGE}"\n'
+    "| sort @timestamp desc"
+)
 
 DIGEST_SCHEMA_VERSION: Final = 1

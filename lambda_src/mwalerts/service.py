@@ -14,12 +14,13 @@ from mwalerts import names
 from mwalerts.alert import failure_record, render_alert, should_alert
 from mwalerts.clients import AwsClients
 from mwalerts.config import Settings
+from mwalerts.enrich import Enrichment, command_outputs, window_info
 from mwalerts.errors import InvalidEventError, SweepIncompleteError
 from mwalerts.events import ScheduledEvent, parse_event
 from mwalerts.metrics import record_invalid_event, record_sweep, record_window_execution
 from mwalerts.model import Outcome, WindowExecution
 from mwalerts.once import ExactlyOnce
-from mwalerts.publish import publish_alert
+from mwalerts.publish import publish_alert, publish_chat
 from mwalerts.ssm import iter_invocations, list_task_executions
 from mwalerts.sweep import ended_executions
 from mwalerts.tally import ExecutionReport, Failure, combine, summarise_task
@@ -98,10 +99,28 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
     count the execution twice; the idempotency record completes after both.
     """
     settings, clients = invocation.settings, invocation.clients
-    report = collect_report(clients.ssm, execution.window_execution_id, settings.alert_statuses)
-    message_id = None
+    window = window_info(clients.ssm, execution.window_id)
+    # Every record of this execution (one per failed invocation among them) names its window.
+    keys = {
+        "windowId": execution.window_id,
+        "windowName": window.name,
+        "windowExecutionId": execution.window_execution_id,
+    }
+    logger.append_keys(**keys)
+    try:
+        report = collect_report(clients.ssm, execution.window_execution_id, settings.alert_statuses)
+    finally:
+        logger.remove_keys(list(keys))
+    message_id = chat_message_id = None
     if should_alert(execution.status, report, settings.alert_statuses):
-        alert = render_alert(execution, report)
+        enrichment = Enrichment(
+            window,
+            command_outputs(clients.ssm, report.failures, settings.error_details_limit),
+            settings.log_group_name,
+        )
+        alert = render_alert(
+            execution, report, enrichment, chat_body=settings.chat_mode == names.CHAT_DEFAULT_BODY
+        )
         message_id = publish_alert(clients.sns, settings.alert_topic_arn, alert)
         logger.info(
             "Published alert",
@@ -111,6 +130,8 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
                 "omittedFailures": alert.digest["omittedFailures"],
             },
         )
+        if settings.chat_topic_arn and settings.chat_mode == names.CHAT_SEPARATE_TOPIC:
+            chat_message_id = publish_chat(clients.sns, settings.chat_topic_arn, alert)
     record_window_execution(invocation.metrics, execution, report)
     outcome = Outcome(
         "alerted" if message_id else "all-clear",
@@ -119,6 +140,7 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
         report.total_invocations,
         report.failure_count,
         message_id,
+        chat_message_id=chat_message_id,
     )
     logger.info(
         "Processed window execution",

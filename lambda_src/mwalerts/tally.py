@@ -3,7 +3,7 @@
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -20,15 +20,22 @@ if TYPE_CHECKING:
 # 1,000: keeping that many means only the message size ever cuts the list, and memory stays flat
 # however many targets fail.
 MAX_KEPT_FAILURES = 1_000
+# Targets named per cause of failure: enough to recognise a pattern, few enough to stay small.
+GROUP_EXAMPLES = 3
+# Parameter values shorter than this are too common to be worth redacting from command output.
+MIN_SENSITIVE_LENGTH = 6
 
 _INSTANCE_ID = re.compile(r"m?i-[0-9a-f]{8,17}")  # matched with fullmatch: no trailing newline
 
 
 @dataclass(frozen=True)
 class Failure:
-    """One invocation whose status is an alert status. Never holds the invocation's Parameters."""
+    """One invocation whose status is an alert status. Never shows the invocation's Parameters:
+    `sensitive` keeps their values only to redact them from command output, and is never output.
+    """
 
     task_execution_id: str
+    task_type: str | None
     invocation_id: str
     execution_id: str | None
     window_target_id: str | None
@@ -38,6 +45,34 @@ class Failure:
     instance_ids: tuple[str, ...]
     start_time: datetime | None
     end_time: datetime | None
+    sensitive: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+
+    @property
+    def cause(self) -> tuple[str, str | None]:
+        """What failures of the same cause share: status and status details."""
+        return self.status, self.status_details
+
+    @property
+    def target(self) -> str | None:
+        """The failed target as a person names it: its instance, else its execution."""
+        return " ".join(self.instance_ids) or self.execution_id or self.window_target_id
+
+
+@dataclass
+class FailureGroup:
+    """All failures of one cause: how many, and the first few targets."""
+
+    status: str
+    status_details: str | None
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, count: int, examples: Iterable[str]) -> None:
+        self.count += count
+        for example in examples:
+            if len(self.examples) >= GROUP_EXAMPLES:
+                break
+            self.examples.append(example)
 
 
 @dataclass(frozen=True)
@@ -49,6 +84,7 @@ class TaskSummary:
     counts: Mapping[str, int]
     failure_count: int
     failures: Sequence[Failure]  # the first MAX_KEPT_FAILURES, in the order SSM listed them
+    groups: Sequence[FailureGroup] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +93,7 @@ class ExecutionReport:
     counts: Mapping[str, int] = field(default_factory=dict)
     failure_count: int = 0
     failures: Sequence[Failure] = ()
+    groups: Sequence[FailureGroup] = ()  # every failure's cause, most frequent first
 
     @property
     def total_invocations(self) -> int:
@@ -68,16 +105,13 @@ def instance_ids(task_type: str | None, parameters: str | None) -> tuple[str, ..
 
     Only the IDs are taken: the rest of Parameters can hold commands and secrets.
     """
-    if task_type != "RUN_COMMAND" or not parameters:
-        return ()
-    try:
-        document: Any = json.loads(parameters)
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
-        return ()
-    ids = document.get("instanceIds") if isinstance(document, dict) else None
-    if not isinstance(ids, list):
-        return ()
-    return tuple(i for i in ids if isinstance(i, str) and _INSTANCE_ID.fullmatch(i))
+    return _instance_ids(_parameters(parameters)) if task_type == "RUN_COMMAND" else ()
+
+
+def sensitive_values(parameters: str | None) -> frozenset[str]:
+    """The values of the document parameters (commands, tokens, ...) in a Parameters string,
+    which command output may echo and which must then be redacted from it."""
+    return _sensitive_values(_parameters(parameters))
 
 
 def unicode_text(value: str | None) -> str | None:
@@ -89,19 +123,21 @@ def unicode_text(value: str | None) -> str | None:
 
 
 def to_failure(invocation: "Invocation", task_type: str | None) -> Failure:
+    kind = invocation.get("TaskType") or task_type
+    parameters = _parameters(invocation.get("Parameters"))  # parsed once, for both uses
     return Failure(
         task_execution_id=unicode_text(invocation.get("TaskExecutionId")) or "",
+        task_type=unicode_text(kind),
         invocation_id=unicode_text(invocation.get("InvocationId")) or "",
         execution_id=unicode_text(invocation.get("ExecutionId")),
         window_target_id=unicode_text(invocation.get("WindowTargetId")),
         status=unicode_text(invocation.get("Status")) or "UNKNOWN",
         status_details=unicode_text(invocation.get("StatusDetails")),
         owner_information=unicode_text(invocation.get("OwnerInformation")),
-        instance_ids=instance_ids(
-            invocation.get("TaskType") or task_type, invocation.get("Parameters")
-        ),
+        instance_ids=_instance_ids(parameters) if kind == "RUN_COMMAND" else (),
         start_time=invocation.get("StartTime"),
         end_time=invocation.get("EndTime"),
+        sensitive=_sensitive_values(parameters),
     )
 
 
@@ -114,6 +150,7 @@ def summarise_task(
     """Count one task execution's invocations in a single pass, keeping the first failures."""
     counts: Counter[str] = Counter()
     failures: list[Failure] = []
+    groups: dict[tuple[str, str | None], FailureGroup] = {}
     failure_count = 0
     task_type = task.get("TaskType")
     for invocation in invocations:
@@ -123,6 +160,8 @@ def summarise_task(
             failure_count += 1
             failure = to_failure(invocation, task_type)
             on_failure(failure)
+            group = groups.setdefault(failure.cause, FailureGroup(*failure.cause))
+            group.add(1, [failure.target] if failure.target else [])
             if len(failures) < MAX_KEPT_FAILURES:
                 failures.append(failure)
     return TaskSummary(
@@ -133,6 +172,7 @@ def summarise_task(
         counts=dict(counts),
         failure_count=failure_count,
         failures=failures,
+        groups=list(groups.values()),
     )
 
 
@@ -140,12 +180,54 @@ def combine(tasks: Sequence[TaskSummary]) -> ExecutionReport:
     """The window execution's totals; failures kept in task order, up to MAX_KEPT_FAILURES."""
     counts: Counter[str] = Counter()
     failures: list[Failure] = []
+    groups: dict[tuple[str, str | None], FailureGroup] = {}
     for task in tasks:
         counts.update(task.counts)
         failures.extend(task.failures[: MAX_KEPT_FAILURES - len(failures)])
+        for group in task.groups:
+            merged = groups.setdefault(
+                (group.status, group.status_details),
+                FailureGroup(group.status, group.status_details),
+            )
+            merged.add(group.count, group.examples)
     return ExecutionReport(
         tasks=tasks,
         counts=dict(counts),
         failure_count=sum(task.failure_count for task in tasks),
         failures=failures,
+        groups=sorted(groups.values(), key=lambda g: -g.count),  # stable: first seen first
     )
+
+
+def _parameters(parameters: str | None) -> Any:
+    if not parameters:
+        return None
+    try:
+        return json.loads(parameters)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
+        return None
+
+
+def _instance_ids(document: Any) -> tuple[str, ...]:
+    ids = document.get("instanceIds") if isinstance(document, dict) else None
+    if not isinstance(ids, list):
+        return ()
+    return tuple(i for i in ids if isinstance(i, str) and _INSTANCE_ID.fullmatch(i))
+
+
+def _sensitive_values(document: Any) -> frozenset[str]:
+    found = document.get("parameters") if isinstance(document, dict) else None
+    return frozenset(v for v in _strings(found) if len(v.strip()) >= MIN_SENSITIVE_LENGTH)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string inside a JSON value (iteratively: no recursion limit to hit)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
