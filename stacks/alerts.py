@@ -1,6 +1,7 @@
 """MaintenanceWindowAlerts: the whole feature in one construct, reusable by other CDK apps."""
 
 from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -20,13 +21,15 @@ from stacks.security import acknowledge
 from stacks.settings import Settings
 
 # What the function calls on SSM. Per the Service Authorization Reference for AWS Systems Manager,
-# only DescribeMaintenanceWindowExecutions has a resource type (maintenancewindow); the others
-# support no resource-level permissions, so their resource must be "*".
-SSM_WINDOW_ACTIONS = ("ssm:DescribeMaintenanceWindowExecutions",)
+# DescribeMaintenanceWindowExecutions and GetMaintenanceWindow take the resource type
+# maintenancewindow (required); the others support no resource-level permissions, so their
+# resource must be "*".
+SSM_WINDOW_ACTIONS = ("ssm:DescribeMaintenanceWindowExecutions", "ssm:GetMaintenanceWindow")
 SSM_UNSCOPED_ACTIONS = (
     "ssm:DescribeMaintenanceWindows",
     "ssm:DescribeMaintenanceWindowExecutionTasks",
     "ssm:DescribeMaintenanceWindowExecutionTaskInvocations",
+    "ssm:GetCommandInvocation",
 )
 # The only item actions Powertools' DynamoDB idempotency layer calls.
 TABLE_ACTIONS = (
@@ -41,12 +44,14 @@ class MaintenanceWindowAlerts(Construct):
     """Alerts on every SSM maintenance-window run that ends with failed invocations.
 
     EventBridge sends each finished window execution to a Lambda that reads its invocations from
-    SSM, publishes an alert to an encrypted SNS topic and emits CloudWatch metrics; an alarm and a
-    dashboard watch those metrics. A schedule runs the same Lambda as a reconciliation sweep that
-    catches executions whose event never arrived, and an idempotency table makes sure that an
-    execution seen twice (a retried event, the sweep, a redrive) is alerted on once. Events that
-    cannot be delivered or processed land in one of two dead-letter queues instead of being lost,
-    and health alarms page the on-call when the alert path itself is broken.
+    SSM, publishes an alert to an encrypted SNS topic (and, if configured, to a second topic in
+    the chat applications' format) and emits CloudWatch metrics; alarms (fleet-wide, per window,
+    and for windows that stop running) and a dashboard watch those metrics. A schedule runs the
+    same Lambda as a reconciliation sweep that catches executions whose event never arrived, and
+    an idempotency table makes sure that an execution seen twice (a retried event, the sweep, a
+    redrive) is alerted on once. Events that cannot be delivered or processed land in one of two
+    dead-letter queues instead of being lost, and health alarms page the on-call when the alert
+    path itself is broken.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
@@ -54,7 +59,16 @@ class MaintenanceWindowAlerts(Construct):
         self.settings = settings
         self.key = security.message_key(self)
         self.data_key = security.data_key(self)
-        self.topic = self._topic()
+        self.topic = self._topic(constants.TOPIC_ID, "Maintenance window alerts")
+        self._subscribe_emails()
+        # The alerts in the custom notification format of Amazon Q Developer in chat
+        # applications, for a Slack or Teams channel configuration to subscribe.
+        self.chat_topic = (
+            self._topic(constants.CHAT_TOPIC_ID, "Maintenance window alerts (chat)")
+            if settings.chat_notifications == names.CHAT_SEPARATE_TOPIC
+            else None
+        )
+        self.topics = [t for t in (self.topic, self.chat_topic) if t is not None]
         rule_dlq = self._dead_letter_queue(
             constants.RULE_DLQ_ID,
             constants.RULE_DLQ_ALARM_ID,
@@ -73,12 +87,23 @@ class MaintenanceWindowAlerts(Construct):
         self.table = self._table()
         self.function = self._function()
         assert self.function.role is not None  # _function gives it a role of its own
-        security.allow_only_function_and_alarms_to_publish(self.topic, self.function.role)
+        for topic in self.topics:
+            security.allow_only_function_and_alarms_to_publish(topic, self.function.role)
         self.rule = self._rule()
         self.schedule = self._schedule()
-        namespace = settings.metrics_namespace
+        namespace, statuses = settings.metrics_namespace, settings.counted_alert_statuses
         self.alarm = monitoring.failed_invocations_alarm(
-            self, namespace=namespace, alert_statuses=settings.alert_statuses, topic=self.topic
+            self, namespace=namespace, statuses=statuses, topic=self.topic
+        )
+        self.window_alarms = monitoring.window_alarms(
+            self,
+            namespace=namespace,
+            statuses=statuses,
+            thresholds=settings.window_alarms,
+            topic=self.topic,
+        )
+        self.missed_window_alarms = monitoring.missed_window_alarms(
+            self, namespace=namespace, gaps=settings.gaps, topic=self.topic
         )
         self.health_alarms = monitoring.health_alarms(
             self,
@@ -91,23 +116,37 @@ class MaintenanceWindowAlerts(Construct):
         self.dashboard = monitoring.dashboard(
             self,
             namespace=namespace,
+            statuses=statuses,
             function=self.function,
+            log_group=self.log_group,
             dead_letter_queues=self.dead_letter_queues,
-            failed_invocations=self.alarm,
-            alarms=[a for a in (self.alarm, *self.health_alarms) if a is not None],
+            alarms=self.alarms,
             sweep_interval=settings.sweep_interval,
         )
 
-    def _topic(self) -> sns.Topic:
-        topic = sns.Topic(
-            self,
-            constants.TOPIC_ID,
-            display_name="Maintenance window alerts",
-            master_key=self.key,
-            enforce_ssl=True,
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        """Every alarm of the construct: each notifies the alert topic."""
+        return [
+            a
+            for a in (
+                self.alarm,
+                *self.window_alarms,
+                *self.missed_window_alarms,
+                *self.health_alarms,
+            )
+            if a is not None
+        ]
+
+    def _topic(self, construct_id: str, display_name: str) -> sns.Topic:
+        """A topic for the function's messages: encrypted with the message key, TLS only."""
+        return sns.Topic(
+            self, construct_id, display_name=display_name, master_key=self.key, enforce_ssl=True
         )
+
+    def _subscribe_emails(self) -> None:
         for email in self.settings.alert_emails:
-            subscription = topic.add_subscription(subscriptions.EmailSubscription(email))
+            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(email))
             acknowledge(
                 subscription.node.default_child,
                 "Serverless-SNSRedrivePolicy",
@@ -115,7 +154,6 @@ class MaintenanceWindowAlerts(Construct):
                 "undelivered mails would need a reader of its own; every alert is also in the "
                 "function's logs and metrics, and the alarm state shows on the dashboard.",
             )
-        return topic
 
     def _dead_letter_queue(
         self, construct_id: str, alarm_id: str, label: str, holds: str
@@ -166,7 +204,7 @@ class MaintenanceWindowAlerts(Construct):
         return table
 
     def _function(self) -> lambda_.Function:
-        log_group = logs.LogGroup(
+        self.log_group = log_group = logs.LogGroup(
             self,
             constants.LOG_GROUP_ID,
             retention=self.settings.log_retention,
@@ -207,6 +245,15 @@ class MaintenanceWindowAlerts(Construct):
                 names.ENV_METRICS_NAMESPACE: self.settings.metrics_namespace,
                 names.ENV_IDEMPOTENCY_TABLE: self.table.table_name,
                 names.ENV_SWEEP_LOOKBACK_MINUTES: str(self.settings.sweep_lookback_minutes),
+                names.ENV_ERROR_DETAILS_LIMIT: str(self.settings.error_details_limit),
+                names.ENV_CHAT_NOTIFICATIONS: self.settings.chat_notifications,
+                **(
+                    {names.ENV_CHAT_TOPIC_ARN: self.chat_topic.topic_arn}
+                    if self.chat_topic is not None
+                    else {}
+                ),
+                # For the link to the failed invocations in Logs Insights in each alert.
+                names.ENV_LOG_GROUP_NAME: log_group.log_group_name,
                 # No POWERTOOLS_SERVICE_NAME: it would add a "service" dimension to every metric
                 # and break the dimensionless fleet-wide series the alarms read.
                 "POWERTOOLS_LOG_LEVEL": constants.LOG_LEVEL,
@@ -216,7 +263,8 @@ class MaintenanceWindowAlerts(Construct):
             on_failure=destinations.SqsDestination(self.function_failure_queue),
         )
         function.node.add_dependency(ssm_read)  # no first invocation before the policy exists
-        self.topic.grant_publish(function)
+        for topic in self.topics:
+            topic.grant_publish(function)
         self.table.grant(function, *TABLE_ACTIONS)
         # DynamoDB decrypts the table key with the caller's permission on the first access to
         # the table (and every 5 minutes after); it generates the table key itself, under the
@@ -323,16 +371,19 @@ class MaintenanceWindowAlerts(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             f"{', '.join(SSM_UNSCOPED_ACTIONS)} support no resource-level permissions (Service "
             "Authorization Reference for AWS Systems Manager: no resource type), so Resource "
-            "must be '*'; the statement allows only these read actions.",
+            "must be '*'; the statement allows only these read actions. GetCommandInvocation "
+            "reads a Run Command invocation's output, which the alert quotes for at most "
+            "errorDetailsLimit failures per window execution.",
         )
         acknowledge(
             cfn_policy,
             "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:"
             "<AWS::AccountId>:maintenancewindow/*]",
-            "The reconciliation sweep lists the executions of every maintenance window of this "
-            "account and region (windows are created after this stack, by anyone), so the only "
-            "scope is all maintenance windows here; the statement allows only "
-            "ssm:DescribeMaintenanceWindowExecutions.",
+            "The function reads the executions (reconciliation sweep) and the name and "
+            "description (alerts) of any maintenance window of this account and region, "
+            "including windows created after this stack, by anyone; so the only scope is all "
+            "maintenance windows here. The statement allows only "
+            f"{' and '.join(SSM_WINDOW_ACTIONS)}.",
         )
         return role, ssm_read
 

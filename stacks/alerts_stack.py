@@ -43,5 +43,11 @@ class MaintenanceWindowAlertsStack(Stack):
                 "Events the function failed on after its retries",
             ),
         }
+        if alerts.chat_topic is not None:
+            outputs[constants.OUTPUT_CHAT_TOPIC_ARN] = (
+                alerts.chat_topic.topic_arn,
+                "SNS topic of the alerts for chat: subscribe an Amazon Q Developer in chat "
+                "applications channel configuration (Slack, Microsoft Teams) to it",
+            )
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

@@ -14,6 +14,8 @@ ALERTS_ID: Final = "Alerts"
 KEY_ID: Final = "Key"  # encrypts messages: the topic and the dead-letter queues
 DATA_KEY_ID: Final = "DataKey"  # encrypts stored data: the idempotency table and the logs
 TOPIC_ID: Final = "AlertTopic"
+# Only with chatNotifications "separate-topic": the alerts in the chat applications' format.
+CHAT_TOPIC_ID: Final = "ChatTopic"
 RULE_DLQ_ID: Final = "RuleDeadLetterQueue"
 FUNCTION_DLQ_ID: Final = "FunctionFailureQueue"
 LOG_GROUP_ID: Final = "FunctionLogs"
@@ -31,6 +33,9 @@ THROTTLES_ALARM_ID: Final = "FunctionThrottlesAlarm"
 RULE_DLQ_ALARM_ID: Final = "RuleDeadLetterQueueAlarm"
 FUNCTION_DLQ_ALARM_ID: Final = "FunctionFailureQueueAlarm"
 SWEEP_ALARM_ID: Final = "SweepNotRunningAlarm"
+# One per window in windowAlarms and in expectedWindows: "<prefix><window ID>".
+WINDOW_ALARM_ID_PREFIX: Final = "WindowFailedInvocationsAlarm-"
+MISSED_WINDOW_ALARM_ID_PREFIX: Final = "MissedWindowAlarm-"
 DASHBOARD_ID: Final = "Dashboard"
 
 # Stack outputs: names.py, since operator commands (make redrive) read them too.
@@ -39,6 +44,8 @@ OUTPUT_FUNCTION_NAME: Final = names.OUTPUT_FUNCTION_NAME
 OUTPUT_DASHBOARD_NAME: Final = names.OUTPUT_DASHBOARD_NAME
 OUTPUT_RULE_DLQ_URL: Final = names.OUTPUT_RULE_DLQ_URL
 OUTPUT_FUNCTION_DLQ_URL: Final = names.OUTPUT_FUNCTION_DLQ_URL
+# Here until names.py has it (the Lambda's side owns that file): then names.OUTPUT_CHAT_TOPIC_ARN.
+OUTPUT_CHAT_TOPIC_ARN: Final = names.OUTPUT_CHAT_TOPIC_ARN
 
 # The Lambda: plain source (its one dependency comes from the Powertools layer), no bundling.
 LAMBDA_SOURCE: Final = Path(__file__).resolve().parent.parent / "lambda_src"

@@ -1,25 +1,38 @@
 """Alarms and the dashboard: every alarm notifies the alert topic and says what to do."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from mwalerts import names
 from stacks import constants
+from stacks.settings import Gap
 
 PERIOD = Duration.minutes(5)
 GREATER = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+LESS = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
 REDRIVE = (
     "When the cause is fixed, run `make redrive` to send the kept events back to the function "
     "(a redriven event that was already alerted on is not alerted on again)."
 )
+# What the on-call reads about a failed run, in every failure alarm's description.
+READ_THE_ALERT = (
+    "read the alert this topic received for the run: it names the window, the task and the "
+    "failed targets with their status details and error output, and links to Logs Insights; "
+    "the dashboard's table of the latest failed invocations lists them too"
+)
+TOP_WINDOWS = 10  # rows of the dashboard's table of the windows with the most failures
+LOG_TABLE_ROWS = 50  # rows of the dashboard's table of the latest failed invocations
+GRID_WIDTH = 24  # a dashboard row: CloudWatch's grid is 24 units wide
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,97 @@ class HealthAlarms:
         return iter((self.errors, self.throttles, *self.dead_letters, self.sweep))
 
 
+# --- Metrics ----------------------------------------------------------------------------------
+
+
+def metric(
+    namespace: str,
+    metric_name: str,
+    *,
+    window_id: str | None = None,
+    statistic: str = "Sum",
+    period: Duration = PERIOD,
+    label: str | None = None,
+) -> cloudwatch.Metric:
+    """One of the function's series: fleet-wide (no dimension), or one window's (WindowId)."""
+    return cloudwatch.Metric(
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions_map={names.DIMENSION_WINDOW_ID: window_id} if window_id else None,
+        statistic=statistic,
+        period=period,
+        label=label,
+    )
+
+
+def failed_metrics(
+    namespace: str, statuses: Sequence[str], *, window_id: str | None = None
+) -> dict[str, cloudwatch.IMetric]:
+    """The alert statuses' metrics, by metric-math ID (m0, m1, ...).
+
+    The function emits all status metrics in one document, so they share their timestamps.
+    """
+    return {
+        f"m{i}": metric(namespace, names.STATUS_METRICS[status], window_id=window_id)
+        for i, status in enumerate(statuses)
+    }
+
+
+def failed_invocations(
+    namespace: str, statuses: Sequence[str], *, window_id: str | None = None
+) -> cloudwatch.MathExpression:
+    """Invocations in an alert status per 5 minutes: fleet-wide, or one window's."""
+    using = failed_metrics(namespace, statuses, window_id=window_id)
+    return cloudwatch.MathExpression(
+        expression=" + ".join(using),
+        using_metrics=using,
+        label=f"Invocations {_one_of(statuses)}, {window_id or 'all windows'}",
+        period=PERIOD,
+    )
+
+
+def failure_rate(namespace: str, statuses: Sequence[str]) -> cloudwatch.MathExpression:
+    """The share of all invocations that ended in an alert status, in percent (all windows)."""
+    failed = failed_metrics(namespace, statuses)
+    return cloudwatch.MathExpression(
+        expression=f"100 * ({' + '.join(failed)}) / total",
+        using_metrics={**failed, "total": metric(namespace, names.METRIC_INVOCATIONS)},
+        label=f"Invocations {_one_of(statuses)} (% of all)",
+        period=PERIOD,
+    )
+
+
+def search(namespace: str, metric_names: Sequence[str], statistic: str) -> str:
+    """A SEARCH over the WindowId dimension: a series per window (and metric), new ones too."""
+    terms = " OR ".join(f'MetricName="{name}"' for name in metric_names)
+    if len(metric_names) > 1:
+        terms = f"({terms})"
+    schema = f'{{"{namespace}",{names.DIMENSION_WINDOW_ID}}}'
+    return f"SEARCH('{schema} {terms}', '{statistic}', {PERIOD.to_seconds():.0f})"
+
+
+def per_window_metric(namespace: str, metric_name: str, statistic: str) -> cloudwatch.IMetric:
+    """A series per WindowId, found by SEARCH: new windows appear without a redeploy."""
+    return cloudwatch.MathExpression(
+        expression=search(namespace, [metric_name], statistic),
+        label=f"${{PROP('Dim.{names.DIMENSION_WINDOW_ID}')}}",
+        period=PERIOD,
+    )
+
+
+def most_failed_windows(namespace: str, statuses: Sequence[str]) -> cloudwatch.IMetric:
+    """The windows (and alert statuses) with the most failed invocations in the time range."""
+    metric_names = [names.STATUS_METRICS[s] for s in statuses]
+    return cloudwatch.MathExpression(
+        expression=f"SORT({search(namespace, metric_names, 'Sum')}, SUM, DESC, {TOP_WINDOWS})",
+        label=f"${{PROP('Dim.{names.DIMENSION_WINDOW_ID}')}} ${{PROP('MetricName')}}",
+        period=PERIOD,
+    )
+
+
+# --- Alarms -----------------------------------------------------------------------------------
+
+
 def alarm(
     scope: Construct,
     construct_id: str,
@@ -53,15 +157,18 @@ def alarm(
     description: str,
     comparison: cloudwatch.ComparisonOperator = GREATER,
     missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    evaluation_periods: int = 1,
+    datapoints: int | None = None,
 ) -> cloudwatch.Alarm:
-    """An alarm on one period of `metric` that notifies `topic`."""
+    """An alarm on `metric` that notifies `topic` (one period unless told otherwise)."""
     created = cloudwatch.Alarm(
         scope,
         construct_id,
         metric=metric,
         threshold=threshold,
         comparison_operator=comparison,
-        evaluation_periods=1,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=datapoints,
         treat_missing_data=missing,
         alarm_description=description,
     )
@@ -70,35 +177,93 @@ def alarm(
 
 
 def failed_invocations_alarm(
-    scope: Construct, *, namespace: str, alert_statuses: Sequence[str], topic: sns.ITopic
+    scope: Construct, *, namespace: str, statuses: Sequence[str], topic: sns.ITopic
 ) -> cloudwatch.Alarm | None:
     """Failed invocations > 0 across all windows; None if no alert status has a metric."""
-    statuses = [s for s in alert_statuses if s in names.STATUS_METRICS]
     if not statuses:
         return None
-    # The function emits all status metrics in one document, so they share their timestamps.
-    using = {
-        f"m{i}": fleet_metric(namespace, names.STATUS_METRICS[s]) for i, s in enumerate(statuses)
-    }
     return alarm(
         scope,
         constants.ALARM_ID,
-        cloudwatch.MathExpression(
-            expression=" + ".join(using),
-            using_metrics=using,
-            label=f"Invocations {_one_of(statuses)}, all windows",
-            period=PERIOD,
-        ),
+        failed_invocations(namespace, statuses),
         topic=topic,
         threshold=0,
         description=(
             f"Maintenance-window task invocations ended {_one_of(statuses)} in the last 5 "
-            "minutes. On-call: 1) read the alert this topic received for the run: it names the "
-            "window, the task and the failed targets with their status details; "
-            "2) no such alert? Check the alert function's logs and both dead-letter queues "
-            "(stack outputs); 3) fix the cause, then rerun the window's tasks or wait for "
-            "its next run, and check the dashboard for windows that keep failing."
+            f"minutes. On-call: 1) {READ_THE_ALERT}; 2) no such alert? Check the alert "
+            "function's logs and both dead-letter queues (stack outputs); 3) fix the cause, then "
+            "rerun the window's tasks or wait for its next run, and check the dashboard for "
+            "windows that keep failing."
         ),
+    )
+
+
+def window_alarms(
+    scope: Construct,
+    *,
+    namespace: str,
+    statuses: Sequence[str],
+    thresholds: Mapping[str, int],
+    topic: sns.ITopic,
+) -> tuple[cloudwatch.Alarm, ...]:
+    """windowAlarms: per window, its failed invocations in 5 minutes reach its threshold."""
+    return tuple(
+        alarm(
+            scope,
+            f"{constants.WINDOW_ALARM_ID_PREFIX}{window_id}",
+            failed_invocations(namespace, statuses, window_id=window_id),
+            topic=topic,
+            threshold=threshold,
+            comparison=AT_LEAST,
+            description=(
+                f"Maintenance window {window_id} had {threshold} or more task invocations end "
+                f"{_one_of(statuses)} in the last 5 minutes (windowAlarms). On-call: "
+                f"1) {READ_THE_ALERT}; 2) fix the cause on the targets or in the task (SSM "
+                "Agent, the instance's role, the command or runbook, the target selection), "
+                "then rerun the window's tasks or wait for its next run."
+            ),
+        )
+        for window_id, threshold in sorted(thresholds.items())
+    )
+
+
+def missed_window_alarms(
+    scope: Construct, *, namespace: str, gaps: Mapping[str, Gap], topic: sns.ITopic
+) -> tuple[cloudwatch.Alarm, ...]:
+    """expectedWindows: per window, no execution ended within its gap.
+
+    Each of the alarm's periods without a WindowExecutions data point is missing data, counted
+    as breaching, and the alarm needs all of them: so it fires when the whole gap passed without
+    an execution, and one execution anywhere in it keeps it quiet (see settings.Gap).
+    """
+    return tuple(
+        alarm(
+            scope,
+            f"{constants.MISSED_WINDOW_ALARM_ID_PREFIX}{window_id}",
+            metric(
+                namespace,
+                names.METRIC_WINDOW_EXECUTIONS,
+                window_id=window_id,
+                period=Duration.seconds(gap.period_seconds),
+            ),
+            topic=topic,
+            threshold=1,
+            comparison=LESS,
+            # No data is the failure this alarm is for: a window that does not run emits nothing.
+            missing=cloudwatch.TreatMissingData.BREACHING,
+            evaluation_periods=gap.evaluation_periods,
+            datapoints=gap.evaluation_periods,
+            description=(
+                f"Maintenance window {window_id} has not completed an execution in {gap.text} "
+                "(expectedWindows): it may be disabled, past its schedule's end date, or have "
+                "lost its schedule, targets or tasks. On-call: 1) in Systems Manager, "
+                "Maintenance Windows, check the window is enabled, its schedule and end date, "
+                "its targets and tasks, and its execution history; 2) if it did run, check the "
+                "alert function's logs, error alarm and dead-letter queues. It also fires right "
+                "after it is created if the window has not run in that time."
+            ),
+        )
+        for window_id, gap in sorted(gaps.items())
     )
 
 
@@ -163,10 +328,10 @@ def health_alarms(
     sweep = alarm(
         scope,
         constants.SWEEP_ALARM_ID,
-        fleet_metric(namespace, names.METRIC_SWEEP_RUNS, period=window),
+        metric(namespace, names.METRIC_SWEEP_RUNS, period=window),
         topic=topic,
         threshold=1,
-        comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        comparison=LESS,
         # No data is the failure this alarm is for: a sweep that does not run emits nothing.
         missing=cloudwatch.TreatMissingData.BREACHING,
         description=(
@@ -181,43 +346,81 @@ def health_alarms(
     return HealthAlarms(errors, throttles, dead_letters, sweep)
 
 
+# --- Dashboard --------------------------------------------------------------------------------
+
+
 def dashboard(
     scope: Construct,
     *,
     namespace: str,
+    statuses: Sequence[str],
     function: lambda_.IFunction,
+    log_group: logs.ILogGroup,
     dead_letter_queues: Sequence[DeadLetterQueue],
-    failed_invocations: cloudwatch.Alarm | None,
     alarms: Sequence[cloudwatch.IAlarm],
     sweep_interval: Duration,
 ) -> cloudwatch.Dashboard:
-    per_window = [
-        _graph(f"{metric} per window", [per_window_metric(namespace, metric, "Sum")])
-        for metric in names.STATUS_METRICS.values()
-    ]
-    overview: list[cloudwatch.IWidget] = [
+    """Rows of 24 units: alarms, the fleet, the latest failures, the windows, the alert path."""
+    alarm_states = cloudwatch.AlarmStatusWidget(
+        alarms=list(alarms),
+        title="Alarms (those in alarm first)",
+        sort_by=cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+        width=GRID_WIDTH,
+        height=_alarm_status_height(len(alarms)),
+    )
+    fleet: list[cloudwatch.IWidget] = [
         _graph(
             "Invocations by status, all windows",
-            [fleet_metric(namespace, m, label=s) for s, m in names.STATUS_METRICS.items()],
+            [metric(namespace, m, label=s) for s, m in names.STATUS_METRICS.items()],
             width=8,
+        )
+    ]
+    if statuses:
+        fleet += [
+            _graph(
+                "Failure rate, all windows (%)",
+                [failure_rate(namespace, statuses)],
+                width=8,
+                left_y_axis=cloudwatch.YAxisProps(min=0, label="%", show_units=False),
+            ),
+            cloudwatch.TableWidget(
+                title=f"Windows with the most failed invocations (top {TOP_WINDOWS})",
+                metrics=[most_failed_windows(namespace, statuses)],
+                summary=cloudwatch.TableSummaryProps(
+                    columns=[cloudwatch.TableSummaryColumn.SUM], hide_non_summary_columns=True
+                ),
+                width=8,
+                height=6,
+            ),
+        ]
+    latest_failures = cloudwatch.LogQueryWidget(
+        title="Latest failed invocations",
+        log_group_names=[log_group.log_group_name],
+        query_string=f"{names.FAILED_INVOCATIONS_QUERY}\n| limit {LOG_TABLE_ROWS}",
+        view=cloudwatch.LogQueryVisualizationType.TABLE,
+        width=GRID_WIDTH,
+        height=8,
+    )
+    windows = [
+        _graph(
+            "Executions per window",
+            [per_window_metric(namespace, names.METRIC_WINDOW_EXECUTIONS, "Sum")],
+            width=12,
         ),
         _graph(
             "Window execution duration (max, seconds)",
             [per_window_metric(namespace, names.METRIC_WINDOW_EXECUTION_DURATION, "Maximum")],
-            width=8,
+            width=12,
         ),
     ]
-    if failed_invocations is not None:
-        overview.append(cloudwatch.AlarmWidget(alarm=failed_invocations, title="Alarm", width=8))
-    health: list[cloudwatch.IWidget] = [
+    alert_path = [
         _graph(
             "Alert function: errors, throttles and duration",
             [function.metric_errors(), function.metric_throttles()],
             right=[function.metric_duration(statistic="Maximum")],
-            width=12,
         ),
         _graph(
-            "Events not alerted on: dead-letter queues and invalid events",
+            "Events not alerted on: dead letters, invalid events",
             [
                 *(
                     dlq.queue.metric_approximate_number_of_messages_visible(
@@ -225,47 +428,28 @@ def dashboard(
                     )
                     for dlq in dead_letter_queues
                 ),
-                fleet_metric(namespace, names.METRIC_INVALID_EVENTS),
+                metric(namespace, names.METRIC_INVALID_EVENTS),
             ],
-            width=12,
         ),
-    ]
-    sweep: list[cloudwatch.IWidget] = [
-        cloudwatch.AlarmStatusWidget(alarms=list(alarms), title="Alarms", width=12, height=6),
         _graph(
             "Reconciliation sweep: runs and executions it recovered",
             [
-                fleet_metric(namespace, name, period=sweep_interval)
+                metric(namespace, name, period=sweep_interval)
                 for name in (names.METRIC_SWEEP_RUNS, names.METRIC_SWEEP_RECOVERED)
             ],
-            width=12,
         ),
     ]
     return cloudwatch.Dashboard(
         scope,
         constants.DASHBOARD_ID,
         default_interval=Duration.days(7),
-        widgets=[per_window, overview, health, sweep],
+        widgets=[[alarm_states], fleet, [latest_failures], windows, alert_path],
     )
 
 
-def fleet_metric(
-    namespace: str, metric_name: str, *, period: Duration = PERIOD, label: str | None = None
-) -> cloudwatch.Metric:
-    """The dimensionless series: one per metric, summed over all windows."""
-    return cloudwatch.Metric(
-        namespace=namespace, metric_name=metric_name, statistic="Sum", period=period, label=label
-    )
-
-
-def per_window_metric(namespace: str, metric_name: str, statistic: str) -> cloudwatch.IMetric:
-    """A series per WindowId, found by SEARCH: new windows appear without a redeploy."""
-    query = f'{{"{namespace}",{names.DIMENSION_WINDOW_ID}}} MetricName="{metric_name}"'
-    return cloudwatch.MathExpression(
-        expression=f"SEARCH('{query}', '{statistic}', {PERIOD.to_seconds():.0f})",
-        label=f"${{PROP('Dim.{names.DIMENSION_WINDOW_ID}')}}",
-        period=PERIOD,
-    )
+def _alarm_status_height(alarms: int) -> int:
+    """Room for the alarms' tiles: about four to a full-width row, each row 2 units high."""
+    return 1 + 2 * max(1, -(-alarms // 4))
 
 
 def _graph(
@@ -273,10 +457,16 @@ def _graph(
     left: Sequence[cloudwatch.IMetric],
     *,
     right: Sequence[cloudwatch.IMetric] = (),
-    width: int = 6,
+    width: int = 8,
+    left_y_axis: cloudwatch.YAxisProps | None = None,
 ) -> cloudwatch.GraphWidget:
     return cloudwatch.GraphWidget(
-        title=title, left=list(left), right=list(right), width=width, height=6
+        title=title,
+        left=list(left),
+        right=list(right),
+        width=width,
+        height=6,
+        left_y_axis=left_y_axis,
     )
 
 

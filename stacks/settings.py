@@ -3,9 +3,10 @@
 A bad value fails synth with a message that names the key, before anything is deployed.
 """
 
+import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import Duration
@@ -20,7 +21,21 @@ ALERT_EMAILS = "alertEmails"
 METRICS_NAMESPACE = "metricsNamespace"
 LOG_RETENTION_DAYS = "logRetentionDays"
 SWEEP_INTERVAL_MINUTES = "sweepIntervalMinutes"
-KEYS = (ALERT_STATUSES, ALERT_EMAILS, METRICS_NAMESPACE, LOG_RETENTION_DAYS, SWEEP_INTERVAL_MINUTES)
+ERROR_DETAILS_LIMIT = "errorDetailsLimit"
+CHAT_NOTIFICATIONS = "chatNotifications"
+WINDOW_ALARMS = "windowAlarms"
+EXPECTED_WINDOWS = "expectedWindows"
+KEYS = (
+    ALERT_STATUSES,
+    ALERT_EMAILS,
+    METRICS_NAMESPACE,
+    LOG_RETENTION_DAYS,
+    SWEEP_INTERVAL_MINUTES,
+    ERROR_DETAILS_LIMIT,
+    CHAT_NOTIFICATIONS,
+    WINDOW_ALARMS,
+    EXPECTED_WINDOWS,
+)
 # Near misses of the keys: silently ignoring one would deploy defaults the user did not ask for.
 MISSPELLED_KEYS = {
     "alertEmail": ALERT_EMAILS,
@@ -29,6 +44,13 @@ MISSPELLED_KEYS = {
     "logRetention": LOG_RETENTION_DAYS,
     "sweepInterval": SWEEP_INTERVAL_MINUTES,
     "sweepIntervalMinute": SWEEP_INTERVAL_MINUTES,
+    "errorDetailLimit": ERROR_DETAILS_LIMIT,
+    "errorDetailsLimits": ERROR_DETAILS_LIMIT,
+    "chatNotification": CHAT_NOTIFICATIONS,
+    "windowAlarm": WINDOW_ALARMS,
+    "windowAlarmThresholds": WINDOW_ALARMS,
+    "expectedWindow": EXPECTED_WINDOWS,
+    "expectedWindowGaps": EXPECTED_WINDOWS,
 }
 
 DEFAULT_LOG_RETENTION_DAYS = 90
@@ -45,13 +67,86 @@ RETENTION_DAYS = {
     2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
     3653: "TEN_YEARS",
 }  # fmt: skip
+ERROR_DETAILS_RANGE = range(names.MAX_ERROR_DETAILS_LIMIT + 1)
+_WINDOW_ID = re.compile(names.WINDOW_ID_PATTERN)
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 # The same rule the Lambda applies (mwalerts.config).
 _NAMESPACE = re.compile(names.CUSTOM_NAMESPACE_PATTERN)
 
+# expectedWindows gaps: a whole number and a unit, minutes, hours or days ("90m", "26h", "7d").
+_GAP = re.compile(r"^(\d+)([mhd])$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+MINUTE, HOUR, DAY = 60, 3600, 86400
+# CloudWatch's limits for an alarm (PutMetricAlarm, Period): a period is a multiple of 60 seconds
+# (sub-minute ones are for high-resolution metrics), and "Period multiplied by EvaluationPeriods
+# can't be more than 604,800 seconds. For alarms with a period of less than one hour (3,600
+# seconds), the total evaluation period can't be longer than one day (86,400 seconds)." Periods
+# are kept to at most a day, like the sweep alarm's (see SWEEP_INTERVAL_RANGE).
+MAX_GAP_SECONDS = 7 * DAY
+MAX_PERIOD_SECONDS = DAY
+
 
 class SettingsError(ValueError):
     """A setting has an invalid value; the message names the context key."""
+
+
+@dataclass(frozen=True)
+class Gap:
+    """The longest time allowed between two executions of a window, as an alarm can watch it.
+
+    The alarm looks at `evaluation_periods` consecutive periods of `period_seconds` (together
+    exactly the gap) and fires when all of them lack a WindowExecutions data point, missing data
+    counting as breaching. Its window slides (CloudWatch's default), so it fires once no execution
+    ended within the last gap, and one execution anywhere in that time keeps it quiet.
+    """
+
+    text: str  # as written in the settings, e.g. "26h"
+    period_seconds: int
+    evaluation_periods: int
+
+    @property
+    def seconds(self) -> int:
+        return self.period_seconds * self.evaluation_periods
+
+    @classmethod
+    def parse(cls, window_id: str, raw: Any) -> "Gap":
+        where = f"{EXPECTED_WINDOWS} {window_id}"
+        match = _GAP.match(raw.strip()) if isinstance(raw, str) else None
+        if match is None:
+            raise SettingsError(
+                f"{where}: {raw!r} is not a duration: write a whole number and a unit, m, h or d "
+                "(minutes, hours, days), such as '90m', '26h' or '7d'"
+            )
+        seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
+        if not MINUTE <= seconds <= MAX_GAP_SECONDS:
+            raise SettingsError(
+                f"{where}: {raw!r} is out of range: choose 1m to 7d (7 days is the longest a "
+                "CloudWatch alarm can look back: Period x EvaluationPeriods <= 604,800 seconds)"
+            )
+        periods = _alarm_periods(seconds)
+        if periods is None:
+            raise SettingsError(
+                f"{where}: {raw!r} cannot be watched by one CloudWatch alarm: a gap longer than "
+                "a day must split into equal periods of 1 hour to 1 day (CloudWatch allows "
+                "shorter periods over at most a day); use whole hours"
+            )
+        return cls(raw.strip(), *periods)
+
+
+def _alarm_periods(seconds: int) -> tuple[int, int] | None:
+    """(period, evaluation periods) that cover exactly `seconds` within CloudWatch's limits.
+
+    Up to a day, one period of the whole gap. Longer, the fewest equal periods of one hour to one
+    day, each a whole number of minutes; None if there are none (e.g. a prime number of minutes).
+    """
+    if seconds <= DAY:
+        return seconds, 1
+    count = -(-seconds // MAX_PERIOD_SECONDS)  # at least this many periods of at most a day
+    while seconds // count >= HOUR:
+        if seconds % (count * MINUTE) == 0:
+            return seconds // count, count
+        count += 1
+    return None
 
 
 @dataclass(frozen=True)
@@ -61,6 +156,13 @@ class Settings:
     metrics_namespace: str = names.DEFAULT_METRICS_NAMESPACE
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
     sweep_interval_minutes: int = names.DEFAULT_SWEEP_INTERVAL_MINUTES
+    error_details_limit: int = names.DEFAULT_ERROR_DETAILS_LIMIT
+    chat_notifications: str = names.CHAT_OFF
+    # Window ID -> failed invocations in 5 minutes that raise that window's own alarm. (Left out
+    # of the hash, as dicts have none; still compared.)
+    window_alarms: Mapping[str, int] = field(default_factory=dict, hash=False)
+    # Window ID -> the longest gap allowed between two of its executions ("26h").
+    expected_windows: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not self.alert_statuses:
@@ -93,6 +195,51 @@ class Settings:
                 f"{SWEEP_INTERVAL_MINUTES} {self.sweep_interval_minutes!r} is out of range: "
                 f"choose {low} to {high} minutes"
             )
+        if self.error_details_limit not in ERROR_DETAILS_RANGE:
+            raise SettingsError(
+                f"{ERROR_DETAILS_LIMIT} {self.error_details_limit!r} is out of range: choose 0 "
+                f"(no error output in alerts) to {names.MAX_ERROR_DETAILS_LIMIT}"
+            )
+        if self.chat_notifications not in names.CHAT_MODES:
+            raise SettingsError(
+                f"{CHAT_NOTIFICATIONS} {self.chat_notifications!r} is not one of "
+                f"{', '.join(names.CHAT_MODES)}"
+            )
+        self._check_window_ids(WINDOW_ALARMS, self.window_alarms)
+        too_low = [w for w, t in self.window_alarms.items() if not _is_whole(t) or t < 1]
+        if too_low:
+            raise SettingsError(
+                f"{WINDOW_ALARMS}: the threshold of {', '.join(too_low)} must be a whole number of "
+                "failed invocations, 1 or more"
+            )
+        if self.window_alarms and not self.counted_alert_statuses:
+            raise SettingsError(
+                f"{WINDOW_ALARMS} counts the invocations in an alert status, but none of "
+                f"{ALERT_STATUSES} ({', '.join(self.alert_statuses)}) has a metric; add one of "
+                f"{', '.join(names.STATUS_METRICS)}"
+            )
+        self._check_window_ids(EXPECTED_WINDOWS, self.expected_windows)
+        for window_id, gap in self.expected_windows.items():
+            Gap.parse(window_id, gap)
+
+    @staticmethod
+    def _check_window_ids(key: str, windows: Mapping[str, Any]) -> None:
+        bad = [w for w in windows if not (isinstance(w, str) and _WINDOW_ID.match(w))]
+        if bad:
+            raise SettingsError(
+                f"{key} has invalid maintenance window ID(s) {', '.join(map(repr, bad))}: "
+                "expected mw- and 17 hex digits, such as mw-0123456789abcdef0"
+            )
+
+    @property
+    def counted_alert_statuses(self) -> tuple[str, ...]:
+        """The alert statuses with a metric that counts their invocations (see STATUS_METRICS)."""
+        return tuple(s for s in self.alert_statuses if s in names.STATUS_METRICS)
+
+    @property
+    def gaps(self) -> dict[str, Gap]:
+        """expectedWindows, parsed: window ID -> the gap its missed-window alarm watches."""
+        return {w: Gap.parse(w, raw) for w, raw in self.expected_windows.items()}
 
     @property
     def log_retention(self) -> logs.RetentionDays:
@@ -113,20 +260,13 @@ class Settings:
         for wrong, right in MISSPELLED_KEYS.items():
             if context.get(wrong) is not None:
                 raise SettingsError(f"unknown setting {wrong!r}: did you mean {right!r}?")
-        values: dict[str, Any] = {}
-        if (raw := context.get(ALERT_STATUSES)) is not None:
-            values["alert_statuses"] = tuple(s.upper() for s in _string_list(ALERT_STATUSES, raw))
-        if (raw := context.get(ALERT_EMAILS)) is not None:
-            values["alert_emails"] = _string_list(ALERT_EMAILS, raw)
-        if (raw := context.get(METRICS_NAMESPACE)) is not None:
-            if not isinstance(raw, str):
-                raise SettingsError(f"{METRICS_NAMESPACE} must be a string, got {raw!r}")
-            values["metrics_namespace"] = raw.strip()
-        if (raw := context.get(LOG_RETENTION_DAYS)) is not None:
-            values["log_retention_days"] = _whole_number(LOG_RETENTION_DAYS, raw, "days")
-        if (raw := context.get(SWEEP_INTERVAL_MINUTES)) is not None:
-            values["sweep_interval_minutes"] = _whole_number(SWEEP_INTERVAL_MINUTES, raw, "minutes")
-        return cls(**values)
+        return cls(
+            **{
+                field_name: parse(key, raw)
+                for key, (field_name, parse) in _PARSERS.items()
+                if (raw := context.get(key)) is not None
+            }
+        )
 
     @classmethod
     def from_scope(cls, scope: Construct) -> "Settings":
@@ -143,10 +283,70 @@ def _string_list(key: str, raw: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
 
 
+def _string(key: str, raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise SettingsError(f"{key} must be a string, got {raw!r}")
+    return raw.strip()
+
+
+def _statuses(key: str, raw: Any) -> tuple[str, ...]:
+    return tuple(s.upper() for s in _string_list(key, raw))
+
+
+def _thresholds(key: str, raw: Any) -> dict[str, int]:
+    return {
+        window: _whole_number(f"{key} {window}", threshold, "failed invocations")
+        for window, threshold in _object(key, raw).items()
+    }
+
+
+def _object(key: str, raw: Any) -> dict[str, Any]:
+    """A JSON object (cdk.json), or as `-c` passes it: `id=value,id=value` or a JSON string."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("{"):
+            try:
+                raw = json.loads(text)
+            except json.JSONDecodeError as error:
+                raise SettingsError(f"{key} is not valid JSON: {error}") from None
+        else:
+            pairs = [item.partition("=") for item in text.split(",") if item.strip()]
+            if any(not sep for _, sep, _ in pairs):
+                raise SettingsError(
+                    f"{key} must be an object of window ID -> value, or 'mw-...=value,...'"
+                )
+            raw = {window.strip(): value.strip() for window, _, value in pairs}
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{key} must be an object of window ID -> value, got {raw!r}")
+    return raw
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _whole_number(key: str, raw: Any, unit: str) -> int:
     """An int, or its decimal string as `-c key=value` passes it."""
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if _is_whole(raw):
+        return int(raw)
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
         return int(raw)
     raise SettingsError(f"{key} must be a whole number of {unit}, got {raw!r}")
+
+
+def _unit(unit: str) -> Callable[[str, Any], int]:
+    return lambda key, raw: _whole_number(key, raw, unit)
+
+
+# Context key -> (Settings field, parser of its raw value as cdk.json or `-c key=value` has it).
+_PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    ALERT_STATUSES: ("alert_statuses", _statuses),
+    ALERT_EMAILS: ("alert_emails", _string_list),
+    METRICS_NAMESPACE: ("metrics_namespace", _string),
+    LOG_RETENTION_DAYS: ("log_retention_days", _unit("days")),
+    SWEEP_INTERVAL_MINUTES: ("sweep_interval_minutes", _unit("minutes")),
+    ERROR_DETAILS_LIMIT: ("error_details_limit", _unit("failures")),
+    CHAT_NOTIFICATIONS: ("chat_notifications", _string),
+    WINDOW_ALARMS: ("window_alarms", _thresholds),
+    EXPECTED_WINDOWS: ("expected_windows", _object),
+}

@@ -12,9 +12,10 @@ from aws_cdk.assertions import Template
 from mwalerts import names
 from stacks import Settings, SettingsError
 from stacks import settings as keys
-from stacks.settings import RETENTION_DAYS
+from stacks.settings import RETENTION_DAYS, Gap
 
 CDK_JSON = json.loads((Path(__file__).resolve().parent.parent / "cdk.json").read_text())
+WINDOW, OTHER_WINDOW = "mw-0123456789abcdef0", "mw-0fedcba9876543210"
 
 
 def test_cdk_json_context_holds_the_defaults() -> None:
@@ -26,6 +27,10 @@ def test_cdk_json_context_holds_the_defaults() -> None:
         keys.METRICS_NAMESPACE: names.DEFAULT_METRICS_NAMESPACE,
         keys.LOG_RETENTION_DAYS: 90,
         keys.SWEEP_INTERVAL_MINUTES: names.DEFAULT_SWEEP_INTERVAL_MINUTES,
+        keys.ERROR_DETAILS_LIMIT: names.DEFAULT_ERROR_DETAILS_LIMIT,
+        keys.CHAT_NOTIFICATIONS: names.CHAT_OFF,
+        keys.WINDOW_ALARMS: {},
+        keys.EXPECTED_WINDOWS: {},
     }
     assert Settings.from_context(context) == Settings()
 
@@ -37,6 +42,10 @@ def test_missing_settings_take_their_defaults() -> None:
         metrics_namespace=names.DEFAULT_METRICS_NAMESPACE,
         log_retention_days=90,
         sweep_interval_minutes=15,
+        error_details_limit=names.DEFAULT_ERROR_DETAILS_LIMIT,
+        chat_notifications=names.CHAT_OFF,
+        window_alarms={},
+        expected_windows={},
     )
 
 
@@ -49,6 +58,10 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
             keys.METRICS_NAMESPACE: " Acme/Patching ",
             keys.LOG_RETENTION_DAYS: "30",
             keys.SWEEP_INTERVAL_MINUTES: " 60 ",
+            keys.ERROR_DETAILS_LIMIT: "0",
+            keys.CHAT_NOTIFICATIONS: " separate-topic ",
+            keys.WINDOW_ALARMS: f"{WINDOW}=3, {OTHER_WINDOW}=1",
+            keys.EXPECTED_WINDOWS: f'{{"{WINDOW}": "26h"}}',  # a JSON object works too
         }
     )
 
@@ -58,6 +71,10 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         metrics_namespace="Acme/Patching",
         log_retention_days=30,
         sweep_interval_minutes=60,
+        error_details_limit=0,
+        chat_notifications=names.CHAT_SEPARATE_TOPIC,
+        window_alarms={WINDOW: 3, OTHER_WINDOW: 1},
+        expected_windows={WINDOW: "26h"},
     )
 
 
@@ -84,6 +101,33 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         (keys.SWEEP_INTERVAL_MINUTES, "quarter-hour", "whole number of minutes"),
         (keys.SWEEP_INTERVAL_MINUTES, 7.5, "whole number of minutes"),
         (keys.SWEEP_INTERVAL_MINUTES, "-5", "whole number of minutes"),
+        (keys.ERROR_DETAILS_LIMIT, names.MAX_ERROR_DETAILS_LIMIT + 1, "choose 0"),
+        (keys.ERROR_DETAILS_LIMIT, "-1", "whole number"),
+        (keys.ERROR_DETAILS_LIMIT, 2.5, "whole number"),
+        (keys.ERROR_DETAILS_LIMIT, True, "whole number"),
+        (keys.CHAT_NOTIFICATIONS, "slack", "not one of off, separate-topic, default-body"),
+        (keys.CHAT_NOTIFICATIONS, "Off", "not one of"),
+        (keys.CHAT_NOTIFICATIONS, True, "must be a string"),
+        (keys.WINDOW_ALARMS, {"mw-123": 1}, "invalid maintenance window ID(s) 'mw-123'"),
+        (keys.WINDOW_ALARMS, {WINDOW.upper(): 1}, "invalid maintenance window ID"),
+        (keys.WINDOW_ALARMS, {WINDOW: 0}, "1 or more"),
+        (keys.WINDOW_ALARMS, {WINDOW: "three"}, "whole number of failed invocations"),
+        (keys.WINDOW_ALARMS, {WINDOW: 1.5}, "whole number"),
+        (keys.WINDOW_ALARMS, [WINDOW], "must be an object"),
+        (keys.WINDOW_ALARMS, WINDOW, "must be an object"),
+        (keys.WINDOW_ALARMS, "{not json", "not valid JSON"),
+        (keys.EXPECTED_WINDOWS, {"mw-nothex0000000000": "1d"}, "invalid maintenance window"),
+        (keys.EXPECTED_WINDOWS, {WINDOW: "90"}, "not a duration"),
+        (keys.EXPECTED_WINDOWS, {WINDOW: "1.5h"}, "whole number and a unit"),
+        (keys.EXPECTED_WINDOWS, {WINDOW: "90s"}, "m, h or d"),
+        (keys.EXPECTED_WINDOWS, {WINDOW: "26 hours"}, "not a duration"),
+        (keys.EXPECTED_WINDOWS, {WINDOW: 26}, "not a duration"),
+        (keys.EXPECTED_WINDOWS, {WINDOW: "0m"}, "choose 1m to 7d"),
+        # More than CloudWatch can look back: Period x EvaluationPeriods <= 604,800 seconds.
+        (keys.EXPECTED_WINDOWS, {WINDOW: "8d"}, "choose 1m to 7d"),
+        (keys.EXPECTED_WINDOWS, {WINDOW: "169h"}, "604,800 seconds"),
+        # 1499 minutes is prime: no equal periods of 1 hour to 1 day make it up.
+        (keys.EXPECTED_WINDOWS, {WINDOW: "1499m"}, "use whole hours"),
     ],
 )
 def test_invalid_setting_fails_with_a_message_naming_the_key(
@@ -126,3 +170,72 @@ def test_sweep_interval_bounds_are_accepted_and_set_the_lookback(minutes: int) -
 
     assert settings.sweep_interval.to_minutes() == minutes
     assert settings.sweep_lookback_minutes == minutes * names.SWEEP_LOOKBACK_PERIODS
+
+
+@pytest.mark.parametrize(
+    ("gap", "period", "periods"),
+    [
+        ("1m", 60, 1),
+        ("90m", 90 * 60, 1),
+        ("24h", 86400, 1),  # up to a day: one period of the whole gap
+        ("1d", 86400, 1),
+        # Longer: the fewest equal periods of whole minutes, each 1 hour to 1 day.
+        ("25h", 750 * 60, 2),
+        ("26h", 13 * 3600, 2),
+        ("2881m", 67 * 60, 43),  # 43 x 67 minutes
+        ("1501m", 79 * 60, 19),  # 19 x 79 minutes
+        ("7d", 86400, 7),
+        ("168h", 86400, 7),
+    ],
+)
+def test_expected_window_gap_becomes_alarm_periods_that_add_up_to_it(
+    gap: str, period: int, periods: int
+) -> None:
+    parsed = Settings.from_context({keys.EXPECTED_WINDOWS: {WINDOW: gap}}).gaps[WINDOW]
+
+    assert parsed == Gap(gap, period, periods)
+    assert parsed.seconds == period * periods
+
+
+def test_every_gap_cloudwatch_can_watch_is_accepted_and_no_other() -> None:
+    # Every whole number of minutes up to a week and a minute, against CloudWatch's limits for
+    # an alarm (PutMetricAlarm): periods of whole minutes, at most a day long (this product's
+    # choice), Period x EvaluationPeriods <= 7 days, and <= 1 day if the period is under an hour.
+    def expressible(minutes: int) -> bool:
+        return any(
+            minutes % count == 0
+            and minutes // count <= 1440
+            and (minutes // count >= 60 or minutes <= 1440)
+            for count in range(1, minutes + 1)
+        )
+
+    for minutes in range(1, 7 * 1440 + 2):
+        if minutes <= 7 * 1440 and expressible(minutes):
+            gap = Gap.parse(WINDOW, f"{minutes}m")
+            assert gap.seconds == minutes * 60
+            assert gap.period_seconds % 60 == 0
+            assert gap.period_seconds <= 86400
+            assert gap.seconds <= 7 * 86400
+            assert gap.period_seconds >= 3600 or gap.seconds <= 86400
+        else:
+            with pytest.raises(SettingsError, match=keys.EXPECTED_WINDOWS):
+                Gap.parse(WINDOW, f"{minutes}m")
+
+
+def test_window_alarms_need_an_alert_status_that_has_a_metric() -> None:
+    with pytest.raises(SettingsError, match=f"{keys.WINDOW_ALARMS} counts the invocations"):
+        Settings.from_context(
+            {keys.ALERT_STATUSES: "SKIPPED_OVERLAPPING", keys.WINDOW_ALARMS: {WINDOW: 1}}
+        )
+    # Without windowAlarms the same statuses are fine (nothing to count per window).
+    assert Settings.from_context({keys.ALERT_STATUSES: "SKIPPED_OVERLAPPING"})
+
+
+@pytest.mark.parametrize("limit", [0, names.MAX_ERROR_DETAILS_LIMIT])
+def test_error_details_limit_bounds_are_accepted(limit: int) -> None:
+    assert Settings.from_context({keys.ERROR_DETAILS_LIMIT: limit}).error_details_limit == limit
+
+
+@pytest.mark.parametrize("mode", names.CHAT_MODES)
+def test_every_chat_mode_is_accepted(mode: str) -> None:
+    assert Settings.from_context({keys.CHAT_NOTIFICATIONS: mode}).chat_notifications == mode

@@ -24,17 +24,33 @@ from constructs import IConstruct
 from mwalerts import names
 from stacks import MaintenanceWindowAlertsStack, Settings, add_compliance_checks, constants
 from stacks import settings as keys
+from tools.render_dashboard import GRID_WIDTH, dashboard_body
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 CUSTOM_EMAILS = ["ops@example.com", "oncall@example.org"]
+WINDOW_A, WINDOW_B, WINDOW_C = (
+    "mw-0123456789abcdef0",
+    "mw-0fedcba9876543210",
+    "mw-00000000000000abc",
+)
+# windowAlarms: window -> threshold; expectedWindows: window -> (gap, period, evaluation periods).
+WINDOW_THRESHOLDS = {WINDOW_A: 3, WINDOW_B: 1}
+GAPS = {WINDOW_A: ("26h", 13 * 3600, 2), WINDOW_B: ("90m", 5400, 1), WINDOW_C: ("7d", 86400, 7)}
 CUSTOM_CONTEXT = {
     keys.ALERT_STATUSES: "FAILED,TIMED_OUT",  # as `-c alertStatuses=FAILED,TIMED_OUT` passes it
     keys.ALERT_EMAILS: CUSTOM_EMAILS,
     keys.METRICS_NAMESPACE: "Acme/Patching",
     keys.LOG_RETENTION_DAYS: 30,
     keys.SWEEP_INTERVAL_MINUTES: "60",  # as `-c sweepIntervalMinutes=60` passes it
+    keys.ERROR_DETAILS_LIMIT: "3",
+    keys.CHAT_NOTIFICATIONS: names.CHAT_SEPARATE_TOPIC,
+    keys.WINDOW_ALARMS: WINDOW_THRESHOLDS,
+    # As `-c expectedWindows=mw-...=26h,...` passes it.
+    keys.EXPECTED_WINDOWS: ",".join(f"{window}={gap}" for window, (gap, _, _) in GAPS.items()),
 }
+# An account and a region for the custom synth: ARNs built from pseudo parameters stay so.
+CUSTOM_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 FIVE_MINUTES = 300
 # (synth, sweep interval in minutes) for the default and the custom settings.
 INTERVALS = (("default", 15), ("custom", 60))
@@ -66,10 +82,14 @@ class Synth:
         return dict(self.resources[self.logical_id(construct)]["Properties"])
 
 
-def synthesize(outdir: Path, extra: dict[str, Any] | None = None) -> Synth:
+def synthesize(
+    outdir: Path, extra: dict[str, Any] | None = None, env: cdk.Environment | None = None
+) -> Synth:
     """Synthesize the app as `cdk synth` does: cdk.json's context, compliance packs registered."""
     app = cdk.App(context={**CDK_JSON_CONTEXT, **(extra or {})}, outdir=str(outdir))
-    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    stack = MaintenanceWindowAlertsStack(
+        app, constants.STACK_ID, settings=Settings.from_scope(app), env=env
+    )
     add_compliance_checks(app)
     assembly = app.synth()  # raises on any cdk-nag finding that is not acknowledged
     template = assembly.get_stack_artifact(stack.artifact_id).template
@@ -83,7 +103,7 @@ def default(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 @pytest.fixture(scope="module")
 def custom(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return synthesize(tmp_path_factory.mktemp("custom"), CUSTOM_CONTEXT)
+    return synthesize(tmp_path_factory.mktemp("custom"), CUSTOM_CONTEXT, CUSTOM_ENV)
 
 
 def as_list(value: Any) -> list[Any]:
@@ -155,10 +175,19 @@ ALARM_ARNS = arn_pattern("cloudwatch", "alarm:*")
 
 
 def dashboard(synth: Synth) -> dict[str, Any]:
-    """The dashboard body as JSON, with every CloudFormation reference in it replaced by TOKEN."""
-    (resource,) = synth.template.find_resources("AWS::CloudWatch::Dashboard").values()
-    parts = resource["Properties"]["DashboardBody"]["Fn::Join"][1]
-    return dict(json.loads("".join(p if isinstance(p, str) else "TOKEN" for p in parts)))
+    """The dashboard body as JSON; a reference in it reads ${LogicalId} or ${LogicalId.Attr}."""
+    return dashboard_body(synth.template.to_json())
+
+
+def widgets(synth: Synth) -> dict[str, dict[str, Any]]:
+    """The dashboard's widgets by title."""
+    return {w["properties"]["title"]: w for w in dashboard(synth)["widgets"]}
+
+
+def placeholder(synth: Synth, construct: IConstruct, attribute: str | None = None) -> str:
+    """How the dashboard body names a construct: ${LogicalId} or ${LogicalId.Attribute}."""
+    suffix = f".{attribute}" if attribute else ""
+    return f"${{{synth.logical_id(construct)}{suffix}}}"
 
 
 def alarm_metrics(synth: Synth) -> tuple[str, list[dict[str, Any]]]:
@@ -264,17 +293,46 @@ def test_function_environment_names_topic_statuses_and_namespace(default: Synth)
         names.ENV_METRICS_NAMESPACE: names.DEFAULT_METRICS_NAMESPACE,
         names.ENV_IDEMPOTENCY_TABLE: default.ref(alerts.table),
         names.ENV_SWEEP_LOOKBACK_MINUTES: str(15 * names.SWEEP_LOOKBACK_PERIODS),
+        names.ENV_ERROR_DETAILS_LIMIT: str(names.DEFAULT_ERROR_DETAILS_LIMIT),
+        names.ENV_CHAT_NOTIFICATIONS: names.CHAT_OFF,
+        # The function's own log group, for the Logs Insights link in each alert.
+        names.ENV_LOG_GROUP_NAME: default.ref(alerts.log_group),
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
     assert "POWERTOOLS_SERVICE_NAME" not in variables  # it would add a dimension to every metric
+    assert names.ENV_CHAT_TOPIC_ARN not in variables  # no chat topic unless "separate-topic"
 
 
 def test_function_environment_follows_the_settings(custom: Synth) -> None:
-    variables = custom.properties(custom.stack.alerts.function)["Environment"]["Variables"]
+    alerts = custom.stack.alerts
+    assert alerts.chat_topic is not None
+    variables = custom.properties(alerts.function)["Environment"]["Variables"]
 
     assert variables[names.ENV_ALERT_STATUSES] == "FAILED,TIMED_OUT"
     assert variables[names.ENV_METRICS_NAMESPACE] == "Acme/Patching"
     assert variables[names.ENV_SWEEP_LOOKBACK_MINUTES] == str(60 * names.SWEEP_LOOKBACK_PERIODS)
+    assert variables[names.ENV_ERROR_DETAILS_LIMIT] == "3"
+    assert variables[names.ENV_CHAT_NOTIFICATIONS] == names.CHAT_SEPARATE_TOPIC
+    assert variables[names.ENV_CHAT_TOPIC_ARN] == custom.ref(alerts.chat_topic)
+    assert variables[names.ENV_LOG_GROUP_NAME] == custom.ref(alerts.log_group)
+
+
+def test_default_body_chat_mode_needs_no_second_topic(tmp_path: Path) -> None:
+    # Without cdk-nag or the CLI: only what this mode changes.
+    app = cdk.App(
+        context={**CDK_JSON_CONTEXT, keys.CHAT_NOTIFICATIONS: names.CHAT_DEFAULT_BODY},
+        outdir=str(tmp_path),
+    )
+    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    template = Template.from_stack(stack)
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    variables = function["Properties"]["Environment"]["Variables"]
+
+    assert stack.alerts.chat_topic is None
+    template.resource_count_is("AWS::SNS::Topic", 1)
+    assert variables[names.ENV_CHAT_NOTIFICATIONS] == names.CHAT_DEFAULT_BODY
+    assert names.ENV_CHAT_TOPIC_ARN not in variables
+    assert constants.OUTPUT_CHAT_TOPIC_ARN not in template.find_outputs("*")
 
 
 def test_powertools_layer_is_resolved_from_the_public_parameter_at_deploy_time(
@@ -539,6 +597,46 @@ def test_only_the_function_and_this_accounts_alarms_may_publish_to_the_topic(
     }
 
 
+def topic_policy(synth: Synth, topic: IConstruct) -> dict[str, dict[str, Any]]:
+    """The statements of a topic's policy, by Sid."""
+    (policy,) = synth.template.find_resources(
+        "AWS::SNS::TopicPolicy", {"Properties": {"Topics": [synth.ref(topic)]}}
+    ).values()
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def test_chat_topic_exists_only_with_separate_topic_and_is_locked_down_like_the_alert_topic(
+    default: Synth, custom: Synth
+) -> None:
+    assert default.stack.alerts.chat_topic is None
+    default.template.resource_count_is("AWS::SNS::Topic", 1)
+    alerts = custom.stack.alerts
+    chat = alerts.chat_topic
+    assert chat is not None
+    custom.template.resource_count_is("AWS::SNS::Topic", 2)
+
+    # Encrypted with the rotating message key, like the alert topic.
+    assert custom.properties(chat)["KmsMasterKeyId"] == custom.arn(alerts.key)
+    # The alert topic's policy, statement for statement: TLS only, and only the function's role
+    # and this account's alarms may publish (anyone else is denied).
+    alert_policy = json.dumps(topic_policy(custom, alerts.topic))
+    chat_policy = topic_policy(custom, chat)
+    assert chat_policy == json.loads(
+        alert_policy.replace(json.dumps(custom.ref(alerts.topic)), json.dumps(custom.ref(chat)))
+    )
+    assert set(chat_policy) == {
+        "AllowPublishThroughSSLOnly",
+        "AllowAlarmsToPublish",
+        "AllowFunctionToPublish",
+        "DenyPublishByAnyoneElse",
+    }
+    # The function may publish to both topics; a chat channel configuration subscribes itself.
+    assert role_permissions(custom)["sns:Publish"] == [custom.ref(alerts.topic), custom.ref(chat)]
+    assert not custom.template.find_resources(
+        "AWS::SNS::Subscription", {"Properties": {"TopicArn": custom.ref(chat)}}
+    )
+
+
 # --- DynamoDB -------------------------------------------------------------------------------
 
 
@@ -583,12 +681,15 @@ def test_function_role_has_exactly_the_permissions_it_needs(default: Synth) -> N
     log_group = {"Fn::GetAtt": [log_group_id, "Arn"]}
 
     assert role_permissions(default) == {
-        # The only one of the four with a resource type (maintenancewindow) ...
+        # The two SSM actions with a resource type (maintenancewindow): this account's and
+        # region's windows ...
         "ssm:DescribeMaintenanceWindowExecutions": [arn_pattern("ssm", "maintenancewindow/*")],
+        "ssm:GetMaintenanceWindow": [arn_pattern("ssm", "maintenancewindow/*")],
         # ... the others support no resource-level permissions.
         "ssm:DescribeMaintenanceWindows": ["*"],
         "ssm:DescribeMaintenanceWindowExecutionTasks": ["*"],
         "ssm:DescribeMaintenanceWindowExecutionTaskInvocations": ["*"],
+        "ssm:GetCommandInvocation": ["*"],
         # Exactly the item actions Powertools' idempotency layer calls, on the table only.
         **{
             f"dynamodb:{action}": [default.arn(alerts.table)]
@@ -609,6 +710,32 @@ def test_function_role_has_exactly_the_permissions_it_needs(default: Synth) -> N
         "xray:PutTraceSegments": ["*"],
         "xray:PutTelemetryRecords": ["*"],
     }
+
+
+def test_ssm_read_policy_scopes_windows_with_pseudo_parameters_in_any_environment(
+    custom: Synth,
+) -> None:
+    # The custom synth has an account and a region; the ARN still reads them at deploy time, so
+    # the policy (and the ID of its acknowledged cdk-nag finding) is the same everywhere.
+    (policy,) = custom.template.find_resources("AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        (
+            ["ssm:DescribeMaintenanceWindowExecutions", "ssm:GetMaintenanceWindow"],
+            arn_pattern("ssm", "maintenancewindow/*"),
+        ),
+        (
+            [
+                "ssm:DescribeMaintenanceWindowExecutionTaskInvocations",
+                "ssm:DescribeMaintenanceWindowExecutionTasks",
+                "ssm:DescribeMaintenanceWindows",
+                "ssm:GetCommandInvocation",
+            ],
+            "*",
+        ),
+    ]
+    assert "eu-west-1" not in json.dumps(policy)
 
 
 def test_function_may_use_the_data_key_only_through_dynamodb(default: Synth) -> None:
@@ -779,55 +906,238 @@ def test_sweep_alarm_fires_when_no_sweep_completed_in_two_intervals(
     assert f"every {minutes} minutes" in alarm["AlarmDescription"]
 
 
-def test_every_alarm_notifies_the_topic_and_says_what_to_do(default: Synth) -> None:
-    alarms = default.template.find_resources("AWS::CloudWatch::Alarm")
+def alarms_by_id(synth: Synth, prefix: str) -> dict[str, dict[str, Any]]:
+    """Window ID -> properties of the alarms whose construct id is prefix + window ID."""
+    return {
+        a.node.id.removeprefix(prefix): synth.properties(a)
+        for a in synth.stack.alerts.alarms
+        if a.node.id.startswith(prefix)
+    }
 
-    assert len(alarms) == 6  # failed invocations, errors, throttles, 2 queues, sweep
-    for alarm in alarms.values():
-        assert alarm["Properties"]["AlarmActions"] == [default.ref(default.stack.alerts.topic)]
-        assert "On-call:" in alarm["Properties"]["AlarmDescription"]
+
+def test_window_alarm_fires_when_that_windows_failed_invocations_reach_its_threshold(
+    default: Synth, custom: Synth
+) -> None:
+    alarms = alarms_by_id(custom, constants.WINDOW_ALARM_ID_PREFIX)
+
+    assert alarms.keys() == WINDOW_THRESHOLDS.keys()
+    for window_id, alarm in alarms.items():
+        queries = alarm["Metrics"]
+        (expression,) = [q for q in queries if "Expression" in q]
+        # The alert statuses' metrics of this window (FAILED,TIMED_OUT here), summed like the
+        # fleet-wide alarm's.
+        assert expression["Expression"] == "m0 + m1"
+        assert [q["MetricStat"] for q in queries if "MetricStat" in q] == [
+            {
+                "Metric": {
+                    "Namespace": "Acme/Patching",
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": names.DIMENSION_WINDOW_ID, "Value": window_id}],
+                },
+                "Period": FIVE_MINUTES,
+                "Stat": "Sum",
+            }
+            for metric in (names.METRIC_INVOCATIONS_FAILED, names.METRIC_INVOCATIONS_TIMED_OUT)
+        ]
+        assert alarm["Threshold"] == WINDOW_THRESHOLDS[window_id]
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert alarm["EvaluationPeriods"] == 1
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert alarm["AlarmActions"] == [custom.ref(custom.stack.alerts.topic)]
+        assert window_id in alarm["AlarmDescription"]
+        assert f"{WINDOW_THRESHOLDS[window_id]} or more" in alarm["AlarmDescription"]
+    assert default.stack.alerts.window_alarms == ()
+
+
+def test_missed_window_alarm_fires_when_no_execution_ended_within_the_gap(
+    default: Synth, custom: Synth
+) -> None:
+    alarms = alarms_by_id(custom, constants.MISSED_WINDOW_ALARM_ID_PREFIX)
+
+    assert alarms.keys() == GAPS.keys()
+    for window_id, alarm in alarms.items():
+        gap, period, periods = GAPS[window_id]
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"]) == (
+            "Acme/Patching",
+            names.METRIC_WINDOW_EXECUTIONS,
+            [{"Name": names.DIMENSION_WINDOW_ID, "Value": window_id}],
+        )
+        assert alarm["Statistic"] == "Sum"
+        # Periods that together are exactly the gap; all of them must breach.
+        assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (
+            period,
+            periods,
+            periods,
+        )
+        # CloudWatch's limits (PutMetricAlarm): whole minutes, at most 7 days in all, and at
+        # most a day in all for periods under an hour.
+        assert alarm["Period"] % 60 == 0
+        assert alarm["Period"] * alarm["EvaluationPeriods"] <= 7 * 86400
+        assert alarm["Period"] >= 3600 or alarm["Period"] * alarm["EvaluationPeriods"] <= 86400
+        # A period with an execution has Sum >= 1; one without has no data, which breaches.
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
+        assert alarm["TreatMissingData"] == "breaching"
+        assert alarm["AlarmActions"] == [custom.ref(custom.stack.alerts.topic)]
+        assert f"{window_id} has not completed an execution in {gap}" in alarm["AlarmDescription"]
+    assert default.stack.alerts.missed_window_alarms == ()
+
+
+def test_every_alarm_notifies_the_topic_and_says_what_to_do(default: Synth, custom: Synth) -> None:
+    # Failed invocations, errors, throttles, 2 queues, sweep; and per-window and missed-window.
+    for synth, count in ((default, 6), (custom, 6 + len(WINDOW_THRESHOLDS) + len(GAPS))):
+        alarms = synth.template.find_resources("AWS::CloudWatch::Alarm")
+
+        assert len(alarms) == len(synth.stack.alerts.alarms) == count
+        for alarm in alarms.values():
+            assert alarm["Properties"]["AlarmActions"] == [synth.ref(synth.stack.alerts.topic)]
+            description = alarm["Properties"]["AlarmDescription"]
+            assert "On-call: 1)" in description or "On-call: look" in description
+            assert len(description) <= 1024  # CloudWatch's limit
+
+
+def test_dashboard_rows_fill_the_24_unit_grid(default: Synth, custom: Synth) -> None:
+    for synth in (default, custom):
+        rows: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for widget in dashboard(synth)["widgets"]:
+            rows[widget["y"]].append(widget)
+
+        tops = sorted(rows)
+        for top, below in zip(tops, [*tops[1:], None], strict=True):
+            row = sorted(rows[top], key=lambda w: w["x"])
+            # Side by side, from the left edge to the right one, all of one height ...
+            assert [w["x"] for w in row] == [
+                sum(w["width"] for w in row[:i]) for i in range(len(row))
+            ]
+            assert sum(w["width"] for w in row) == GRID_WIDTH
+            assert len({w["height"] for w in row}) == 1
+            # ... and the next row starts right below.
+            assert below is None or below == top + row[0]["height"]
+
+
+def test_dashboard_lists_the_windows_with_the_most_failed_invocations(
+    default: Synth, custom: Synth
+) -> None:
+    title = "Windows with the most failed invocations (top 10)"
+    for synth, namespace, terms in (
+        (
+            default,
+            names.DEFAULT_METRICS_NAMESPACE,
+            '(MetricName="InvocationsFailed" OR MetricName="InvocationsTimedOut" '
+            'OR MetricName="InvocationsCancelled")',
+        ),
+        (
+            custom,
+            "Acme/Patching",
+            '(MetricName="InvocationsFailed" OR MetricName="InvocationsTimedOut")',
+        ),
+    ):
+        table = widgets(synth)[title]
+        ((query,),) = table["properties"]["metrics"]
+
+        # A SEARCH over the WindowId dimension finds windows created after the deployment;
+        # SORT keeps the ten with the highest sum over the dashboard's time range.
+        assert query["expression"] == (
+            f"SORT(SEARCH('{{\"{namespace}\",{names.DIMENSION_WINDOW_ID}}} {terms}', "
+            f"'Sum', {FIVE_MINUTES}), SUM, DESC, 10)"
+        )
+        assert query["label"] == "${PROP('Dim.WindowId')} ${PROP('MetricName')}"
+        assert table["properties"]["view"] == "table"
+        assert table["properties"]["table"]["summaryColumns"] == ["SUM"]
+        assert table["properties"]["table"]["showTimeSeriesData"] is False
+
+
+def test_dashboard_failure_rate_is_the_alert_statuses_share_of_all_invocations(
+    default: Synth, custom: Synth
+) -> None:
+    for synth, namespace, statuses in (
+        (default, names.DEFAULT_METRICS_NAMESPACE, names.DEFAULT_ALERT_STATUSES),
+        (custom, "Acme/Patching", ("FAILED", "TIMED_OUT")),
+    ):
+        graph = widgets(synth)["Failure rate, all windows (%)"]["properties"]
+        (expression, *inputs) = graph["metrics"]
+        failed = [f"m{i}" for i in range(len(statuses))]
+
+        assert expression[0]["expression"] == f"100 * ({' + '.join(failed)}) / total"
+        assert inputs == [
+            [namespace, metric, {"id": query_id, "visible": False, "stat": "Sum"}]
+            for query_id, metric in [
+                *zip(failed, (names.STATUS_METRICS[s] for s in statuses), strict=True),
+                ("total", names.METRIC_INVOCATIONS),
+            ]
+        ]
+        assert graph["yAxis"]["left"]["min"] == 0
 
 
 def test_dashboard_finds_every_window_by_search(default: Synth, custom: Synth) -> None:
     for synth, namespace in ((default, names.DEFAULT_METRICS_NAMESPACE), (custom, "Acme/Patching")):
-        expressions = [
-            query["expression"]
-            for widget in dashboard(synth)["widgets"]
-            for line in widget["properties"].get("metrics", [])
-            for query in line
-            if isinstance(query, dict) and "expression" in query
-        ]
+        graphs = widgets(synth)
+        for title, metric, statistic in (
+            ("Executions per window", names.METRIC_WINDOW_EXECUTIONS, "Sum"),
+            (
+                "Window execution duration (max, seconds)",
+                names.METRIC_WINDOW_EXECUTION_DURATION,
+                "Maximum",
+            ),
+        ):
+            ((query,),) = graphs[title]["properties"]["metrics"]
 
-        assert expressions == [
-            f'SEARCH(\'{{"{namespace}",{names.DIMENSION_WINDOW_ID}}} '
-            f"MetricName=\"{metric}\"', '{statistic}', {FIVE_MINUTES})"
-            for metric, statistic in [(m, "Sum") for m in names.STATUS_METRICS.values()]
-            + [(names.METRIC_WINDOW_EXECUTION_DURATION, "Maximum")]
-        ]
+            assert query["expression"] == (
+                f'SEARCH(\'{{"{namespace}",{names.DIMENSION_WINDOW_ID}}} '
+                f"MetricName=\"{metric}\"', '{statistic}', {FIVE_MINUTES})"
+            )
+            assert query["label"] == "${PROP('Dim.WindowId')}"
 
 
-def test_dashboard_shows_fleet_wide_invocations_the_alarm_and_the_function(
+def test_dashboard_lists_the_latest_failed_invocations_from_the_functions_logs(
     default: Synth,
 ) -> None:
-    widgets = {w["properties"]["title"]: w["properties"] for w in dashboard(default)["widgets"]}
-    fleet = widgets["Invocations by status, all windows"]["metrics"]
-    function = widgets["Alert function: errors, throttles and duration"]["metrics"]
+    table = widgets(default)["Latest failed invocations"]
+    log_group = placeholder(default, default.stack.alerts.log_group)
 
-    assert [line[:2] for line in fleet] == [
-        [names.DEFAULT_METRICS_NAMESPACE, metric] for metric in names.STATUS_METRICS.values()
-    ]
-    assert [line[1] for line in function] == ["Errors", "Throttles", "Duration"]
-    assert widgets["Alarm"]["annotations"] == {"alarms": ["TOKEN"]}
+    assert table["type"] == "log"
+    assert table["properties"]["view"] == "table"
+    # The query the alerts link to, on the function's own log group, newest first.
+    assert table["properties"]["query"] == (
+        f"SOURCE '{log_group}' | {names.FAILED_INVOCATIONS_QUERY}\n| limit 50"
+    )
+    assert table["width"] == GRID_WIDTH
 
 
-def test_dashboard_shows_every_alarm_and_the_sweep(default: Synth, custom: Synth) -> None:
+def test_dashboard_shows_the_state_of_every_alarm(default: Synth, custom: Synth) -> None:
+    for synth in (default, custom):
+        status = widgets(synth)["Alarms (those in alarm first)"]
+        alarms = synth.stack.alerts.alarms
+
+        assert status["type"] == "alarm"
+        assert sorted(status["properties"]["alarms"]) == sorted(
+            placeholder(synth, alarm, "Arn") for alarm in alarms
+        )
+        assert len(alarms) == len(synth.template.find_resources("AWS::CloudWatch::Alarm"))
+        assert status["properties"]["sortBy"] == "stateUpdatedTimestamp"  # alarming ones first
+        assert status["height"] >= 1 + 2 * -(-len(alarms) // 4)  # room for every tile
+
+
+def test_dashboard_shows_fleet_wide_invocations_the_function_and_the_sweep(
+    default: Synth, custom: Synth
+) -> None:
     for synth, minutes in ((default, 15), (custom, 60)):
-        widgets = {w["properties"]["title"]: w["properties"] for w in dashboard(synth)["widgets"]}
-        sweep = widgets["Reconciliation sweep: runs and executions it recovered"]["metrics"]
+        graphs = {t: w["properties"].get("metrics") for t, w in widgets(synth).items()}
+        namespace = synth.stack.alerts.settings.metrics_namespace
+        function = graphs["Alert function: errors, throttles and duration"]
+        not_alerted = graphs["Events not alerted on: dead letters, invalid events"]
+        sweep = graphs["Reconciliation sweep: runs and executions it recovered"]
 
-        assert widgets["Alarms"]["alarms"] == ["TOKEN"] * 6
+        assert [line[:2] for line in graphs["Invocations by status, all windows"]] == [
+            [namespace, metric] for metric in names.STATUS_METRICS.values()
+        ]
+        assert [line[1] for line in function] == ["Errors", "Throttles", "Duration"]
+        assert [line[1] for line in not_alerted] == [
+            "ApproximateNumberOfMessagesVisible",
+            "ApproximateNumberOfMessagesVisible",
+            names.METRIC_INVALID_EVENTS,
+        ]
         assert [line[:2] for line in sweep] == [
-            [synth.stack.alerts.settings.metrics_namespace, metric]
+            [namespace, metric]
             for metric in (names.METRIC_SWEEP_RUNS, names.METRIC_SWEEP_RECOVERED)
         ]
         assert [line[-1]["period"] for line in sweep] == [minutes * 60] * 2
@@ -836,17 +1146,28 @@ def test_dashboard_shows_every_alarm_and_the_sweep(default: Synth, custom: Synth
 # --- Outputs --------------------------------------------------------------------------------
 
 
-def test_outputs_name_the_topic_function_dashboard_and_queues(default: Synth) -> None:
-    alerts = default.stack.alerts
-    outputs = {k: v["Value"] for k, v in default.template.find_outputs("*").items()}
+def test_outputs_name_the_topics_function_dashboard_and_queues(
+    default: Synth, custom: Synth
+) -> None:
+    for synth in (default, custom):
+        alerts = synth.stack.alerts
+        outputs = {k: v["Value"] for k, v in synth.template.find_outputs("*").items()}
+        # The chat topic's ARN only when there is one (chatNotifications "separate-topic").
+        chat = (
+            {}
+            if alerts.chat_topic is None
+            else {constants.OUTPUT_CHAT_TOPIC_ARN: synth.ref(alerts.chat_topic)}
+        )
 
-    assert outputs == {
-        constants.OUTPUT_TOPIC_ARN: default.ref(alerts.topic),
-        constants.OUTPUT_FUNCTION_NAME: default.ref(alerts.function),
-        constants.OUTPUT_DASHBOARD_NAME: default.ref(alerts.dashboard),
-        constants.OUTPUT_RULE_DLQ_URL: default.ref(alerts.rule_dead_letter_queue),
-        constants.OUTPUT_FUNCTION_DLQ_URL: default.ref(alerts.function_failure_queue),
-    }
+        assert outputs == {
+            constants.OUTPUT_TOPIC_ARN: synth.ref(alerts.topic),
+            constants.OUTPUT_FUNCTION_NAME: synth.ref(alerts.function),
+            constants.OUTPUT_DASHBOARD_NAME: synth.ref(alerts.dashboard),
+            constants.OUTPUT_RULE_DLQ_URL: synth.ref(alerts.rule_dead_letter_queue),
+            constants.OUTPUT_FUNCTION_DLQ_URL: synth.ref(alerts.function_failure_queue),
+            **chat,
+        }
+    assert constants.OUTPUT_CHAT_TOPIC_ARN in custom.template.find_outputs("*")
 
 
 # --- Compliance, linting and the CLI --------------------------------------------------------

@@ -14,6 +14,7 @@ OUTPUT_FUNCTION_NAME: Final = "FunctionName"
 OUTPUT_DASHBOARD_NAME: Final = "DashboardName"
 OUTPUT_RULE_DLQ_URL: Final = "RuleDeadLetterQueueUrl"
 OUTPUT_FUNCTION_DLQ_URL: Final = "FunctionFailureQueueUrl"
+OUTPUT_CHAT_TOPIC_ARN: Final = "ChatTopicArn"
 DEAD_LETTER_QUEUE_OUTPUTS: Final = (OUTPUT_RULE_DLQ_URL, OUTPUT_FUNCTION_DLQ_URL)
 
 # Environment variables the stack sets and the Lambda reads (parsed once in mwalerts.config).

@@ -1,0 +1,1 @@
+"""Developer tools of maintenance-window-alerts (not deployed)."""
