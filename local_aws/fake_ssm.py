@@ -124,6 +124,9 @@ class FakeSsmExecutions:
         self._pending_faults: deque[str] = deque()
         self._throttle_rate = 0.0
         self._rng = random.Random(0)  # noqa: S311 - reproducible fault injection, not security
+        self._rate_limit: tuple[float, float] | None = None  # (requests per second, burst)
+        self._bucket = 0.0  # requests the rate limit still admits now
+        self._bucket_filled_at = 0.0
 
     # -- seeding --------------------------------------------------------------------------------
 
@@ -215,6 +218,13 @@ class FakeSsmExecutions:
             self._throttle_rate = rate
             self._rng = random.Random(seed)  # noqa: S311 - reproducible, not security
 
+    def rate_limit(self, per_second: float, burst: float | None = None) -> None:
+        """Throttle what exceeds `per_second` requests (a token bucket of `burst`), the way SSM
+        limits an account's calls to an API: a client that slows down is served again."""
+        with self._lock:
+            self._rate_limit = (per_second, burst or per_second)
+            self._bucket, self._bucket_filled_at = burst or per_second, time.monotonic()
+
     def fail_next(self, count: int = 1, code: str = "ThrottlingException") -> None:
         """Fail the next `count` answered requests with `code` (HTTP 500 for server faults)."""
         with self._lock:
@@ -291,7 +301,9 @@ class FakeSsmExecutions:
             return 200, _to_json(result)
 
     def _inject_fault(self) -> None:
-        throttled = self._throttle_rate > 0 and self._rng.random() < self._throttle_rate
+        throttled = (self._throttle_rate > 0 and self._rng.random() < self._throttle_rate) or (
+            self._over_rate_limit()
+        )
         if self._pending_faults:
             code = self._pending_faults.popleft()
         elif throttled:
@@ -300,6 +312,18 @@ class FakeSsmExecutions:
             return
         message = "Rate exceeded" if code == "ThrottlingException" else f"Injected {code}"
         raise _ApiError(code, message, _SERVER_FAULT_CODES.get(code, 400))
+
+    def _over_rate_limit(self) -> bool:
+        if self._rate_limit is None:
+            return False
+        per_second, burst = self._rate_limit
+        now = time.monotonic()
+        self._bucket = min(burst, self._bucket + (now - self._bucket_filled_at) * per_second)
+        self._bucket_filled_at = now
+        if self._bucket < 1:
+            return True
+        self._bucket -= 1
+        return False
 
     # -- operations (called under the lock with a request that passed the model's validation) --
 

@@ -962,3 +962,19 @@ def test_gets_the_command_invocation_behind_a_run_command_invocation() -> None:
                 "StandardErrorContent": "x" * 8001,
             }  # the API returns at most 8,000 characters
         )
+
+
+def test_a_rate_limit_throttles_only_what_exceeds_it() -> None:
+    fake, execution_id, _ = seeded_fake(1)
+    ssm = fake.attach(new_client(NO_RETRIES))
+    fake.rate_limit(per_second=0.001, burst=3)  # three calls, then nothing for a long while
+
+    results = []
+    for _ in range(5):
+        try:
+            ssm.describe_maintenance_window_execution_tasks(WindowExecutionId=execution_id)
+            results.append("ok")
+        except ClientError as error:
+            results.append(error.response["Error"]["Code"])
+
+    assert results == ["ok", "ok", "ok", "ThrottlingException", "ThrottlingException"]
