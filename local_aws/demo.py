@@ -21,6 +21,7 @@ from local_aws.environment import (
 )
 from local_aws.scenario import SeededExecution, TaskPlan, schedule_event, seed_window_execution
 
+CONTEXT = LambdaContext()
 _LATER = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)  # the next night's run
 TASKS = [
     TaskPlan({"SUCCESS": 233, "FAILED": 5, "TIMED_OUT": 2}, "RUN_COMMAND", "AWS-RunPatchBaseline"),
@@ -48,7 +49,7 @@ def main() -> int:
 
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            outcome = handler.handler(execution.event(), LambdaContext(), clients=aws.clients)
+            outcome = handler.handler(execution.event(), CONTEXT, clients=aws.clients)
         lines = [json.loads(line) for line in printed.getvalue().splitlines() if line[:1] == "{"]
 
         _heading(
@@ -80,13 +81,13 @@ def main() -> int:
 def _show_exactly_once(handler: Any, aws: LocalAws, execution: SeededExecution) -> list[str]:
     """The same event again, then a run whose event never came, found by the sweep."""
     with contextlib.redirect_stdout(io.StringIO()):
-        again = handler.handler(execution.event(), LambdaContext(), clients=aws.clients)
+        again = handler.handler(execution.event(), CONTEXT, clients=aws.clients)
         missed = seed_window_execution(
             aws.ssm, [TaskPlan({"SUCCESS": 58, "FAILED": 2})], seed=7, start_time=_LATER
         )
         swept = handler.handler(
             schedule_event(missed.end_time + timedelta(minutes=10)),
-            LambdaContext(),
+            CONTEXT,
             clients=aws.clients,
         )
     _heading("7. The same event delivered again (EventBridge and Lambda are at-least-once)")

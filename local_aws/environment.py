@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
 from moto import mock_aws
 from moto.dynamodb import models as dynamodb_models
 from moto.sns.models import sns_backends
@@ -34,7 +35,6 @@ FUNCTION_ENVIRONMENT = {
     "IDEMPOTENCY_TABLE_NAME": TABLE_NAME,
     "SWEEP_LOOKBACK_MINUTES": "45",
     "ALERT_LOG_GROUP_NAME": "/aws/lambda/maintenance-window-alerts",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -98,14 +98,14 @@ class LocalAws:
 
 
 @contextmanager
-def local_aws() -> Iterator[LocalAws]:
+def local_aws(*, latency: float = 0.0) -> Iterator[LocalAws]:
     """moto's SNS, SQS and DynamoDB with the function's topic (and an SQS subscriber) and
     idempotency table, and the fake SSM execution APIs."""
     use_function_environment()
     with mock_aws(), _atomic_dynamodb_writes():
+        clients = create_clients(region_name=REGION)
         session = boto3.Session(region_name=REGION)
-        clients = create_clients(session)
-        fake = FakeSsmExecutions()
+        fake = FakeSsmExecutions(latency=latency)
         fake.attach(clients.ssm)
         clients.dynamodb.create_table(
             TableName=TABLE_NAME,
@@ -125,21 +125,23 @@ def local_aws() -> Iterator[LocalAws]:
         yield LocalAws(clients=clients, ssm=fake, topic_arn=topic_arn, queue_url=queue_url)
 
 
-@dataclass(frozen=True)
-class LambdaContext:
-    """The parts of Lambda's context object that Powertools and the function read."""
+class LambdaContext(PowertoolsLambdaContext):
+    """Lambda's context object, as the runtime hands it to the handler (Powertools' type)."""
 
-    function_name: str = "maintenance-window-alerts"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = (
-        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:maintenance-window-alerts"
-    )
-    aws_request_id: str = "3f0c2b8e-7d51-4c49-9d1a-6b2f8e4a9c10"
-    remaining_time_ms: int = 300_000  # the stack's 5-minute timeout
+    def __init__(self, *, remaining_time_ms: int = 300_000) -> None:
+        self._function_name = "maintenance-window-alerts"
+        self._function_version = "$LATEST"
+        self._invoked_function_arn = (
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:maintenance-window-alerts"
+        )
+        self._memory_limit_in_mb = 512
+        self._aws_request_id = "3f0c2b8e-7d51-4c49-9d1a-6b2f8e4a9c10"
+        self._log_group_name = "/aws/lambda/maintenance-window-alerts"
+        self._log_stream_name = "2026/11/20/[$LATEST]0123456789abcdef"
+        self._remaining_time_ms = remaining_time_ms  # 300,000: the stack's 5-minute timeout
 
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_time_ms
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
+        return self._remaining_time_ms
 
 
 @contextmanager

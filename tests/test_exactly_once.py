@@ -248,10 +248,10 @@ def test_one_bad_execution_does_not_stop_the_sweep_which_then_fails_to_be_retrie
     good = _seed(aws, FAILING, window=2, seed=2, ended=timedelta(minutes=5))
     real_collect = service.collect_report
 
-    def collect_or_fail(ssm: Any, window_execution_id: str, alert_statuses: Any) -> Any:
+    def collect_or_fail(ssm: Any, window_execution_id: str, *args: Any) -> Any:
         if window_execution_id == bad.window_execution_id:
             raise RuntimeError("SSM is having a bad day")
-        return real_collect(ssm, window_execution_id, alert_statuses)
+        return real_collect(ssm, window_execution_id, *args)
 
     monkeypatch.setattr(service, "collect_report", collect_or_fail)
 

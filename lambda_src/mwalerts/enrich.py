@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mwalerts import names
+from mwalerts.model import Mapper
 from mwalerts.redact import redact
 from mwalerts.tally import Failure, unicode_text
 
@@ -66,26 +67,35 @@ def window_info(ssm: "SSMClient", window_id: str) -> WindowInfo:
 
 
 def command_outputs(
-    ssm: "SSMClient", failures: Sequence[Failure], limit: int
+    ssm: "SSMClient",
+    failures: Sequence[Failure],
+    limit: int,
+    run: "Mapper[Failure, CommandOutput | None]" = map,
 ) -> dict[str, CommandOutput]:
-    """Response code and redacted error tail of the first `limit` failed Run Command invocations."""
-    found: dict[str, CommandOutput] = {}
-    picked = [f for f in failures if f.task_type == "RUN_COMMAND" and f.execution_id][:limit]
-    for failure in picked:
-        if not failure.instance_ids or failure.execution_id is None:
-            continue
+    """Response code and redacted error tail of the first `limit` failed Run Command invocations
+    (read at the same time when `run` is a thread pool's map)."""
+    picked = [
+        f for f in failures if f.task_type == "RUN_COMMAND" and f.execution_id and f.instance_ids
+    ][:limit]
+
+    def read(failure: Failure) -> CommandOutput | None:
         try:
             output = ssm.get_command_invocation(
-                CommandId=failure.execution_id, InstanceId=failure.instance_ids[0]
+                CommandId=failure.execution_id or "", InstanceId=failure.instance_ids[0]
             )
         except (BotoCoreError, ClientError) as error:
             logger.warning(
                 "No command output for the alert",
                 extra={"invocationId": failure.invocation_id, "reason": str(error)},
             )
-            continue
+            return None
         text = output.get("StandardErrorContent") or output.get("StandardOutputContent") or ""
         # Redacted whole, then cut: a secret must not survive half in the tail.
         tail = redact(unicode_text(text) or "", failure.sensitive).strip()[-ERROR_TAIL_CHARS:]
-        found[failure.invocation_id] = CommandOutput(output.get("ResponseCode"), tail or None)
-    return found
+        return CommandOutput(output.get("ResponseCode"), tail or None)
+
+    return {
+        failure.invocation_id: output
+        for failure, output in zip(picked, run(read, picked), strict=True)
+        if output is not None
+    }

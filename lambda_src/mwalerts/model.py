@@ -1,11 +1,17 @@
 """The window execution this product alerts on (found by an event or by the sweep), and what
 handling it did."""
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from mwalerts import names
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
+# Something that maps a function over items, in order: `map`, or a thread pool's `map`.
+Mapper = Callable[[Callable[[_Item], _Result], Iterable[_Item]], Iterable[_Result]]
 
 
 @dataclass(frozen=True)

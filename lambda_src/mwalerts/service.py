@@ -4,6 +4,7 @@ Both paths end in `process_window_execution`, wrapped in `ExactlyOnce`: read eve
 task, alert once, record metrics.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -18,20 +19,28 @@ from mwalerts.enrich import Enrichment, command_outputs, window_info
 from mwalerts.errors import InvalidEventError, SweepIncompleteError
 from mwalerts.events import ScheduledEvent, parse_event
 from mwalerts.metrics import record_invalid_event, record_sweep, record_window_execution
-from mwalerts.model import Outcome, WindowExecution
+from mwalerts.model import Mapper, Outcome, WindowExecution
 from mwalerts.once import ExactlyOnce
 from mwalerts.publish import publish_alert, publish_chat
 from mwalerts.ssm import iter_invocations, list_task_executions
 from mwalerts.sweep import ended_executions
-from mwalerts.tally import ExecutionReport, Failure, combine, summarise_task
+from mwalerts.tally import ExecutionReport, Failure, TaskSummary, combine, summarise_task
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Sequence
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_ssm.type_defs import (
+        MaintenanceWindowExecutionTaskIdentityTypeDef as TaskExecution,
+    )
 
 logger = Logger(service=names.SERVICE_NAME, child=True)
+
+# Task page chains read at the same time. SSM allows 20 tasks per window, so every chain of a
+# window runs at once; the clients' adaptive retry mode, shared by the threads, paces them all
+# down to the rate SSM accepts when it throttles, instead of each thread retrying on its own.
+TASK_CONCURRENCY = 20
 
 # The sweep stops starting new executions when less than this is left of the invocation; the
 # next sweep's look-back covers what it did not reach.
@@ -99,25 +108,28 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
     count the execution twice; the idempotency record completes after both.
     """
     settings, clients = invocation.settings, invocation.clients
-    window = window_info(clients.ssm, execution.window_id)
-    # Every record of this execution (one per failed invocation among them) names its window.
-    keys = {
-        "windowId": execution.window_id,
-        "windowName": window.name,
-        "windowExecutionId": execution.window_execution_id,
-    }
-    logger.append_keys(**keys)
-    try:
-        report = collect_report(clients.ssm, execution.window_execution_id, settings.alert_statuses)
-    finally:
-        logger.remove_keys(list(keys))
-    message_id = chat_message_id = None
-    if should_alert(execution.status, report, settings.alert_statuses):
-        enrichment = Enrichment(
-            window,
-            command_outputs(clients.ssm, report.failures, settings.error_details_limit),
-            settings.log_group_name,
+    ssm, execution_id = clients.ssm, execution.window_execution_id
+    with ThreadPoolExecutor(TASK_CONCURRENCY, thread_name_prefix="ssm") as pool:
+        # The window's name is read while the tasks are listed: both are one call.
+        window_future = pool.submit(window_info, ssm, execution.window_id)
+        tasks = list_task_executions(ssm, execution_id)
+        window = window_future.result()
+        # Every record of this execution (one per failed invocation among them) names its window.
+        keys = {"windowId": execution.window_id, "windowName": window.name}
+        logger.append_keys(**keys, windowExecutionId=execution_id)
+        try:
+            report = collect_report(ssm, execution_id, tasks, settings.alert_statuses, pool.map)
+        finally:
+            logger.remove_keys([*keys, "windowExecutionId"])
+        alerting = should_alert(execution.status, report, settings.alert_statuses)
+        outputs = (
+            command_outputs(ssm, report.failures, settings.error_details_limit, pool.map)
+            if alerting
+            else {}
         )
+    message_id = chat_message_id = None
+    if alerting:
+        enrichment = Enrichment(window, outputs, settings.log_group_name)
         alert = render_alert(
             execution, report, enrichment, chat_body=settings.chat_mode == names.CHAT_DEFAULT_BODY
         )
@@ -155,21 +167,27 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
 
 
 def collect_report(
-    ssm: "SSMClient", window_execution_id: str, alert_statuses: "Collection[str]"
+    ssm: "SSMClient",
+    window_execution_id: str,
+    tasks: "Sequence[TaskExecution]",
+    alert_statuses: "Collection[str]",
+    run: "Mapper[TaskExecution, TaskSummary]" = map,
 ) -> ExecutionReport:
-    """Every task execution and every page of its invocations, counted in one pass."""
-    tasks = list_task_executions(ssm, window_execution_id)
-    return combine(
-        [
-            summarise_task(
-                task,
-                iter_invocations(ssm, window_execution_id, task["TaskExecutionId"]),
-                alert_statuses,
-                on_failure=_log_failure,
-            )
-            for task in tasks
-        ]
-    )
+    """Every page of every task's invocations, each task counted in one pass.
+
+    `run` maps over the tasks: a thread pool's map reads their page chains at the same time
+    (results stay in task order), so the slowest chain, not their sum, sets the time.
+    """
+
+    def summarise(task: "TaskExecution") -> TaskSummary:
+        return summarise_task(
+            task,
+            iter_invocations(ssm, window_execution_id, task["TaskExecutionId"]),
+            alert_statuses,
+            on_failure=_log_failure,
+        )
+
+    return combine(list(run(summarise, tasks)))
 
 
 def sweep(event: ScheduledEvent, invocation: Invocation) -> SweepOutcome:
