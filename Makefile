@@ -14,11 +14,12 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 # Extra CDK CLI arguments, e.g. make deploy CDK_ARGS="-c alertEmails=ops@example.com --profile prod"
 CDK_ARGS ?=
 REDRIVE_ARGS ?=
+BENCH_ARGS ?=
 
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: dev test lint format typecheck unit synth demo bootstrap deploy diff destroy redrive pr clean
+.PHONY: dev test lint format typecheck unit synth demo bench profile bootstrap deploy diff destroy redrive pr clean
 
 dev: $(PY_STAMP) $(NODE_STAMP)
 
@@ -61,6 +62,14 @@ demo: dev
 	@echo "== Synthesized to cdk.out with no unacknowledged cdk-nag finding"
 	@echo "== Running the function on in-process AWS (moto SNS/SQS + fake SSM execution APIs)"
 	python -m local_aws.demo
+
+# The benchmark (minutes: it also times the naive loop) writes benchmarks/RESULTS.md and
+# benchmarks/wall-time.png; BENCH_ARGS="--latency 0.02" for example.
+bench: $(PY_STAMP)
+	python -m benchmarks.bench $(BENCH_ARGS)
+
+profile: $(PY_STAMP)
+	python -m benchmarks.profile $(BENCH_ARGS)
 
 # The commands below need AWS credentials (the standard chain: AWS_PROFILE, SSO, environment...).
 bootstrap: dev
