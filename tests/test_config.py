@@ -66,3 +66,35 @@ def test_a_broken_environment_fails_the_functions_start_up_with_a_clear_message(
     )
     assert completed.returncode != 0
     assert "ConfigurationError: ALERT_TOPIC_ARN is not set" in completed.stderr
+
+
+def test_central_mode_reads_the_member_accounts_and_their_regions():
+    settings = load_settings(
+        {
+            **REQUIRED,
+            names.ENV_MEMBER_ACCOUNTS: '{"111111111111": ["eu-west-1", "us-east-1"]}',
+            names.ENV_MEMBER_EXTERNAL_ID: "shared-secret-id",
+        }
+    )
+    assert settings.members == {"111111111111": ("eu-west-1", "us-east-1")}
+    assert settings.member_external_id == "shared-secret-id"
+    assert settings.is_member("111111111111", "us-east-1")
+    assert not settings.is_member("111111111111", "us-west-2")
+    assert not settings.is_member("222222222222", "eu-west-1")
+    assert load_settings(REQUIRED).is_member("222222222222", "eu-west-1")  # per-account mode
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ("not json", "as JSON"),
+        ("[]", "must map 12-digit account IDs"),
+        ('{"1111": ["eu-west-1"]}', "got '1111'"),
+        ('{"111111111111": []}', "got '111111111111': []"),
+        ('{"111111111111": ["mars-1"]}', "has an invalid region"),
+    ],
+)
+def test_a_malformed_member_list_fails_the_start_up(members, message):
+    with pytest.raises(ConfigurationError, match="MEMBER_ACCOUNTS") as error:
+        load_settings({**REQUIRED, names.ENV_MEMBER_ACCOUNTS: members})
+    assert message in str(error.value)

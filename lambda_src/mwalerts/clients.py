@@ -1,7 +1,8 @@
 """The one seam between the logic and AWS: the clients it uses, created once per container."""
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import weakref
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -10,13 +11,22 @@ import botocore.session
 from botocore.config import Config
 from botocore.utils import parse_timestamp
 
+from mwalerts import names
+from mwalerts.links import partition
+
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_sts import STSClient
 
 # Adaptive mode retries throttling with backoff and slows the client down to the rate SSM accepts,
 # so a large window meets throttling with patience instead of failing the whole alert.
+# A member's credentials are renewed this long before they expire, so no call runs with stale ones.
+CREDENTIALS_MARGIN = timedelta(minutes=5)
+
 RETRY_CONFIG = Config(
     retries={"mode": "adaptive", "total_max_attempts": 10},
     connect_timeout=5,
@@ -44,20 +54,86 @@ def epoch_timestamp(value: Any) -> datetime:
     return parsed
 
 
-def create_clients(
+def aws_session(
     *, region_name: str | None = None, credentials: dict[str, str] | None = None
-) -> AwsClients:
-    """Clients from the standard credential chain, or from the given (assumed-role) credentials."""
+) -> boto3.Session:
+    """A session from the standard credential chain, or from the given (assumed-role)
+    credentials, whose clients parse timestamps with `epoch_timestamp`."""
     core = botocore.session.get_session()
     core.get_component("response_parser_factory").set_parser_defaults(
         timestamp_parser=epoch_timestamp
     )
-    session = boto3.Session(botocore_session=core, region_name=region_name, **(credentials or {}))
+    return boto3.Session(botocore_session=core, region_name=region_name, **(credentials or {}))
+
+
+def create_clients(
+    *, region_name: str | None = None, credentials: dict[str, str] | None = None
+) -> AwsClients:
+    session = aws_session(region_name=region_name, credentials=credentials)
     return AwsClients(
         ssm=session.client("ssm", config=RETRY_CONFIG),
         sns=session.client("sns", config=RETRY_CONFIG),
         dynamodb=session.client("dynamodb", config=RETRY_CONFIG),
     )
+
+
+def member_ssm_client(region_name: str, credentials: dict[str, str]) -> "SSMClient":
+    return aws_session(region_name=region_name, credentials=credentials).client(
+        "ssm", config=RETRY_CONFIG
+    )
+
+
+class MemberClients:
+    """Central mode: clients for a member account and region, whose SSM client works with the
+    credentials of that member's reader role. They are cached until shortly before the
+    credentials expire; SNS and DynamoDB stay the central account's."""
+
+    def __init__(
+        self,
+        central: AwsClients,
+        *,
+        external_id: str | None = None,
+        sts: "STSClient | None" = None,
+        make_ssm: "Callable[[str, dict[str, str]], SSMClient]" = member_ssm_client,
+    ) -> None:
+        self._central = central
+        self._external_id = external_id
+        self._sts = sts
+        self._make_ssm = make_ssm
+        self._cache: dict[tuple[str, str], tuple[AwsClients, datetime]] = {}
+
+    def for_member(self, account: str, region: str) -> AwsClients:
+        cached = self._cache.get((account, region))
+        if cached and cached[1] - datetime.now(UTC) > CREDENTIALS_MARGIN:
+            return cached[0]
+        role = f"arn:{partition(region)}:iam::{account}:role/{names.member_role_name(region)}"
+        request: dict[str, Any] = {"RoleArn": role, "RoleSessionName": names.ROLE_SESSION_NAME}
+        if self._external_id:
+            request["ExternalId"] = self._external_id
+        if self._sts is None:  # created on first use: per-account mode never needs it
+            self._sts = aws_session().client("sts", config=RETRY_CONFIG)
+        credentials = self._sts.assume_role(**request)["Credentials"]
+        ssm = self._make_ssm(
+            region,
+            {
+                "aws_access_key_id": credentials["AccessKeyId"],
+                "aws_secret_access_key": credentials["SecretAccessKey"],
+                "aws_session_token": credentials["SessionToken"],
+            },
+        )
+        clients = replace(self._central, ssm=ssm)
+        self._cache[(account, region)] = (clients, credentials["Expiration"])
+        return clients
+
+
+# One per container and central clients: the member credentials they cache outlive invocations.
+_members: "weakref.WeakKeyDictionary[AwsClients, MemberClients]" = weakref.WeakKeyDictionary()
+
+
+def member_clients(central: AwsClients, external_id: str | None) -> MemberClients:
+    if central not in _members:
+        _members[central] = MemberClients(central, external_id=external_id)
+    return _members[central]
 
 
 @cache

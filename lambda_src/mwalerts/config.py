@@ -1,5 +1,6 @@
 """The function's settings, parsed once from the environment into a typed model."""
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -15,6 +16,8 @@ _NAMESPACE = re.compile(names.CUSTOM_NAMESPACE_PATTERN)
 
 
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")  # DynamoDB's rule for table names
+_ACCOUNT = re.compile(names.ACCOUNT_ID_PATTERN)
+_REGION = re.compile(names.REGION_PATTERN)
 MAX_LOOKBACK_MINUTES = 7 * 24 * 60
 
 
@@ -30,6 +33,12 @@ class Settings(BaseModel):
     chat_mode: str = names.CHAT_OFF
     chat_topic_arn: str | None = None
     log_group_name: str | None = None
+    # Central mode: member account -> the regions whose events it accepts (None: per-account).
+    members: dict[str, tuple[str, ...]] | None = None
+    member_external_id: str | None = None
+
+    def is_member(self, account: str, region: str) -> bool:
+        return self.members is None or region in self.members.get(account, ())
 
 
 def parse_statuses(raw: str) -> frozenset[str]:
@@ -96,6 +105,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             f"{names.ENV_CHAT_TOPIC_ARN}, an SNS topic ARN; got {chat_topic!r}"
         )
     return Settings(
+        members=_members(environ.get(names.ENV_MEMBER_ACCOUNTS, "").strip()),
+        member_external_id=environ.get(names.ENV_MEMBER_EXTERNAL_ID, "").strip() or None,
         alert_topic_arn=topic_arn,
         alert_statuses=statuses,
         metrics_namespace=namespace,
@@ -106,6 +117,27 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         chat_topic_arn=chat_topic,
         log_group_name=environ.get(names.ENV_LOG_GROUP_NAME, "").strip() or None,
     )
+
+
+def _members(raw: str) -> dict[str, tuple[str, ...]] | None:
+    """MEMBER_ACCOUNTS: {"111111111111": ["eu-west-1", ...], ...}; empty means per-account mode."""
+    if not raw:
+        return None
+    problem = f"{names.ENV_MEMBER_ACCOUNTS} must map 12-digit account IDs to lists of regions"
+    try:
+        members = json.loads(raw)
+    except ValueError:
+        raise ConfigurationError(f"{problem}, as JSON; got {raw[:80]!r}") from None
+    if not isinstance(members, dict) or not members:
+        raise ConfigurationError(problem)
+    parsed: dict[str, tuple[str, ...]] = {}
+    for account, regions in members.items():
+        if not _ACCOUNT.fullmatch(account) or not isinstance(regions, list) or not regions:
+            raise ConfigurationError(f"{problem}; got {account!r}: {regions!r}")
+        if not all(isinstance(r, str) and _REGION.fullmatch(r) for r in regions):
+            raise ConfigurationError(f"{problem}; {account} has an invalid region in {regions!r}")
+        parsed[account] = tuple(regions)
+    return parsed
 
 
 @cache

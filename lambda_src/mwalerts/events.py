@@ -13,9 +13,8 @@ from mwalerts.model import WindowExecution
 
 WindowId = Annotated[str, StringConstraints(pattern=names.WINDOW_ID_PATTERN)]
 ExecutionId = Annotated[str, StringConstraints(pattern=names.EXECUTION_ID_PATTERN)]
-# [0-9], not \d: \d also matches other scripts' digits.
-AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")]
+AccountId = Annotated[str, StringConstraints(pattern=names.ACCOUNT_ID_PATTERN)]
+Region = Annotated[str, StringConstraints(pattern=names.REGION_PATTERN)]
 
 
 class WindowExecutionDetail(BaseModel):

@@ -13,7 +13,7 @@ from mwalerts.tally import ExecutionReport
 
 
 def record_window_execution(
-    metrics: Metrics, execution: WindowExecution, report: ExecutionReport
+    metrics: Metrics, execution: WindowExecution, report: ExecutionReport, *, central: bool = False
 ) -> None:
     """Add the execution's metrics, once fleet-wide and once per window, in one EMF document.
 
@@ -21,7 +21,14 @@ def record_window_execution(
     and a second set adds WindowId. Execution IDs go to metadata: as dimensions they would create
     a metric series per run.
     """
-    metrics.add_dimensions(**{names.DIMENSION_WINDOW_ID: execution.window_id})
+    window = {names.DIMENSION_WINDOW_ID: execution.window_id}
+    if central:  # window IDs are per account and region: say whose
+        window = {
+            names.DIMENSION_ACCOUNT: execution.account,
+            names.DIMENSION_REGION: execution.region,
+            **window,
+        }
+    metrics.add_dimensions(**window)
     metrics.add_metadata("windowExecutionId", execution.window_execution_id)
     metrics.add_metadata("account", execution.account)
     metrics.add_metadata("region", execution.region)

@@ -27,6 +27,10 @@ ENV_ERROR_DETAILS_LIMIT: Final = "ERROR_DETAILS_LIMIT"
 ENV_CHAT_NOTIFICATIONS: Final = "CHAT_NOTIFICATIONS"
 ENV_CHAT_TOPIC_ARN: Final = "CHAT_TOPIC_ARN"
 ENV_LOG_GROUP_NAME: Final = "ALERT_LOG_GROUP_NAME"  # for the Logs Insights link in alerts
+# Central mode: the member accounts and regions the function accepts events from, as JSON
+# {"111111111111": ["eu-west-1", "us-east-1"], ...}, and the external ID its roles require.
+ENV_MEMBER_ACCOUNTS: Final = "MEMBER_ACCOUNTS"
+ENV_MEMBER_EXTERNAL_ID: Final = "MEMBER_EXTERNAL_ID"
 
 DEFAULT_METRICS_NAMESPACE: Final = "MaintenanceWindows"
 # CloudWatch's rule for namespaces, minus the "AWS/" prefix reserved for AWS's own.
@@ -44,6 +48,25 @@ CHAT_OFF: Final = "off"
 CHAT_SEPARATE_TOPIC: Final = "separate-topic"
 CHAT_DEFAULT_BODY: Final = "default-body"
 CHAT_MODES: Final = (CHAT_OFF, CHAT_SEPARATE_TOPIC, CHAT_DEFAULT_BODY)
+
+# Central mode: member stacks forward their events to this bus in the monitoring account, and each
+# has a read-only role the central function assumes (names fixed, as the stacks are in different
+# accounts and cannot share references).
+CENTRAL_BUS_NAME: Final = "maintenance-window-alerts"
+CENTRAL_FUNCTION_ROLE_PREFIX: Final = "MaintenanceWindowAlertsCentral"
+MEMBER_ROLE_PREFIX: Final = "MaintenanceWindowAlertsReader"
+ROLE_SESSION_NAME: Final = "maintenance-window-alerts"
+
+
+def member_role_name(region: str) -> str:
+    """The reader role of a member stack: one per member account and region."""
+    return f"{MEMBER_ROLE_PREFIX}-{region}"
+
+
+def central_function_role_name(region: str) -> str:
+    """The central function's role, which member roles trust."""
+    return f"{CENTRAL_FUNCTION_ROLE_PREFIX}-{region}"
+
 
 # The reconciliation sweep: a schedule invokes the function, which looks back over several sweep
 # periods, so an execution missed by one sweep (or by its events) is caught by the next ones.
@@ -76,6 +99,10 @@ ALL_STATUSES: Final[tuple[str, ...]] = get_args(Status)
 NON_TERMINAL_STATUSES: Final = ("PENDING", "IN_PROGRESS", "CANCELLING")
 TERMINAL_STATUSES: Final = tuple(s for s in ALL_STATUSES if s not in NON_TERMINAL_STATUSES)
 
+# [0-9], not \d: \d also matches other scripts' digits.
+ACCOUNT_ID_PATTERN: Final = r"^[0-9]{12}$"
+REGION_PATTERN: Final = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
+
 # ID patterns of the SSM API (botocore's model; tests/test_names.py keeps them in step).
 WINDOW_ID_PATTERN: Final = r"^mw-[0-9a-f]{17}$"
 EXECUTION_ID_PATTERN: Final = (
@@ -87,6 +114,8 @@ SSM_PAGE_SIZE: Final = 100
 
 # CloudWatch metrics (embedded metric format).
 DIMENSION_WINDOW_ID: Final = "WindowId"
+DIMENSION_ACCOUNT: Final = "Account"  # central mode: with WindowId, which member ran the window
+DIMENSION_REGION: Final = "Region"
 METRIC_INVOCATIONS: Final = "Invocations"
 METRIC_INVOCATIONS_SUCCEEDED: Final = "InvocationsSucceeded"
 METRIC_INVOCATIONS_FAILED: Final = "InvocationsFailed"

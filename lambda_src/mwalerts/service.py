@@ -6,18 +6,18 @@ task, alert once, record metrics.
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
 
 from mwalerts import names
 from mwalerts.alert import failure_record, render_alert, should_alert
-from mwalerts.clients import AwsClients
+from mwalerts.clients import AwsClients, MemberClients, member_clients
 from mwalerts.config import Settings
 from mwalerts.enrich import Enrichment, command_outputs, window_info
 from mwalerts.errors import InvalidEventError, SweepIncompleteError
-from mwalerts.events import ScheduledEvent, parse_event
+from mwalerts.events import ScheduledEvent, WindowExecutionEvent, parse_event
 from mwalerts.metrics import record_invalid_event, record_sweep, record_window_execution
 from mwalerts.model import Mapper, Outcome, WindowExecution
 from mwalerts.once import ExactlyOnce
@@ -27,7 +27,7 @@ from mwalerts.sweep import ended_executions
 from mwalerts.tally import ExecutionReport, Failure, TaskSummary, combine, summarise_task
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+    from collections.abc import Collection, Iterator, Sequence
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_ssm import SSMClient
@@ -63,14 +63,34 @@ class Invocation:
     clients: AwsClients
     metrics: Metrics
     context: "LambdaContext | None" = None
+    members: MemberClients | None = None  # central mode: clients for the member accounts
 
     def __post_init__(self) -> None:
         self.once = ExactlyOnce(self.settings.idempotency_table, self.clients.dynamodb)
+        if self.settings.members is not None and self.members is None:
+            self.members = member_clients(self.clients, self.settings.member_external_id)
+
+    def clients_for(self, account: str, region: str) -> AwsClients:
+        """This account's clients, or in central mode those of the member that ran the window."""
+        if self.members is None:
+            return self.clients
+        return self.members.for_member(account, region)
+
+
+def check_member(event: WindowExecutionEvent, settings: Settings) -> None:
+    """Central mode accepts events only from the member accounts and regions it was set up for."""
+    if not settings.is_member(event.account, event.region):
+        raise InvalidEventError(
+            f"account {event.account} in {event.region} is not a member of this central "
+            f"deployment ({names.ENV_MEMBER_ACCOUNTS}): its events are not processed"
+        )
 
 
 def handle_event(raw_event: Any, invocation: Invocation) -> Outcome | SweepOutcome:
     try:
         event = parse_event(raw_event)
+        if isinstance(event, WindowExecutionEvent):
+            check_member(event, invocation.settings)
     except InvalidEventError as error:
         logger.error("Rejected event", extra={"reason": str(error)})
         record_invalid_event(invocation.metrics)
@@ -107,7 +127,8 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
     Metrics are printed only once the alert is out, so a failed publish that is retried does not
     count the execution twice; the idempotency record completes after both.
     """
-    settings, clients = invocation.settings, invocation.clients
+    settings = invocation.settings
+    clients = invocation.clients_for(execution.account, execution.region)
     ssm, execution_id = clients.ssm, execution.window_execution_id
     with ThreadPoolExecutor(TASK_CONCURRENCY, thread_name_prefix="ssm") as pool:
         # The window's name is read while the tasks are listed: both are one call.
@@ -144,7 +165,9 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
         )
         if settings.chat_topic_arn and settings.chat_mode == names.CHAT_SEPARATE_TOPIC:
             chat_message_id = publish_chat(clients.sns, settings.chat_topic_arn, alert)
-    record_window_execution(invocation.metrics, execution, report)
+    record_window_execution(
+        invocation.metrics, execution, report, central=settings.members is not None
+    )
     outcome = Outcome(
         "alerted" if message_id else "all-clear",
         execution.window_execution_id,
@@ -191,40 +214,72 @@ def collect_report(
 
 
 def sweep(event: ScheduledEvent, invocation: Invocation) -> SweepOutcome:
-    """Process every execution that ended within the look-back and that no event has handled.
+    """Process every execution that ended within the look-back and that no event has handled:
+    in this account and region, or in central mode in every member's.
 
-    One execution failing does not stop the others; the sweep then fails as a whole (so Lambda
-    retries it and the Errors alarm shows it), and the executions done stay done.
+    One execution (or member) failing does not stop the others; the sweep then fails as a whole
+    (so Lambda retries it and the Errors alarm shows it), and the executions done stay done.
     """
-    since = event.time - timedelta(minutes=invocation.settings.sweep_lookback_minutes)
-    examined, recovered, failed, stopped_early = 0, [], [], False
-    for execution in ended_executions(
-        invocation.clients.ssm, account=event.account, region=event.region, since=since
-    ):
+    settings = invocation.settings
+    since = event.time - timedelta(minutes=settings.sweep_lookback_minutes)
+    places = (
+        [(account, region) for account, regions in settings.members.items() for region in regions]
+        if settings.members is not None
+        else [(event.account, event.region)]
+    )
+    failed: list[str] = []
+    examined, recovered, stopped_early = 0, [], False
+    for execution in _ended_everywhere(places, invocation, since, failed):
         if _time_left_ms(invocation.context) < SWEEP_TIME_RESERVE_MS:
             stopped_early = True
             logger.warning("Sweep stopped before the timeout", extra={"examined": examined})
             break
         examined += 1
-        execution_id = execution.window_execution_id
-        try:
-            outcome = handle_once(execution, invocation)
-        except Exception:
-            logger.exception("Sweep could not process window execution", extra={"id": execution_id})
-            failed.append(execution_id)
-            continue
-        if not outcome.replayed and outcome.action != "in-progress-elsewhere":
-            recovered.append(execution_id)
-            logger.warning(
-                "Sweep processed a window execution no event had",
-                extra={"windowExecutionId": execution_id, "outcome": outcome.action},
-            )
+        if _processed_by_sweep(execution, invocation, failed):
+            recovered.append(execution.window_execution_id)
     record_sweep(invocation.metrics, recovered=len(recovered), completed=not failed)
     if failed:
-        raise SweepIncompleteError(f"sweep could not process window executions {failed}")
+        raise SweepIncompleteError(f"sweep could not process {failed}")
     result = SweepOutcome(examined=examined, recovered=recovered, stopped_early=stopped_early)
     logger.info("Sweep finished", extra={"since": since.isoformat(), **vars(result)})
     return result
+
+
+def _ended_everywhere(
+    places: "Sequence[tuple[str, str]]",
+    invocation: Invocation,
+    since: datetime,
+    failed: list[str],
+) -> "Iterator[WindowExecution]":
+    """The ended executions of every (account, region); one that cannot be listed is noted."""
+    for account, region in places:
+        try:
+            ssm = invocation.clients_for(account, region).ssm
+            yield from ended_executions(ssm, account=account, region=region, since=since)
+        except Exception:
+            logger.exception("Sweep could not list window executions", extra={"in": region})
+            failed.append(f"{account}/{region}")
+
+
+def _processed_by_sweep(
+    execution: WindowExecution, invocation: Invocation, failed: list[str]
+) -> bool:
+    """Handle one execution; True if the sweep processed it (no event had), and a failure is
+    noted in `failed`."""
+    execution_id = execution.window_execution_id
+    try:
+        outcome = handle_once(execution, invocation)
+    except Exception:
+        logger.exception("Sweep could not process window execution", extra={"id": execution_id})
+        failed.append(execution_id)
+        return False
+    if outcome.replayed or outcome.action == "in-progress-elsewhere":
+        return False
+    logger.warning(
+        "Sweep processed a window execution no event had",
+        extra={"windowExecutionId": execution_id, "outcome": outcome.action},
+    )
+    return True
 
 
 def _time_left_ms(context: "LambdaContext | None") -> int:

@@ -1,0 +1,161 @@
+"""Central mode: one function handles the windows of many member accounts and regions, reading
+each member's SSM with the credentials of that member's reader role."""
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+import handler
+from local_aws.environment import LambdaContext, LocalAws
+from local_aws.fake_ssm import FakeSsmExecutions
+from local_aws.scenario import TaskPlan, schedule_event, seed_window_execution
+from mwalerts import names
+from mwalerts.clients import MemberClients, member_ssm_client
+from mwalerts.errors import InvalidEventError
+from mwalerts.service import Invocation, handle_event
+from tests.support import emf_documents, log_records
+
+MEMBER_A, MEMBER_B, OUTSIDER = "111111111111", "222222222222", "333333333333"
+MEMBERS = {MEMBER_A: ("us-east-2", "eu-west-1"), MEMBER_B: ("us-east-2",)}
+EXTERNAL_ID = "maintenance-window-alerts-central"
+FAILING = [TaskPlan({"SUCCESS": 40, "FAILED": 2})]
+
+
+class Members:
+    """A fake SSM per member account and region, and a record of the roles assumed."""
+
+    def __init__(self, aws: LocalAws) -> None:
+        self.fakes = {
+            (account, region): FakeSsmExecutions()
+            for account, regions in MEMBERS.items()
+            for region in regions
+        }
+        self.sts = boto3.client("sts", region_name="us-east-2")
+        self.assumed: list[dict[str, Any]] = []
+        self.sts.meta.events.register(
+            "provide-client-params.sts.AssumeRole", lambda params, **_: self.assumed.append(params)
+        )
+        self.clients = MemberClients(
+            aws.clients, external_id=EXTERNAL_ID, sts=self.sts, make_ssm=self.member_ssm
+        )
+
+    def member_ssm(self, region: str, credentials: dict[str, str]) -> Any:
+        # Whose credentials are these? moto's STS answers as AWS would: the assumed role's account.
+        keys: Any = credentials
+        identity = boto3.client("sts", region_name=region, **keys).get_caller_identity()
+        fake = self.fakes[(identity["Account"], region)]
+        return fake.attach(member_ssm_client(region, credentials))
+
+
+@pytest.fixture
+def members(aws: LocalAws) -> Members:
+    return Members(aws)
+
+
+def deliver(aws: LocalAws, members: Members, event: dict[str, Any]) -> dict[str, Any]:
+    settings = handler.settings.model_copy(
+        update={"members": MEMBERS, "member_external_id": EXTERNAL_ID}
+    )
+    context: Any = LambdaContext()
+    invocation = Invocation(settings, aws.clients, handler.metrics, context, members.clients)
+    return vars(handle_event(event, invocation))
+
+
+def digests(aws: LocalAws) -> list[dict[str, Any]]:
+    return [json.loads(json.loads(p["message"])["default"]) for p in aws.published()]
+
+
+def test_events_from_two_members_are_read_with_their_own_roles(aws, members):
+    in_a = seed_window_execution(members.fakes[(MEMBER_A, "eu-west-1")], FAILING, seed=1)
+    in_b = seed_window_execution(members.fakes[(MEMBER_B, "us-east-2")], FAILING, seed=2)
+
+    deliver(aws, members, in_a.event(account=MEMBER_A, region="eu-west-1"))
+    deliver(aws, members, in_b.event(account=MEMBER_B, region="us-east-2"))
+
+    assert [(d["account"], d["region"]) for d in digests(aws)] == [
+        (MEMBER_A, "eu-west-1"),
+        (MEMBER_B, "us-east-2"),
+    ]
+    assert [a["RoleArn"] for a in members.assumed] == [
+        f"arn:aws:iam::{MEMBER_A}:role/MaintenanceWindowAlertsReader-eu-west-1",
+        f"arn:aws:iam::{MEMBER_B}:role/MaintenanceWindowAlertsReader-us-east-2",
+    ]
+    assert {a["ExternalId"] for a in members.assumed} == {EXTERNAL_ID}
+    # Each member's SSM answered for its own windows only.
+    for place, execution in (((MEMBER_A, "eu-west-1"), in_a), ((MEMBER_B, "us-east-2"), in_b)):
+        asked = {c.params.get("WindowExecutionId") for c in members.fakes[place].calls}
+        assert asked - {None} == {execution.window_execution_id}
+
+
+def test_a_members_credentials_are_reused_until_they_near_expiry(aws, members):
+    fake = members.fakes[(MEMBER_A, "us-east-2")]
+    runs = [seed_window_execution(fake, FAILING, seed=n) for n in (1, 2)]
+    for run in runs:
+        deliver(aws, members, run.event(account=MEMBER_A, region="us-east-2"))
+
+    assert len(members.assumed) == 1
+    cached = members.clients._cache[(MEMBER_A, "us-east-2")]
+    members.clients._cache[(MEMBER_A, "us-east-2")] = (
+        cached[0],
+        datetime.now(UTC) + timedelta(minutes=4),  # inside the renewal margin
+    )
+    third = seed_window_execution(fake, FAILING, seed=3)
+    deliver(aws, members, third.event(account=MEMBER_A, region="us-east-2"))
+    assert len(members.assumed) == 2
+
+
+@pytest.mark.parametrize(
+    ("account", "region"),
+    [(OUTSIDER, "us-east-2"), (MEMBER_B, "eu-west-1")],
+    ids=["unlisted-account", "unlisted-region"],
+)
+def test_an_event_from_outside_the_members_is_rejected_clearly(
+    aws, members, capsys, account, region
+):
+    execution = seed_window_execution(members.fakes[(MEMBER_A, "us-east-2")], FAILING)
+    with pytest.raises(InvalidEventError, match=f"account {account} in {region} is not a member"):
+        deliver(aws, members, execution.event(account=account, region=region))
+
+    printed = capsys.readouterr().out
+    assert members.assumed == []
+    assert aws.published() == []
+    (document,) = emf_documents(printed)
+    assert document["InvalidEvents"] == [1.0]
+    assert any(r["message"] == "Rejected event" for r in log_records(printed))
+
+
+def test_metrics_say_which_member_ran_the_window(aws, members, capsys):
+    execution = seed_window_execution(members.fakes[(MEMBER_B, "us-east-2")], FAILING)
+    deliver(aws, members, execution.event(account=MEMBER_B, region="us-east-2"))
+
+    (document,) = [d for d in emf_documents(capsys.readouterr().out) if "WindowExecutions" in d]
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [
+        [],
+        [names.DIMENSION_ACCOUNT, names.DIMENSION_REGION, names.DIMENSION_WINDOW_ID],
+    ]
+    assert (document["Account"], document["Region"]) == (MEMBER_B, "us-east-2")
+
+
+def test_the_sweep_sweeps_every_member_and_region(aws, members):
+    start = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    places = list(members.fakes)  # A in us-east-2 and eu-west-1, B in us-east-2
+    missed = [
+        seed_window_execution(
+            members.fakes[place],
+            FAILING,
+            seed=seed,
+            start_time=start,
+            window_id=f"mw-{seed:017x}",
+        )
+        for seed, place in enumerate(places, start=1)
+    ]
+    outcome = deliver(aws, members, schedule_event(start + timedelta(minutes=30)))
+
+    assert sorted(outcome["recovered"]) == sorted(m.window_execution_id for m in missed)
+    swept = Counter(a["RoleArn"].split(":")[4] for a in members.assumed)
+    assert swept == {MEMBER_A: 2, MEMBER_B: 1}  # A in two regions, B in one
+    assert sorted((d["account"], d["region"]) for d in digests(aws)) == sorted(places)
