@@ -2,8 +2,8 @@
 
 moto implements none of these operations, so tests, the demo and the benchmark use this fake. It
 also answers the operations that must agree with them: DescribeMaintenanceWindows (moto's does not
-page) and GetMaintenanceWindow from the windows it owns, and GetCommandInvocation for the Run
-Command invocations behind its maintenance-window invocations:
+page) and GetMaintenanceWindow from the windows it owns, GetMaintenanceWindowExecution, and
+GetCommandInvocation for the Run Command invocations behind its maintenance-window invocations:
 
     fake = FakeSsmExecutions()
     fake.add_window_execution({"WindowId": "mw-...", "WindowExecutionId": "...", "Status": ...})
@@ -342,6 +342,16 @@ class FakeSsmExecutions:
         assert output is not None  # the model defines this operation's result
         return {key: value for key, value in window.items() if key in output.members}
 
+    def _get_window_execution(self, params: dict[str, Any]) -> dict[str, Any]:
+        execution = self._executions.get(params["WindowExecutionId"])
+        if execution is None:
+            raise _ApiError(
+                "DoesNotExistException",
+                f"Maintenance window execution {params['WindowExecutionId']} does not exist",
+            )
+        found = {k: v for k, v in execution.items() if k != "WindowId"}
+        return {**found, "TaskIds": list(self._tasks[params["WindowExecutionId"]])}
+
     def _get_command_invocation(self, params: dict[str, Any]) -> dict[str, Any]:
         found = self._commands.get((params["CommandId"], params["InstanceId"]))
         if found is None:
@@ -427,6 +437,7 @@ _Handler = Callable[[FakeSsmExecutions, dict[str, Any]], dict[str, Any]]
 _OPERATIONS: dict[str, _Handler] = {
     "DescribeMaintenanceWindows": FakeSsmExecutions._describe_windows,
     "GetMaintenanceWindow": FakeSsmExecutions._get_window,
+    "GetMaintenanceWindowExecution": FakeSsmExecutions._get_window_execution,
     "GetCommandInvocation": FakeSsmExecutions._get_command_invocation,
     "DescribeMaintenanceWindowExecutions": FakeSsmExecutions._describe_executions,
     "DescribeMaintenanceWindowExecutionTasks": FakeSsmExecutions._describe_execution_tasks,

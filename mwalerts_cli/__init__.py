@@ -1,9 +1,4 @@
-"""Operator commands for maintenance-window-alerts (run with the project's .venv)."""
+"""Operator commands for maintenance-window-alerts: `mwalerts --help` (installed by `make dev`).
 
-import sys
-from pathlib import Path
-
-# The commands reuse the function's own code (lambda_src/), imported as the Lambda runtime does.
-_CODE_ROOT = str(Path(__file__).resolve().parent.parent / "lambda_src")
-if _CODE_ROOT not in sys.path:
-    sys.path.insert(0, _CODE_ROOT)
+They reuse the function's own package, `mwalerts` (lambda_src/), not a copy of its logic.
+"""

@@ -978,3 +978,15 @@ def test_a_rate_limit_throttles_only_what_exceeds_it() -> None:
             results.append(error.response["Error"]["Code"])
 
     assert results == ["ok", "ok", "ok", "ThrottlingException", "ThrottlingException"]
+
+
+def test_gets_a_window_execution_with_its_task_ids() -> None:
+    fake, execution_id, task_id = seeded_fake(2)
+    ssm = fake.attach(new_client())
+
+    execution = ssm.get_maintenance_window_execution(WindowExecutionId=execution_id)
+
+    assert execution["WindowExecutionId"] == execution_id
+    assert execution["TaskIds"] == [task_id]
+    with pytest.raises(ClientError, match="DoesNotExistException"):
+        ssm.get_maintenance_window_execution(WindowExecutionId=uid(999))

@@ -55,21 +55,34 @@ def epoch_timestamp(value: Any) -> datetime:
 
 
 def aws_session(
-    *, region_name: str | None = None, credentials: dict[str, str] | None = None
+    *,
+    region_name: str | None = None,
+    credentials: dict[str, str] | None = None,
+    profile_name: str | None = None,
 ) -> boto3.Session:
-    """A session from the standard credential chain, or from the given (assumed-role)
-    credentials, whose clients parse timestamps with `epoch_timestamp`."""
+    """A session from the standard credential chain (a profile, if named), or from the given
+    (assumed-role) credentials, whose clients parse timestamps with `epoch_timestamp`."""
     core = botocore.session.get_session()
     core.get_component("response_parser_factory").set_parser_defaults(
         timestamp_parser=epoch_timestamp
     )
-    return boto3.Session(botocore_session=core, region_name=region_name, **(credentials or {}))
+    return boto3.Session(
+        botocore_session=core,
+        region_name=region_name,
+        profile_name=profile_name,
+        **(credentials or {}),
+    )
 
 
 def create_clients(
-    *, region_name: str | None = None, credentials: dict[str, str] | None = None
+    *,
+    region_name: str | None = None,
+    credentials: dict[str, str] | None = None,
+    profile_name: str | None = None,
 ) -> AwsClients:
-    session = aws_session(region_name=region_name, credentials=credentials)
+    session = aws_session(
+        region_name=region_name, credentials=credentials, profile_name=profile_name
+    )
     return AwsClients(
         ssm=session.client("ssm", config=RETRY_CONFIG),
         sns=session.client("sns", config=RETRY_CONFIG),

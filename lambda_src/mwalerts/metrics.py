@@ -12,6 +12,42 @@ from mwalerts.model import WindowExecution
 from mwalerts.tally import ExecutionReport
 
 
+def window_dimensions(execution: WindowExecution, *, central: bool = False) -> dict[str, str]:
+    """The per-window series' dimensions (the fleet-wide series has none)."""
+    window = {names.DIMENSION_WINDOW_ID: execution.window_id}
+    if central:  # window IDs are per account and region: say whose
+        return {
+            names.DIMENSION_ACCOUNT: execution.account,
+            names.DIMENSION_REGION: execution.region,
+            **window,
+        }
+    return window
+
+
+def execution_metrics(
+    execution: WindowExecution, report: ExecutionReport
+) -> list[tuple[str, MetricUnit, float]]:
+    """The metrics of one ended window execution, as (name, unit, value)."""
+    values = [(names.METRIC_INVOCATIONS, MetricUnit.Count, float(report.total_invocations))]
+    values += [
+        (metric_name, MetricUnit.Count, float(report.counts.get(status, 0)))
+        for status, metric_name in names.STATUS_METRICS.items()
+    ]
+    values += [
+        (names.METRIC_WINDOW_EXECUTIONS, MetricUnit.Count, 1.0),
+        (
+            names.METRIC_WINDOW_EXECUTIONS_FAILED,
+            MetricUnit.Count,
+            float(execution.status != "SUCCESS"),
+        ),
+    ]
+    if execution.duration_seconds is not None:
+        values.append(
+            (names.METRIC_WINDOW_EXECUTION_DURATION, MetricUnit.Seconds, execution.duration_seconds)
+        )
+    return values
+
+
 def record_window_execution(
     metrics: Metrics, execution: WindowExecution, report: ExecutionReport, *, central: bool = False
 ) -> None:
@@ -21,31 +57,12 @@ def record_window_execution(
     and a second set adds WindowId. Execution IDs go to metadata: as dimensions they would create
     a metric series per run.
     """
-    window = {names.DIMENSION_WINDOW_ID: execution.window_id}
-    if central:  # window IDs are per account and region: say whose
-        window = {
-            names.DIMENSION_ACCOUNT: execution.account,
-            names.DIMENSION_REGION: execution.region,
-            **window,
-        }
-    metrics.add_dimensions(**window)
+    metrics.add_dimensions(**window_dimensions(execution, central=central))
     metrics.add_metadata("windowExecutionId", execution.window_execution_id)
     metrics.add_metadata("account", execution.account)
     metrics.add_metadata("region", execution.region)
-
-    metrics.add_metric(names.METRIC_INVOCATIONS, MetricUnit.Count, report.total_invocations)
-    for status, metric_name in names.STATUS_METRICS.items():
-        metrics.add_metric(metric_name, MetricUnit.Count, report.counts.get(status, 0))
-    metrics.add_metric(names.METRIC_WINDOW_EXECUTIONS, MetricUnit.Count, 1)
-    metrics.add_metric(
-        names.METRIC_WINDOW_EXECUTIONS_FAILED,
-        MetricUnit.Count,
-        int(execution.status != "SUCCESS"),
-    )
-    if execution.duration_seconds is not None:
-        metrics.add_metric(
-            names.METRIC_WINDOW_EXECUTION_DURATION, MetricUnit.Seconds, execution.duration_seconds
-        )
+    for name, unit, value in execution_metrics(execution, report):
+        metrics.add_metric(name, unit, value)
     metrics.flush_metrics()
 
 
