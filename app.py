@@ -1,31 +1,23 @@
 #!/usr/bin/env python3
-"""The CDK app (`cdk synth`, `cdk deploy`): synthesizes offline, with no AWS calls or lookups."""
+"""The CDK app (`cdk synth`, `cdk deploy`): synthesizes offline, with no AWS calls or lookups.
 
-import os
+One stack for the CLI's account and region, one per entry of `deployments`, or a central stack
+and its member stacks (`central`): see stacks.create_stacks and stacks.deployments.
+"""
+
 import sys
 
 import aws_cdk as cdk
 
-from stacks import (
-    MaintenanceWindowAlertsStack,
-    Settings,
-    SettingsError,
-    add_compliance_checks,
-)
-from stacks.constants import STACK_ID
+from stacks import SettingsError, add_compliance_checks, create_stacks
 
 
 def main() -> None:
     app = cdk.App()
-    # The CLI sets these when it finds credentials; without them the stack is environment-agnostic.
-    env = cdk.Environment(
-        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-    )
     try:
-        settings = Settings.from_scope(app)
+        create_stacks(app)
     except SettingsError as error:
-        sys.exit(f"Invalid setting in cdk.json or -c: {error}")
-    MaintenanceWindowAlertsStack(app, STACK_ID, settings=settings, env=env)
+        sys.exit(f"Invalid setting in cdk.json, -c or configFile: {error}")
     add_compliance_checks(app)
     app.synth()
 

@@ -1,5 +1,7 @@
-"""The CDK side of maintenance-window-alerts: the construct, its stack and its settings."""
+"""The CDK side of maintenance-window-alerts: the construct, its stacks, its settings and where
+they deploy (one account and region, a list of them, or a central account and its members)."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,20 +11,79 @@ _CODE_ROOT = str(Path(__file__).resolve().parent.parent / "lambda_src")
 if _CODE_ROOT not in sys.path:
     sys.path.insert(0, _CODE_ROOT)
 
-from aws_cdk import Stage, Validations
+from aws_cdk import Environment, Stack, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
+from stacks import constants
 from stacks.alerts import MaintenanceWindowAlerts
 from stacks.alerts_stack import MaintenanceWindowAlertsStack
+from stacks.deployments import ConfigError, Layout, layout_from_scope
+from stacks.member_stack import MaintenanceWindowAlertsMemberStack
 from stacks.settings import Settings, SettingsError
 
 __all__ = [
+    "ConfigError",
     "MaintenanceWindowAlerts",
+    "MaintenanceWindowAlertsMemberStack",
     "MaintenanceWindowAlertsStack",
     "Settings",
     "SettingsError",
     "add_compliance_checks",
+    "create_stacks",
 ]
+
+
+def create_stacks(app: Stage, layout: Layout | None = None) -> list[Stack]:
+    """The app's stacks, as its context (cdk.json, -c, configFile) lays them out.
+
+    No deployments and no central: one stack, `MaintenanceWindowAlerts`, in the account and
+    region the CLI found credentials for (environment-agnostic without). `deployments`: one
+    `MaintenanceWindowAlerts-<account>-<region>` each. `central`: the central stack
+    `MaintenanceWindowAlerts-Central-<account>-<region>`, and a member stack
+    `MaintenanceWindowAlerts-Member-<account>-<region>` per member account and region, each
+    deployed after the central one (`cdk deploy --all`).
+    """
+    layout = layout or layout_from_scope(app)
+    if layout.central is not None:
+        central = layout.central
+        central_stack = MaintenanceWindowAlertsStack(
+            app,
+            central.stack_id,
+            settings=central.settings,
+            central=central,
+            env=Environment(account=central.account, region=central.region),
+        )
+        stacks: list[Stack] = [central_stack]
+        for account, region in central.member_environments:
+            member = MaintenanceWindowAlertsMemberStack(
+                app,
+                central.member_stack_id(account, region),
+                central=central,
+                env=Environment(account=account, region=region),
+            )
+            # Only the order of `cdk deploy --all`: the stacks share no reference.
+            member.add_stack_dependency(
+                central_stack, "forwards to the central bus, trusts the central role"
+            )
+            stacks.append(member)
+        return stacks
+    if layout.deployments:
+        return [
+            MaintenanceWindowAlertsStack(
+                app,
+                deployment.stack_id,
+                settings=deployment.settings,
+                env=Environment(account=deployment.account, region=deployment.region),
+            )
+            for deployment in layout.deployments
+        ]
+    # The CLI sets these when it finds credentials; without them the stack is environment-agnostic.
+    env = Environment(
+        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
+    )
+    return [
+        MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=layout.settings, env=env)
+    ]
 
 
 def add_compliance_checks(app: Stage) -> None:

@@ -1,5 +1,7 @@
 """MaintenanceWindowAlerts: the whole feature in one construct, reusable by other CDK apps."""
 
+from collections.abc import Sequence
+
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
@@ -11,26 +13,15 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from mwalerts import names
 from stacks import constants, monitoring, security
+from stacks.deployments import Central
 from stacks.security import acknowledge
 from stacks.settings import Settings
 
-# What the function calls on SSM. Per the Service Authorization Reference for AWS Systems Manager,
-# DescribeMaintenanceWindowExecutions and GetMaintenanceWindow take the resource type
-# maintenancewindow (required); the others support no resource-level permissions, so their
-# resource must be "*".
-SSM_WINDOW_ACTIONS = ("ssm:DescribeMaintenanceWindowExecutions", "ssm:GetMaintenanceWindow")
-SSM_UNSCOPED_ACTIONS = (
-    "ssm:DescribeMaintenanceWindows",
-    "ssm:DescribeMaintenanceWindowExecutionTasks",
-    "ssm:DescribeMaintenanceWindowExecutionTaskInvocations",
-    "ssm:GetCommandInvocation",
-)
 # The only item actions Powertools' DynamoDB idempotency layer calls.
 TABLE_ACTIONS = (
     "dynamodb:GetItem",
@@ -38,6 +29,16 @@ TABLE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
+
+
+def window_execution_pattern(accounts: Sequence[str] = ()) -> events.EventPattern:
+    """SSM's events for window executions that have ended (from these accounts only, if any)."""
+    return events.EventPattern(
+        source=[names.EVENT_SOURCE],
+        detail_type=[names.WINDOW_EXECUTION_DETAIL_TYPE],
+        detail={"status": list(names.TERMINAL_STATUSES)},
+        account=list(accounts) or None,
+    )
 
 
 class MaintenanceWindowAlerts(Construct):
@@ -52,11 +53,30 @@ class MaintenanceWindowAlerts(Construct):
     redrive) is alerted on once. Events that cannot be delivered or processed land in one of two
     dead-letter queues instead of being lost, and health alarms page the on-call when the alert
     path itself is broken.
+
+    By default it watches its own account and region. With `central`, it watches the member
+    accounts and regions instead: their member stacks forward the events to a bus of its own
+    (`event_bus`, or one it creates with a policy that admits the members), and the function
+    reads SSM through each member's read-only role, which its role (of a fixed name, which the
+    member roles trust) may assume.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        central: Central | None = None,
+        event_bus: events.IEventBus | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
+        self.central = central
+        # Where the window execution events arrive: the account's default bus unless told.
+        self.event_bus = event_bus or (
+            security.central_event_bus(self, central) if central is not None else None
+        )
         self.key = security.message_key(self)
         self.data_key = security.data_key(self)
         self.topic = self._topic(constants.TOPIC_ID, "Maintenance window alerts")
@@ -122,6 +142,11 @@ class MaintenanceWindowAlerts(Construct):
             dead_letter_queues=self.dead_letter_queues,
             alarms=self.alarms,
             sweep_interval=settings.sweep_interval,
+            dimensions=(
+                monitoring.MEMBER_WINDOW_DIMENSIONS
+                if central is not None
+                else monitoring.WINDOW_DIMENSIONS
+            ),
         )
 
     @property
@@ -158,20 +183,7 @@ class MaintenanceWindowAlerts(Construct):
     def _dead_letter_queue(
         self, construct_id: str, alarm_id: str, label: str, holds: str
     ) -> monitoring.DeadLetterQueue:
-        queue = sqs.Queue(
-            self,
-            construct_id,
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=self.key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),  # the maximum: time to notice and redrive
-        )
-        reason = (
-            f"This queue is itself a dead-letter queue (it holds {holds}); "
-            "a dead-letter queue of a dead-letter queue would only move the problem."
-        )
-        for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-            acknowledge(queue.node.default_child, rule_id, reason)
+        queue = security.dead_letter_queue(self, construct_id, holds=holds, key=self.key)
         return monitoring.DeadLetterQueue(queue, alarm_id, label, holds)
 
     def _table(self) -> dynamodb.Table:
@@ -210,7 +222,7 @@ class MaintenanceWindowAlerts(Construct):
             retention=self.settings.log_retention,
             encryption_key=self.data_key,
         )
-        role, ssm_read = self._execution_role(log_group)
+        role, read_policies = self._execution_role(log_group)
         layer = lambda_.LayerVersion.from_layer_version_arn(
             self,
             constants.POWERTOOLS_LAYER_ID,
@@ -254,6 +266,7 @@ class MaintenanceWindowAlerts(Construct):
                 ),
                 # For the link to the failed invocations in Logs Insights in each alert.
                 names.ENV_LOG_GROUP_NAME: log_group.log_group_name,
+                **self._central_environment(),
                 # No POWERTOOLS_SERVICE_NAME: it would add a "service" dimension to every metric
                 # and break the dimensionless fleet-wide series the alarms read.
                 "POWERTOOLS_LOG_LEVEL": constants.LOG_LEVEL,
@@ -262,7 +275,8 @@ class MaintenanceWindowAlerts(Construct):
             max_event_age=Duration.hours(6),
             on_failure=destinations.SqsDestination(self.function_failure_queue),
         )
-        function.node.add_dependency(ssm_read)  # no first invocation before the policy exists
+        # No first invocation before it may read SSM (or assume the member roles that may).
+        function.node.add_dependency(*read_policies)
         for topic in self.topics:
             topic.grant_publish(function)
         self.table.grant(function, *TABLE_ACTIONS)
@@ -341,62 +355,51 @@ class MaintenanceWindowAlerts(Construct):
             "would only add a resource that nothing else may attach.",
         )
 
-    def _execution_role(self, log_group: logs.LogGroup) -> tuple[iam.Role, iam.ManagedPolicy]:
-        """The function's role, and its SSM read policy (on its own, to acknowledge it alone)."""
+    def _central_environment(self) -> dict[str, str]:
+        """Central mode: the member accounts and regions, and the external ID their roles need."""
+        if self.central is None:
+            return {}
+        environment = {names.ENV_MEMBER_ACCOUNTS: self.central.member_accounts_json}
+        if self.central.external_id is not None:
+            environment[names.ENV_MEMBER_EXTERNAL_ID] = self.central.external_id
+        return environment
+
+    def _execution_role(self, log_group: logs.LogGroup) -> tuple[iam.Role, list[iam.ManagedPolicy]]:
+        """The function's role, and the customer managed policies that let it read SSM: this
+        account's and region's, or in central mode the member accounts' through their roles."""
+        central = self.central
         # Not AWSLambdaBasicExecutionRole: this role may write to its own log group only.
         role = iam.Role(
             self,
             constants.ROLE_ID,
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Maintenance-window alert function",
+            # In central mode the member roles trust this role by its ARN, so its name is fixed.
+            role_name=(
+                names.central_function_role_name(central.region) if central is not None else None
+            ),
         )
         log_group.grant_write(role)
-        # From pseudo parameters rather than Stack.format_arn, which writes a known region or
-        # partition literally: this way the ARN, and so the ID of the cdk-nag finding
-        # acknowledged below, is the same whether or not the stack has an environment.
-        windows = f"arn:{Aws.PARTITION}:ssm:{Aws.REGION}:{Aws.ACCOUNT_ID}:maintenancewindow/*"
-        ssm_read = iam.ManagedPolicy(
+        if central is not None:
+            return role, security.assume_role_policies(self, role, central.member_role_arns)
+        policy = security.ssm_read_policy(
             self,
-            constants.SSM_POLICY_ID,
+            role,
+            command_output=self.settings.error_details_limit > 0,
             description="Read maintenance windows and their executions (alert function)",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(actions=list(SSM_WINDOW_ACTIONS), resources=[windows]),
-                iam.PolicyStatement(actions=list(SSM_UNSCOPED_ACTIONS), resources=["*"]),
-            ],
         )
-        cfn_policy = ssm_read.node.default_child
-        acknowledge(
-            cfn_policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            f"{', '.join(SSM_UNSCOPED_ACTIONS)} support no resource-level permissions (Service "
-            "Authorization Reference for AWS Systems Manager: no resource type), so Resource "
-            "must be '*'; the statement allows only these read actions. GetCommandInvocation "
-            "reads a Run Command invocation's output, which the alert quotes for at most "
-            "errorDetailsLimit failures per window execution.",
-        )
-        acknowledge(
-            cfn_policy,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:"
-            "<AWS::AccountId>:maintenancewindow/*]",
-            "The function reads the executions (reconciliation sweep) and the name and "
-            "description (alerts) of any maintenance window of this account and region, "
-            "including windows created after this stack, by anyone; so the only scope is all "
-            "maintenance windows here. The statement allows only "
-            f"{' and '.join(SSM_WINDOW_ACTIONS)}.",
-        )
-        return role, ssm_read
+        return role, [policy]
 
     def _rule(self) -> events.Rule:
+        # In central mode, only the member accounts' events (as forwarded, with their own
+        # account and region), whoever else the bus admits.
+        accounts = [m.account for m in self.central.members] if self.central else []
         return events.Rule(
             self,
             constants.RULE_ID,
             description="SSM maintenance-window executions that have ended",
-            event_pattern=events.EventPattern(
-                source=[names.EVENT_SOURCE],
-                detail_type=[names.WINDOW_EXECUTION_DETAIL_TYPE],
-                detail={"status": list(names.TERMINAL_STATUSES)},
-            ),
+            event_bus=self.event_bus,
+            event_pattern=window_execution_pattern(accounts),
             targets=[
                 targets.LambdaFunction(
                     self.function,

@@ -1,4 +1,9 @@
-"""The deployable stack: the alerts construct and the outputs an operator needs."""
+"""The deployable stack: the alerts construct and the outputs an operator needs.
+
+The same stack in every mode: for the CLI's account and region, for one of `deployments`, or as
+the central stack of central mode (`central`), where the alerts, dashboard and alarms of all the
+member accounts and regions are.
+"""
 
 from typing import Any
 
@@ -7,20 +12,32 @@ from constructs import Construct
 
 from stacks import constants
 from stacks.alerts import MaintenanceWindowAlerts
+from stacks.deployments import Central
 from stacks.settings import Settings
 
 
 class MaintenanceWindowAlertsStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        central: Central | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
-            description="Alerts on failed SSM maintenance-window runs (maintenance-window-alerts)",
+            description=(
+                "Alerts on failed SSM maintenance-window runs (maintenance-window-alerts"
+                f"{', central account' if central else ''})"
+            ),
             **kwargs,
         )
-        self.alerts = alerts = MaintenanceWindowAlerts(self, constants.ALERTS_ID, settings=settings)
+        self.alerts = alerts = MaintenanceWindowAlerts(
+            self, constants.ALERTS_ID, settings=settings, central=central
+        )
         outputs = {
             constants.OUTPUT_TOPIC_ARN: (
                 alerts.topic.topic_arn,
@@ -48,6 +65,11 @@ class MaintenanceWindowAlertsStack(Stack):
                 alerts.chat_topic.topic_arn,
                 "SNS topic of the alerts for chat: subscribe an Amazon Q Developer in chat "
                 "applications channel configuration (Slack, Microsoft Teams) to it",
+            )
+        if central is not None and alerts.event_bus is not None:
+            outputs[constants.OUTPUT_EVENT_BUS_ARN] = (
+                alerts.event_bus.event_bus_arn,
+                "Event bus the member stacks forward their maintenance-window events to",
             )
         for output_id, (value, description) in outputs.items():
             CfnOutput(self, output_id, value=value, description=description)

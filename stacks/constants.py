@@ -9,6 +9,9 @@ from mwalerts import names
 
 STACK_ID: Final = names.STACK_NAME
 ALERTS_ID: Final = "Alerts"
+# Stack ids (and names) by mode: see names.CENTRAL_STACK_PREFIX.
+CENTRAL_STACK_PREFIX: Final = names.CENTRAL_STACK_PREFIX
+MEMBER_STACK_PREFIX: Final = names.MEMBER_STACK_PREFIX
 
 # Construct ids inside MaintenanceWindowAlerts.
 KEY_ID: Final = "Key"  # encrypts messages: the topic and the dead-letter queues
@@ -37,6 +40,18 @@ SWEEP_ALARM_ID: Final = "SweepNotRunningAlarm"
 WINDOW_ALARM_ID_PREFIX: Final = "WindowFailedInvocationsAlarm-"
 MISSED_WINDOW_ALARM_ID_PREFIX: Final = "MissedWindowAlarm-"
 DASHBOARD_ID: Final = "Dashboard"
+# Central mode, in MaintenanceWindowAlerts: the bus the members forward to, its policy's statement,
+# and the policies that let the function assume the member roles ("AssumeMemberRoles", "...2").
+CENTRAL_BUS_ID: Final = "CentralBus"
+BUS_POLICY_SID: Final = "AllowMembersToPutEvents"
+ASSUME_MEMBER_ROLES_POLICY_ID: Final = "AssumeMemberRoles"
+
+# The member stack (central mode).
+MEMBER_BUS_ID: Final = "CentralBus"  # the central account's bus, imported by its ARN
+FORWARD_RULE_ID: Final = "ForwardRule"
+FORWARD_ROLE_ID: Final = "ForwardRole"
+FORWARD_DLQ_ID: Final = "ForwardDeadLetterQueue"
+READER_ROLE_ID: Final = "ReaderRole"
 
 # Stack outputs: names.py, since operator commands (make redrive) read them too.
 OUTPUT_TOPIC_ARN: Final = names.OUTPUT_TOPIC_ARN
@@ -44,8 +59,11 @@ OUTPUT_FUNCTION_NAME: Final = names.OUTPUT_FUNCTION_NAME
 OUTPUT_DASHBOARD_NAME: Final = names.OUTPUT_DASHBOARD_NAME
 OUTPUT_RULE_DLQ_URL: Final = names.OUTPUT_RULE_DLQ_URL
 OUTPUT_FUNCTION_DLQ_URL: Final = names.OUTPUT_FUNCTION_DLQ_URL
-# Here until names.py has it (the Lambda's side owns that file): then names.OUTPUT_CHAT_TOPIC_ARN.
 OUTPUT_CHAT_TOPIC_ARN: Final = names.OUTPUT_CHAT_TOPIC_ARN
+# Central mode: the central stack's bus, and the member stacks' outputs.
+OUTPUT_EVENT_BUS_ARN: Final = names.OUTPUT_EVENT_BUS_ARN
+OUTPUT_FORWARD_DLQ_URL: Final = names.OUTPUT_FORWARD_DLQ_URL
+OUTPUT_READER_ROLE_ARN: Final = names.OUTPUT_READER_ROLE_ARN
 
 # The Lambda: plain source (its one dependency comes from the Powertools layer), no bundling.
 LAMBDA_SOURCE: Final = Path(__file__).resolve().parent.parent / "lambda_src"

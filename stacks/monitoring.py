@@ -14,7 +14,7 @@ from constructs import Construct
 
 from mwalerts import names
 from stacks import constants
-from stacks.settings import Gap
+from stacks.settings import Gap, split_window_key
 
 PERIOD = Duration.minutes(5)
 GREATER = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -33,6 +33,14 @@ READ_THE_ALERT = (
 TOP_WINDOWS = 10  # rows of the dashboard's table of the windows with the most failures
 LOG_TABLE_ROWS = 50  # rows of the dashboard's table of the latest failed invocations
 GRID_WIDTH = 24  # a dashboard row: CloudWatch's grid is 24 units wide
+# The dimensions of the function's per-window series: the window's ID, and in central mode the
+# member account and region it ran in too.
+WINDOW_DIMENSIONS = (names.DIMENSION_WINDOW_ID,)
+MEMBER_WINDOW_DIMENSIONS = (
+    names.DIMENSION_ACCOUNT,
+    names.DIMENSION_REGION,
+    names.DIMENSION_WINDOW_ID,
+)
 
 
 @dataclass(frozen=True)
@@ -63,44 +71,57 @@ def metric(
     namespace: str,
     metric_name: str,
     *,
-    window_id: str | None = None,
+    window: str | None = None,
     statistic: str = "Sum",
     period: Duration = PERIOD,
     label: str | None = None,
 ) -> cloudwatch.Metric:
-    """One of the function's series: fleet-wide (no dimension), or one window's (WindowId)."""
+    """One of the function's series: fleet-wide (no dimension), or one window's."""
     return cloudwatch.Metric(
         namespace=namespace,
         metric_name=metric_name,
-        dimensions_map={names.DIMENSION_WINDOW_ID: window_id} if window_id else None,
+        dimensions_map=window_dimensions(window) if window else None,
         statistic=statistic,
         period=period,
         label=label,
     )
 
 
+def window_dimensions(window: str) -> dict[str, str]:
+    """The dimensions of a window's series: {WindowId}, or in central mode, where the settings
+    name it "<account>/<region>/<window ID>", {Account, Region, WindowId}."""
+    account, region, window_id = split_window_key(window)
+    if account is None or region is None:
+        return {names.DIMENSION_WINDOW_ID: window_id}
+    return {
+        names.DIMENSION_ACCOUNT: account,
+        names.DIMENSION_REGION: region,
+        names.DIMENSION_WINDOW_ID: window_id,
+    }
+
+
 def failed_metrics(
-    namespace: str, statuses: Sequence[str], *, window_id: str | None = None
+    namespace: str, statuses: Sequence[str], *, window: str | None = None
 ) -> dict[str, cloudwatch.IMetric]:
     """The alert statuses' metrics, by metric-math ID (m0, m1, ...).
 
     The function emits all status metrics in one document, so they share their timestamps.
     """
     return {
-        f"m{i}": metric(namespace, names.STATUS_METRICS[status], window_id=window_id)
+        f"m{i}": metric(namespace, names.STATUS_METRICS[status], window=window)
         for i, status in enumerate(statuses)
     }
 
 
 def failed_invocations(
-    namespace: str, statuses: Sequence[str], *, window_id: str | None = None
+    namespace: str, statuses: Sequence[str], *, window: str | None = None
 ) -> cloudwatch.MathExpression:
     """Invocations in an alert status per 5 minutes: fleet-wide, or one window's."""
-    using = failed_metrics(namespace, statuses, window_id=window_id)
+    using = failed_metrics(namespace, statuses, window=window)
     return cloudwatch.MathExpression(
         expression=" + ".join(using),
         using_metrics=using,
-        label=f"Invocations {_one_of(statuses)}, {window_id or 'all windows'}",
+        label=f"Invocations {_one_of(statuses)}, {window or 'all windows'}",
         period=PERIOD,
     )
 
@@ -116,30 +137,48 @@ def failure_rate(namespace: str, statuses: Sequence[str]) -> cloudwatch.MathExpr
     )
 
 
-def search(namespace: str, metric_names: Sequence[str], statistic: str) -> str:
-    """A SEARCH over the WindowId dimension: a series per window (and metric), new ones too."""
+def search(
+    namespace: str,
+    metric_names: Sequence[str],
+    statistic: str,
+    dimensions: Sequence[str] = WINDOW_DIMENSIONS,
+) -> str:
+    """A SEARCH over the per-window dimensions: a series per window (and metric), new ones too."""
     terms = " OR ".join(f'MetricName="{name}"' for name in metric_names)
     if len(metric_names) > 1:
         terms = f"({terms})"
-    schema = f'{{"{namespace}",{names.DIMENSION_WINDOW_ID}}}'
+    schema = f'{{"{namespace}",{",".join(dimensions)}}}'
     return f"SEARCH('{schema} {terms}', '{statistic}', {PERIOD.to_seconds():.0f})"
 
 
-def per_window_metric(namespace: str, metric_name: str, statistic: str) -> cloudwatch.IMetric:
-    """A series per WindowId, found by SEARCH: new windows appear without a redeploy."""
+def window_label(dimensions: Sequence[str]) -> str:
+    """A series' window as the settings name it: mw-..., or <account>/<region>/mw-..."""
+    return "/".join(f"${{PROP('Dim.{dimension}')}}" for dimension in dimensions)
+
+
+def per_window_metric(
+    namespace: str,
+    metric_name: str,
+    statistic: str,
+    dimensions: Sequence[str] = WINDOW_DIMENSIONS,
+) -> cloudwatch.IMetric:
+    """A series per window, found by SEARCH: new windows appear without a redeploy."""
     return cloudwatch.MathExpression(
-        expression=search(namespace, [metric_name], statistic),
-        label=f"${{PROP('Dim.{names.DIMENSION_WINDOW_ID}')}}",
+        expression=search(namespace, [metric_name], statistic, dimensions),
+        label=window_label(dimensions),
         period=PERIOD,
     )
 
 
-def most_failed_windows(namespace: str, statuses: Sequence[str]) -> cloudwatch.IMetric:
+def most_failed_windows(
+    namespace: str, statuses: Sequence[str], dimensions: Sequence[str] = WINDOW_DIMENSIONS
+) -> cloudwatch.IMetric:
     """The windows (and alert statuses) with the most failed invocations in the time range."""
     metric_names = [names.STATUS_METRICS[s] for s in statuses]
+    most = search(namespace, metric_names, "Sum", dimensions)
     return cloudwatch.MathExpression(
-        expression=f"SORT({search(namespace, metric_names, 'Sum')}, SUM, DESC, {TOP_WINDOWS})",
-        label=f"${{PROP('Dim.{names.DIMENSION_WINDOW_ID}')}} ${{PROP('MetricName')}}",
+        expression=f"SORT({most}, SUM, DESC, {TOP_WINDOWS})",
+        label=f"{window_label(dimensions)} ${{PROP('MetricName')}}",
         period=PERIOD,
     )
 
@@ -210,8 +249,8 @@ def window_alarms(
     return tuple(
         alarm(
             scope,
-            f"{constants.WINDOW_ALARM_ID_PREFIX}{window_id}",
-            failed_invocations(namespace, statuses, window_id=window_id),
+            _alarm_id(constants.WINDOW_ALARM_ID_PREFIX, window_id),
+            failed_invocations(namespace, statuses, window=window_id),
             topic=topic,
             threshold=threshold,
             comparison=AT_LEAST,
@@ -239,11 +278,11 @@ def missed_window_alarms(
     return tuple(
         alarm(
             scope,
-            f"{constants.MISSED_WINDOW_ALARM_ID_PREFIX}{window_id}",
+            _alarm_id(constants.MISSED_WINDOW_ALARM_ID_PREFIX, window_id),
             metric(
                 namespace,
                 names.METRIC_WINDOW_EXECUTIONS,
-                window_id=window_id,
+                window=window_id,
                 period=Duration.seconds(gap.period_seconds),
             ),
             topic=topic,
@@ -265,6 +304,11 @@ def missed_window_alarms(
         )
         for window_id, gap in sorted(gaps.items())
     )
+
+
+def _alarm_id(prefix: str, window: str) -> str:
+    """<prefix><window ID>, or <prefix><account>-<region>-<window ID> in central mode."""
+    return prefix + window.replace("/", "-")
 
 
 def health_alarms(
@@ -359,8 +403,12 @@ def dashboard(
     dead_letter_queues: Sequence[DeadLetterQueue],
     alarms: Sequence[cloudwatch.IAlarm],
     sweep_interval: Duration,
+    dimensions: Sequence[str] = WINDOW_DIMENSIONS,
 ) -> cloudwatch.Dashboard:
-    """Rows of 24 units: alarms, the fleet, the latest failures, the windows, the alert path."""
+    """Rows of 24 units: alarms, the fleet, the latest failures, the windows, the alert path.
+
+    `dimensions` are those of the per-window series: WindowId, and in central mode Account and
+    Region too (the same window ID can run in several members)."""
     alarm_states = cloudwatch.AlarmStatusWidget(
         alarms=list(alarms),
         title="Alarms (those in alarm first)",
@@ -385,7 +433,7 @@ def dashboard(
             ),
             cloudwatch.TableWidget(
                 title=f"Windows with the most failed invocations (top {TOP_WINDOWS})",
-                metrics=[most_failed_windows(namespace, statuses)],
+                metrics=[most_failed_windows(namespace, statuses, dimensions)],
                 summary=cloudwatch.TableSummaryProps(
                     columns=[cloudwatch.TableSummaryColumn.SUM], hide_non_summary_columns=True
                 ),
@@ -404,12 +452,16 @@ def dashboard(
     windows = [
         _graph(
             "Executions per window",
-            [per_window_metric(namespace, names.METRIC_WINDOW_EXECUTIONS, "Sum")],
+            [per_window_metric(namespace, names.METRIC_WINDOW_EXECUTIONS, "Sum", dimensions)],
             width=12,
         ),
         _graph(
             "Window execution duration (max, seconds)",
-            [per_window_metric(namespace, names.METRIC_WINDOW_EXECUTION_DURATION, "Maximum")],
+            [
+                per_window_metric(
+                    namespace, names.METRIC_WINDOW_EXECUTION_DURATION, "Maximum", dimensions
+                )
+            ],
             width=12,
         ),
     ]

@@ -68,7 +68,10 @@ RETENTION_DAYS = {
     3653: "TEN_YEARS",
 }  # fmt: skip
 ERROR_DETAILS_RANGE = range(names.MAX_ERROR_DETAILS_LIMIT + 1)
-_WINDOW_ID = re.compile(names.WINDOW_ID_PATTERN)
+# windowAlarms and expectedWindows name a window by its ID, and in central mode by the member
+# account and region too, as its metrics do: "111111111111/eu-west-1/mw-0123456789abcdef0"
+# (stacks.deployments checks which form the mode needs).
+_WINDOW_KEY = re.compile(rf"^(?:(\d{{12}})/([a-z0-9-]+)/)?({names.WINDOW_ID_PATTERN.strip('^$')})$")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 # The same rule the Lambda applies (mwalerts.config).
 _NAMESPACE = re.compile(names.CUSTOM_NAMESPACE_PATTERN)
@@ -131,6 +134,16 @@ class Gap:
                 "shorter periods over at most a day); use whole hours"
             )
         return cls(raw.strip(), *periods)
+
+
+def split_window_key(key: str) -> tuple[str | None, str | None, str]:
+    """(account, region, window ID) of a windowAlarms or expectedWindows key; account and
+    region are None for a window ID alone (outside central mode)."""
+    match = _WINDOW_KEY.match(key)
+    if match is None:
+        raise SettingsError(f"invalid maintenance window key {key!r}")
+    account, region, window_id = match.groups()
+    return account, region, window_id
 
 
 def _alarm_periods(seconds: int) -> tuple[int, int] | None:
@@ -224,11 +237,12 @@ class Settings:
 
     @staticmethod
     def _check_window_ids(key: str, windows: Mapping[str, Any]) -> None:
-        bad = [w for w in windows if not (isinstance(w, str) and _WINDOW_ID.match(w))]
+        bad = [w for w in windows if not (isinstance(w, str) and _WINDOW_KEY.match(w))]
         if bad:
             raise SettingsError(
                 f"{key} has invalid maintenance window ID(s) {', '.join(map(repr, bad))}: "
-                "expected mw- and 17 hex digits, such as mw-0123456789abcdef0"
+                "expected mw- and 17 hex digits, such as mw-0123456789abcdef0 (in central mode "
+                "after the member account and region: 111111111111/eu-west-1/mw-...)"
             )
 
     @property

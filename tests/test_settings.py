@@ -239,3 +239,19 @@ def test_error_details_limit_bounds_are_accepted(limit: int) -> None:
 @pytest.mark.parametrize("mode", names.CHAT_MODES)
 def test_every_chat_mode_is_accepted(mode: str) -> None:
     assert Settings.from_context({keys.CHAT_NOTIFICATIONS: mode}).chat_notifications == mode
+
+
+def test_window_settings_may_name_a_member_account_and_region_for_central_mode() -> None:
+    # Which form a mode needs is stacks.deployments' to check (tests/test_deployments.py).
+    window = f"111111111111/eu-west-1/{WINDOW}"
+    settings = Settings.from_context(
+        {keys.WINDOW_ALARMS: {window: 2}, keys.EXPECTED_WINDOWS: {window: "1d"}}
+    )
+
+    assert settings.window_alarms == {window: 2}
+    assert settings.gaps[window] == Gap("1d", 86400, 1)
+    assert keys.split_window_key(window) == ("111111111111", "eu-west-1", WINDOW)
+    assert keys.split_window_key(WINDOW) == (None, None, WINDOW)
+    for bad in (f"1111/eu-west-1/{WINDOW}", f"111111111111/{WINDOW}", f"{WINDOW}/eu-west-1"):
+        with pytest.raises(SettingsError, match="invalid maintenance window ID"):
+            Settings.from_context({keys.WINDOW_ALARMS: {bad: 1}})

@@ -720,10 +720,11 @@ def test_ssm_read_policy_scopes_windows_with_pseudo_parameters_in_any_environmen
     (policy,) = custom.template.find_resources("AWS::IAM::ManagedPolicy").values()
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
 
-    assert [(s["Action"], s["Resource"]) for s in statements] == [
+    assert [(s["Action"], s["Resource"], s.get("Condition")) for s in statements] == [
         (
             ["ssm:DescribeMaintenanceWindowExecutions", "ssm:GetMaintenanceWindow"],
             arn_pattern("ssm", "maintenancewindow/*"),
+            None,
         ),
         (
             [
@@ -733,9 +734,22 @@ def test_ssm_read_policy_scopes_windows_with_pseudo_parameters_in_any_environmen
                 "ssm:GetCommandInvocation",
             ],
             "*",
+            # "*" narrowed to this region's SSM.
+            {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}},
         ),
     ]
     assert "eu-west-1" not in json.dumps(policy)
+
+
+def test_function_may_not_read_command_output_when_alerts_quote_none(tmp_path: Path) -> None:
+    # Without cdk-nag or the CLI: only what errorDetailsLimit 0 changes.
+    app = cdk.App(context={**CDK_JSON_CONTEXT, keys.ERROR_DETAILS_LIMIT: 0}, outdir=str(tmp_path))
+    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
+    actions = [a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in s["Action"]]
+
+    assert "ssm:GetCommandInvocation" not in actions
+    assert "ssm:DescribeMaintenanceWindowExecutionTaskInvocations" in actions
 
 
 def test_function_may_use_the_data_key_only_through_dynamodb(default: Synth) -> None:
@@ -759,6 +773,7 @@ def test_function_role_has_no_aws_managed_or_inline_policies(default: Synth) -> 
 
     assert "ManagedPolicyArns" not in properties  # no AWSLambdaBasicExecutionRole
     assert "Policies" not in properties
+    assert "RoleName" not in properties  # a fixed name only in central mode
     # The one managed policy is this construct's own SSM read policy.
     (managed,) = default.template.find_resources("AWS::IAM::ManagedPolicy").values()
     assert managed["Properties"]["Roles"] == [default.ref(role)]

@@ -16,6 +16,15 @@ OUTPUT_RULE_DLQ_URL: Final = "RuleDeadLetterQueueUrl"
 OUTPUT_FUNCTION_DLQ_URL: Final = "FunctionFailureQueueUrl"
 OUTPUT_CHAT_TOPIC_ARN: Final = "ChatTopicArn"
 DEAD_LETTER_QUEUE_OUTPUTS: Final = (OUTPUT_RULE_DLQ_URL, OUTPUT_FUNCTION_DLQ_URL)
+# Stack names by mode: STACK_NAME for the CLI's account and region;
+# "<STACK_NAME>-<account>-<region>" per deployment; in central mode
+# "<CENTRAL_STACK_PREFIX>-<account>-<region>" and "<MEMBER_STACK_PREFIX>-<account>-<region>".
+CENTRAL_STACK_PREFIX: Final = f"{STACK_NAME}-Central"
+MEMBER_STACK_PREFIX: Final = f"{STACK_NAME}-Member"
+# Central mode: the central stack's bus, and the member stacks' outputs.
+OUTPUT_EVENT_BUS_ARN: Final = "EventBusArn"
+OUTPUT_FORWARD_DLQ_URL: Final = "ForwardDeadLetterQueueUrl"
+OUTPUT_READER_ROLE_ARN: Final = "ReaderRoleArn"
 
 # Environment variables the stack sets and the Lambda reads (parsed once in mwalerts.config).
 ENV_ALERT_TOPIC_ARN: Final = "ALERT_TOPIC_ARN"
