@@ -2,7 +2,9 @@
 
 Seeds a realistic window execution into the fake SSM execution APIs, sends its EventBridge event
 through `handler.handler` with moto's SNS and SQS behind it, and prints what an email subscriber
-and an SQS subscriber receive and the metrics emitted. Exits non-zero if any step fails.
+and an SQS subscriber receive and the metrics emitted; then shows that the same event delivered
+twice makes one alert, that the sweep finds a run whose event never came, and what the operator
+command `mwalerts report` prints for the run. Exits non-zero if any step fails.
 """
 
 import contextlib
@@ -20,6 +22,9 @@ from local_aws.environment import (
     use_function_environment,
 )
 from local_aws.scenario import SeededExecution, TaskPlan, schedule_event, seed_window_execution
+from mwalerts.clients import aws_session
+from mwalerts_cli import main as cli
+from mwalerts_cli.aws import Clients
 
 CONTEXT = LambdaContext()
 _LATER = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)  # the next night's run
@@ -71,6 +76,7 @@ def main() -> int:
         )
         problems = _check(outcome, aws, total, expected_failures, len(failures))
         problems += _show_exactly_once(handler, aws, execution)
+        problems += _show_operator_report(aws, execution)
     if problems:
         print("\nDEMO FAILED: " + "; ".join(problems), file=sys.stderr)
         return 1
@@ -104,6 +110,22 @@ def _show_exactly_once(handler: Any, aws: LocalAws, execution: SeededExecution) 
     if not again["replayed"] or swept["recovered"] != [missed.window_execution_id]:
         return ["a duplicate was processed again, or the sweep missed the dropped execution"]
     return [] if len(subjects) == 2 else [f"expected 2 messages in all, got {len(subjects)}"]
+
+
+def _show_operator_report(aws: LocalAws, execution: SeededExecution) -> list[str]:
+    """The operator command on the same run: what it prints to a terminal."""
+    argv = [
+        "report",
+        "--window-id",
+        execution.window_id,
+        "--window-execution-id",
+        execution.window_execution_id,
+        "--failed-only",
+    ]
+    _heading(f"9. The operator command on the same run: mwalerts {' '.join(argv)}\n")
+    session = aws_session(region_name=aws.clients.ssm.meta.region_name)
+    code = cli.main(argv, clients=Clients(session, ssm=aws.clients.ssm))
+    return [] if code == 0 else [f"mwalerts report exited {code}"]
 
 
 def _show_subscribers(aws: LocalAws) -> None:

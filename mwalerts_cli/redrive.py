@@ -1,7 +1,8 @@
 """Send dead-lettered events back through the deployed function.
 
     make redrive          # both dead-letter queues of the MaintenanceWindowAlerts stack
-    python -m mwalerts_cli.redrive --stack NAME [--dry-run] [--max N] [--profile P] [--region R]
+    mwalerts redrive --stack NAME [--dry-run] [--max N] [--profile P] [--region R]
+    python -m mwalerts_cli.redrive ...   # the same, without the installed command
 
 An event lands in a dead-letter queue when EventBridge could not deliver it, or when the function
 failed on it three times (SNS or KMS down, SSM throttling beyond the retries...). Once the cause
@@ -105,8 +106,9 @@ def lambda_invoker(function_name: str, client: "LambdaClient") -> Invoke:
     return invoke
 
 
-def stack_outputs(session: boto3.Session, stack_name: str) -> dict[str, str]:
-    stack = session.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    """The deployed stack's outputs: its queues, function and topic."""
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
@@ -125,23 +127,23 @@ def _messages(sqs: "SQSClient", queue_url: str, limit: int | None) -> Iterator[A
         yield from batch
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m mwalerts_cli.redrive", description=__doc__.split("\n\n")[0]
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The redrive's own options (`mwalerts redrive` adds --profile and --region for all)."""
     parser.add_argument("--stack", default=names.STACK_NAME, help="stack name (%(default)s)")
-    parser.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    parser.add_argument("--region", help="AWS region (default: the profile's or environment's)")
     parser.add_argument("--dry-run", action="store_true", help="list the events, change nothing")
     parser.add_argument("--max", type=int, help="redrive at most this many messages per queue")
-    args = parser.parse_args(argv)
 
-    session = boto3.Session(profile_name=args.profile, region_name=args.region)
+
+def run(args: argparse.Namespace, client: Callable[[str], Any]) -> int:
+    """Redrive both queues of the stack; 2 if that cannot start, 1 if a message stayed.
+
+    `client` makes a service's client (a session's `client`, or the command line's clients).
+    """
     try:
-        outputs = stack_outputs(session, args.stack)
+        outputs = stack_outputs(client("cloudformation"), args.stack)
         queues = {key: outputs[key] for key in names.DEAD_LETTER_QUEUE_OUTPUTS}
-        invoke = lambda_invoker(outputs[names.OUTPUT_FUNCTION_NAME], session.client("lambda"))
-        sqs = session.client("sqs")
+        invoke = lambda_invoker(outputs[names.OUTPUT_FUNCTION_NAME], client("lambda"))
+        sqs = client("sqs")
         totals = RedriveReport()
         for key, queue_url in queues.items():
             print(f"{key}: {queue_url}")
@@ -156,6 +158,22 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(totals.unreadable)} unreadable (left in their queues)"
     )
     return 1 if totals.failed or totals.unreadable else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m mwalerts_cli.redrive", description=__doc__.split("\n\n")[0]
+    )
+    add_arguments(parser)
+    parser.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    parser.add_argument("--region", help="AWS region (default: the profile's or environment's)")
+    args = parser.parse_args(argv)
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+    except BotoCoreError as error:  # e.g. an unknown --profile
+        print(f"redrive: {error}", file=sys.stderr)
+        return 2
+    return run(args, session.client)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -27,13 +27,18 @@ from mwalerts.sweep import ended_executions
 from mwalerts.tally import ExecutionReport, Failure, TaskSummary, combine, summarise_task
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterator, Sequence
+    from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_ssm.type_defs import (
         MaintenanceWindowExecutionTaskIdentityTypeDef as TaskExecution,
     )
+    from mypy_boto3_ssm.type_defs import (
+        MaintenanceWindowExecutionTaskInvocationIdentityTypeDef as TaskInvocation,
+    )
+
+    Watch = Callable[[TaskExecution, Iterable[TaskInvocation]], Iterable[TaskInvocation]]
 
 logger = Logger(service=names.SERVICE_NAME, child=True)
 
@@ -195,19 +200,25 @@ def collect_report(
     tasks: "Sequence[TaskExecution]",
     alert_statuses: "Collection[str]",
     run: "Mapper[TaskExecution, TaskSummary]" = map,
+    *,
+    on_failure: "Callable[[Failure], None] | None" = None,
+    watch: "Watch | None" = None,
 ) -> ExecutionReport:
     """Every page of every task's invocations, each task counted in one pass.
 
     `run` maps over the tasks: a thread pool's map reads their page chains at the same time
     (results stay in task order), so the slowest chain, not their sum, sets the time.
+    `on_failure` sees each failed invocation (default: one log record each); `watch` wraps each
+    task's stream of invocations (the operator command prints them as they are counted).
     """
 
     def summarise(task: "TaskExecution") -> TaskSummary:
+        invocations = iter_invocations(ssm, window_execution_id, task["TaskExecutionId"])
         return summarise_task(
             task,
-            iter_invocations(ssm, window_execution_id, task["TaskExecutionId"]),
+            watch(task, invocations) if watch else invocations,
             alert_statuses,
-            on_failure=_log_failure,
+            on_failure=on_failure or _log_failure,
         )
 
     return combine(list(run(summarise, tasks)))

@@ -1,0 +1,190 @@
+"""`mwalerts history`: a window's executions, one line each, and optionally their metrics."""
+
+import argparse
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+
+from mwalerts import names
+from mwalerts.alert import iso, ordered_counts
+from mwalerts.model import WindowExecution
+from mwalerts.tally import ExecutionReport
+from mwalerts_cli import backfill, options
+from mwalerts_cli.aws import Clients
+from mwalerts_cli.collect import collect
+from mwalerts_cli.executions import checked_window, executions_since
+from mwalerts_cli.output import Column, Ui, count_list, duration, utc
+
+DESCRIPTION = """\
+One line per execution of a window: start, status, duration and its invocations by status
+(every page of every task, counted as the function counts them). `--emit-metrics` backfills the
+function's CloudWatch metrics for those executions, so dashboards show history from day one."""
+EPILOG = """\
+examples:
+  mwalerts history --window-id mw-0ed7251d3fcf6e0c2 --since 30d
+  mwalerts history --window-id mw-0ed7251d3fcf6e0c2 --since 14d --until 2026-11-20 --emit-metrics
+
+--emit-metrics adds data points: executions the deployed function has already recorded (or an
+earlier backfill) would count twice, so backfill only what ran before the stack was deployed
+(--until). CloudWatch accepts time stamps up to two weeks old: older executions are skipped.
+SSM keeps a window's execution history for a limited time (30 days)."""
+
+COLUMNS = (
+    Column("Start (UTC)"),
+    Column("Execution ID"),
+    Column("Status", status=True),
+    Column("Duration", right=True),
+    Column("Invocations", right=True),
+    Column("Failed", right=True),
+    Column("Counts", limit=120),
+)
+
+Result = tuple[WindowExecution, ExecutionReport]
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = options.add_command(
+        commands,
+        common,
+        "history",
+        summary="a window's executions, one line each; backfill their metrics",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        run=run,
+    )
+    parser.add_argument(
+        "--window-id", type=options.window_id, metavar="ID", required=True, help="the window"
+    )
+    parser.add_argument(
+        "--since",
+        type=options.moment,
+        default="30d",
+        metavar="WHEN",
+        help="executions that started since: 30d, 12h or an ISO 8601 time (default: 30d)",
+    )
+    parser.add_argument(
+        "--until", type=options.moment, metavar="WHEN", help="... and until (default: now)"
+    )
+    options.add_output_option(parser, "table", "json")
+    parser.add_argument(
+        "--emit-metrics",
+        action="store_true",
+        help="send the function's metrics for these executions to CloudWatch (PutMetricData), "
+        "time-stamped with each execution's end",
+    )
+    parser.add_argument(
+        "--namespace",
+        type=options.namespace,
+        default=names.DEFAULT_METRICS_NAMESPACE,
+        help="metrics namespace, as the stack's metricsNamespace (default: %(default)s)",
+    )
+    options.add_alert_options(parser)
+
+
+def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
+    ssm, place = clients.ssm, clients.place
+    window = checked_window(ssm, args.window_id, place)
+    executions = executions_since(ssm, args.window_id, place, args.since, args.until)
+    results: list[Result] = []
+    with ui.progress() as progress:
+        bar = progress.add_task("Counting invocations", total=len(executions), detail="")
+        for execution in executions:
+            progress.update(bar, detail=utc(execution.start_time))
+            results.append(
+                (execution, collect(ssm, execution.window_execution_id, args.alert_statuses))
+            )
+            progress.advance(bar)
+
+    if args.output == "json":
+        ui.json(
+            {
+                "account": place.account,
+                "region": place.region,
+                "windowId": args.window_id,
+                "windowName": window.name,
+                "since": iso(args.since),
+                "until": iso(args.until),
+                "executions": [_record(execution, report) for execution, report in results],
+            }
+        )
+    else:
+        name = f"{window.name} ({args.window_id})" if window.name else args.window_id
+        until = f" to {utc(args.until)}" if args.until else ""
+        ui.line(Text(f"Maintenance window {name}", style="bold"))
+        ui.line(
+            f"{len(results)} executions started since {utc(args.since)}{until} UTC, oldest first "
+            f"(account {place.account} / region {place.region})"
+        )
+        ui.line()
+        ui.table(COLUMNS, [_line(execution, report) for execution, report in results])
+        ui.line()
+        ui.line(_totals(results, args.alert_statuses))
+    if args.emit_metrics:
+        _emit(clients, ui, results, args.namespace)
+    return 0
+
+
+def _record(execution: WindowExecution, report: ExecutionReport) -> dict[str, Any]:
+    return {
+        "windowExecutionId": execution.window_execution_id,
+        "status": execution.status,
+        "startTime": iso(execution.start_time),
+        "endTime": iso(execution.end_time),
+        "durationSeconds": execution.duration_seconds,
+        "totalInvocations": report.total_invocations,
+        "failedInvocations": report.failure_count,
+        "counts": ordered_counts(report.counts),
+    }
+
+
+def _line(execution: WindowExecution, report: ExecutionReport) -> tuple[str, ...]:
+    return (
+        utc(execution.start_time),
+        execution.window_execution_id,
+        execution.status,
+        duration(execution.start_time, execution.end_time),
+        f"{report.total_invocations:,}",
+        f"{report.failure_count:,}",
+        count_list(ordered_counts(report.counts)),
+    )
+
+
+def _totals(results: list[Result], alert_statuses: frozenset[str]) -> Text:
+    statuses = ordered_counts(Counter(execution.status for execution, _ in results))
+    invocations = sum(report.total_invocations for _, report in results)
+    failed = sum(report.failure_count for _, report in results)
+    text = Text(f"Total: {len(results)} executions ({count_list(statuses)}), ", style="bold")
+    text.append(f"{invocations:,} invocations, ")
+    text.append(
+        f"{failed:,} in an alert status ({', '.join(sorted(alert_statuses))})",
+        style="bold red" if failed else "green",
+    )
+    return text
+
+
+def _emit(clients: Clients, ui: Ui, results: list[Result], namespace: str) -> None:
+    plan = backfill.plan(results, datetime.now(UTC))
+    if plan.too_old:
+        ui.note(
+            f"{len(plan.too_old)} executions ended more than 14 days ago: CloudWatch accepts no "
+            "older data points, so their metrics are not sent"
+        )
+    if plan.not_ended:
+        ui.note(f"{len(plan.not_ended)} executions have not ended: no metrics for them yet")
+    batches = backfill.batches(plan.data)
+    with ui.progress() as progress:
+        bar = progress.add_task("Sending metrics", total=len(batches), detail=namespace)
+        for sent, batch in enumerate(batches):
+            try:
+                clients.cloudwatch.put_metric_data(Namespace=namespace, MetricData=list(batch))
+            except Exception:
+                if sent:
+                    ui.note(f"{sent} of {len(batches)} PutMetricData requests were sent")
+                raise
+            progress.advance(bar)
+    ui.info(
+        f"Sent {len(plan.data):,} data points for {plan.executions} executions to CloudWatch "
+        f"namespace {namespace} in {len(batches)} PutMetricData requests."
+    )

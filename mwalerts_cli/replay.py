@@ -1,0 +1,198 @@
+"""`mwalerts replay`: the function's work on a saved event, printed or published."""
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from botocore.exceptions import ClientError
+from rich.text import Text
+
+from mwalerts import names
+from mwalerts.alert import Alert, should_alert
+from mwalerts.enrich import window_info
+from mwalerts.errors import InvalidEventError
+from mwalerts.events import ScheduledEvent, WindowExecutionEvent, parse_event
+from mwalerts.publish import publish_alert
+from mwalerts_cli import options
+from mwalerts_cli.aws import Clients
+from mwalerts_cli.collect import Watcher, build_alert, collect
+from mwalerts_cli.errors import USAGE, CliError, error_code
+from mwalerts_cli.executions import NOT_FOUND
+from mwalerts_cli.output import Ui
+from mwalerts_cli.redrive import stack_outputs
+
+DESCRIPTION = """\
+Run the function's logic on a saved EventBridge event (a window execution state change, or a
+record from the function's on-failure queue): read every page of the execution, build the alert,
+and publish it to the alert topic, or with --dry-run print it instead."""
+EPILOG = """\
+examples:
+  mwalerts replay event.json --dry-run
+  mwalerts replay event.json --stack MaintenanceWindowAlerts
+  mwalerts replay event.json --topic-arn arn:aws:sns:eu-west-1:123456789012:alerts-test
+
+Replay does not use the function's idempotency table: it publishes every time it runs, even for
+an execution the function has already alerted on. Like the function, it publishes nothing for an
+execution without failures, and ignores events of executions that have not ended. It publishes
+the alert alone: a chat card (chatNotifications) is not sent."""
+
+
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    parser = options.add_command(
+        commands,
+        common,
+        "replay",
+        summary="run the function's logic on a saved event; print or publish the alert",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        run=run,
+    )
+    parser.add_argument("event", metavar="EVENT.json", help="the event's file, or - for stdin")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the alert (subject, email, digest) only"
+    )
+    topic = parser.add_mutually_exclusive_group()
+    topic.add_argument(
+        "--stack",
+        default=names.STACK_NAME,
+        help="publish to this stack's AlertTopicArn output (default: %(default)s)",
+    )
+    topic.add_argument("--topic-arn", metavar="ARN", help="publish to this topic instead")
+    options.add_output_option(parser, "text", "json")
+    options.add_digest_options(parser)
+
+
+def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
+    event = _read_event(args.event)
+    execution = event.execution
+    if not execution.is_terminal:
+        ui.info(
+            f"Ignored: window execution {execution.window_execution_id} is {execution.status}; "
+            "the function acts only on ended executions."
+        )
+        return 0
+    if args.region and args.region != execution.region:
+        raise CliError(f"the event is from region {execution.region}, not {args.region}", USAGE)
+    clients = clients.in_region(execution.region)  # where the execution ran, as the function
+    place = clients.place
+    if place.account != execution.account:
+        raise CliError(
+            f"the event is from account {execution.account}, but the credentials are for "
+            f"{place.account}: use a profile of that account",
+            USAGE,
+        )
+    topic_arn = None if args.dry_run else _topic_arn(args, clients)
+
+    ssm = clients.ssm
+    window = window_info(ssm, execution.window_id)
+    try:
+        with ui.progress() as progress:
+            report = collect(
+                ssm, execution.window_execution_id, args.alert_statuses, _Progress(progress)
+            )
+    except ClientError as error:
+        if error_code(error) == NOT_FOUND:
+            raise CliError(
+                f"window execution {execution.window_execution_id} not found in {place}"
+            ) from None
+        raise
+    if not should_alert(execution.status, report, args.alert_statuses):
+        ui.info(
+            f"All clear: {report.total_invocations:,} invocations, none in an alert status, and "
+            f"the execution ended {execution.status}. The function publishes nothing for it."
+        )
+        if args.output == "json":
+            ui.json({"alerting": False, "published": None, "counts": dict(report.counts)})
+        return 0
+    alert = build_alert(
+        ssm,
+        execution,
+        report,
+        window,
+        alert_statuses=args.alert_statuses,
+        error_details=args.error_details,
+        log_group=args.log_group,
+    )
+    message_id = None
+    if topic_arn is not None:
+        message_id = publish_alert(clients.sns, topic_arn, alert)
+    _show(ui, args.output, alert, topic_arn, message_id)
+    return 0
+
+
+def _read_event(path: str) -> WindowExecutionEvent:
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
+    except (OSError, UnicodeDecodeError) as error:
+        raise CliError(f"cannot read the event: {error}", USAGE) from None
+    try:
+        raw = json.loads(text)
+    except ValueError as error:
+        raise CliError(f"{path} is not JSON: {error}", USAGE) from None
+    # A record from the function's on-failure queue carries the event as its requestPayload.
+    if isinstance(raw, dict) and "requestContext" in raw and "requestPayload" in raw:
+        raw = raw["requestPayload"]
+    try:
+        event = parse_event(raw)
+    except InvalidEventError as error:
+        raise CliError(f"{path}: {error}", USAGE) from None
+    if isinstance(event, ScheduledEvent):
+        raise CliError(
+            f"{path} is the sweep's schedule event: replay takes a window execution event", USAGE
+        )
+    return event
+
+
+def _topic_arn(args: argparse.Namespace, clients: Clients) -> str:
+    if args.topic_arn:
+        return str(args.topic_arn)
+    outputs = stack_outputs(clients.client("cloudformation"), args.stack)
+    if names.OUTPUT_TOPIC_ARN not in outputs:
+        raise CliError(f"stack {args.stack} has no {names.OUTPUT_TOPIC_ARN} output")
+    return outputs[names.OUTPUT_TOPIC_ARN]
+
+
+class _Progress(Watcher):
+    def __init__(self, progress: Any) -> None:
+        self._progress = progress
+        self._bar = progress.add_task("Reading invocations", total=None, detail="")
+
+    def tasks_listed(self, tasks: list[Any]) -> None:
+        self._progress.update(self._bar, total=len(tasks))
+
+    def task_done(self, task: Any) -> None:
+        self._progress.advance(self._bar)
+
+
+def _show(ui: Ui, output: str, alert: Alert, topic_arn: str | None, message_id: str | None) -> None:
+    email = json.loads(alert.message)["email"]
+    if output == "json":
+        ui.json(
+            {
+                "alerting": True,
+                "published": message_id,
+                "topicArn": topic_arn,
+                "subject": alert.subject,
+                "attributes": alert.attributes,
+                "email": email,
+                "digest": alert.digest,
+            }
+        )
+        return
+    attributes = ", ".join(
+        f"{key}={value['StringValue']}" for key, value in alert.attributes.items()
+    )
+    ui.line(Text("Subject     ", style="bold").append(alert.subject, style=""))
+    ui.line(Text("Attributes  ", style="bold").append(attributes, style=""))
+    if message_id is None:
+        ui.line()
+        ui.line("Email body", style="bold")
+        ui.line(email.rstrip("\n"))
+        ui.line()
+        ui.line("JSON digest (SQS, HTTPS, Lambda and email-json subscribers)", style="bold")
+        ui.json(alert.digest)
+        ui.line()
+        ui.line("Dry run: nothing was published.", style="dim")
+    else:
+        ui.line(f"Published to {topic_arn} as message {message_id}.", style="green")
