@@ -1,10 +1,15 @@
-"""The README says what the code does: its tables and query come from the same names."""
+"""The README says what the code does: its tables, query and examples come from the code."""
 
 import json
 import re
 from pathlib import Path
 
+import aws_cdk as cdk
+import pytest
+
 from mwalerts import names
+from stacks import ConfigError, create_stacks
+from stacks.deployments import parse_layout
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -34,3 +39,37 @@ def test_every_metric_is_documented():
 
 def test_the_documented_logs_insights_query_is_the_one_alerts_link_to():
     assert names.FAILED_INVOCATIONS_QUERY in README
+
+
+def test_every_environment_variable_of_the_function_is_documented():
+    variables = [value for name, value in vars(names).items() if name.startswith("ENV_")]
+    for variable in variables:
+        assert re.search(rf"^\| [^|]*`{variable}`", README, re.M), f"README lacks {variable}"
+
+
+@pytest.mark.parametrize("key", ["deployments", "central"])
+def test_each_documented_layout_deploys_the_stacks_it_lists(key, tmp_path):
+    # The example as a user would use it: in its own file, named by configFile; then the stack
+    # names the README lists after it.
+    (example, listed), *others = [
+        (json.loads(config), stacks.split())
+        for config, stacks in re.findall(r"```json\n(.*?)```.*?```text\n(.*?)```", README, re.S)
+        if f'"{key}"' in config
+    ]
+    assert not others, f"README has more than one {key} example"
+    (tmp_path / "fleet.json").write_text(json.dumps(example))
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+    layout = parse_layout({**context, "configFile": "fleet.json"}, base_dir=tmp_path)
+
+    app = cdk.App(context=context)
+    assert [stack.stack_name for stack in create_stacks(app, layout)] == listed
+
+
+def test_the_documented_configuration_error_is_the_one_synth_prints():
+    documented = re.search(r"^Invalid setting in cdk.json, -c or configFile: (.*)$", README, re.M)
+    assert documented, "README lacks its example of a configuration error"
+    with pytest.raises(ConfigError) as raised:
+        parse_layout({"deployments": '[{"account": "1111", "region": "eu-west-9"}]'}, base_dir=ROOT)
+    assert str(raised.value) == documented.group(1)
+    assert "Invalid setting in cdk.json, -c or configFile: " in (ROOT / "app.py").read_text()
