@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import sys
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -160,13 +161,16 @@ def _show_metrics(documents: list[dict[str, Any]]) -> None:
 
 
 def _show_ssm_calls(aws: LocalAws) -> None:
-    calls = aws.ssm.calls
-    tasks = sum(c.operation == "DescribeMaintenanceWindowExecutionTasks" for c in calls)
-    sizes = ", ".join(sorted({str(c.params.get("MaxResults")) for c in calls}))
-    print(
-        f"   SSM calls: {tasks} page of task executions + {len(calls) - tasks} pages of "
-        f"invocations (every page of every task, MaxResults={sizes})"
-    )
+    calls = Counter(call.operation for call in aws.ssm.calls)
+    sizes = {
+        call.params["MaxResults"]
+        for call in aws.ssm.calls
+        if call.operation == "DescribeMaintenanceWindowExecutionTaskInvocations"
+    }
+    shown = ", ".join(map(str, sorted(sizes)))
+    print(f"   SSM calls ({calls.total()}), every page of every task at MaxResults={shown}:")
+    for operation, count in calls.items():
+        print(f"     {count:>3} {operation}")
 
 
 def _check(
