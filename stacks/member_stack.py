@@ -99,8 +99,9 @@ class MaintenanceWindowAlertsMemberStack(Stack):
 
     def _reader_role(self) -> iam.Role:
         """The role the central function assumes to read SSM here: it trusts that function's
-        role only (by ARN, as a condition on its account, so the member stack deploys before or
-        after the central one), with the external ID or from the organization."""
+        role only (by ARN, as a condition on its account rather than as the principal, which IAM
+        would reject while that role does not exist: `cdk deploy --exclusively` may deploy a
+        member before the central stack), with the external ID or from the organization."""
         central = self.central
         conditions: dict[str, dict[str, str]] = {
             "ArnEquals": {"aws:PrincipalArn": central.function_role_arn}

@@ -381,8 +381,10 @@ def health_alarms(
         description=(
             f"No reconciliation sweep completed in the last {2 * interval} minutes (one should "
             f"every {interval} minutes). Until one does, a window execution whose event SSM did "
-            "not deliver is not alerted on. On-call: 1) check that the sweep schedule rule is "
-            "enabled and the function's logs for errors of scheduled invocations; 2) check the "
+            "not deliver is not alerted on. A sweep that runs out of time, or in central mode "
+            "cannot assume a member's reader role, does not count. On-call: 1) check that the "
+            "sweep schedule rule is enabled and the function's logs for errors and warnings of "
+            "scheduled invocations (they name the member); 2) check the "
             "function's error and throttle alarms and the dead-letter queues. Right after the "
             "first deployment it fires once, until the first sweep has run."
         ),

@@ -2,12 +2,15 @@
 each member's SSM with the credentials of that member's reader role."""
 
 import json
+import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
+from botocore.exceptions import ClientError
 
 import handler
 from local_aws.environment import LambdaContext, LocalAws
@@ -15,7 +18,8 @@ from local_aws.fake_ssm import FakeSsmExecutions
 from local_aws.scenario import TaskPlan, schedule_event, seed_window_execution
 from mwalerts import names
 from mwalerts.clients import MemberClients, member_ssm_client
-from mwalerts.errors import InvalidEventError
+from mwalerts.config import load_settings
+from mwalerts.errors import InvalidEventError, SweepIncompleteError
 from mwalerts.service import Invocation, handle_event
 from tests.support import emf_documents, log_records
 
@@ -159,3 +163,96 @@ def test_the_sweep_sweeps_every_member_and_region(aws, members):
     swept = Counter(a["RoleArn"].split(":")[4] for a in members.assumed)
     assert swept == {MEMBER_A: 2, MEMBER_B: 1}  # A in two regions, B in one
     assert sorted((d["account"], d["region"]) for d in digests(aws)) == sorted(places)
+
+
+def test_a_member_whose_role_cannot_be_assumed_is_skipped_without_a_heartbeat(aws, members, capsys):
+    # As while member stacks roll out after the central one: B's role does not exist yet.
+    def refuse_b(params: dict[str, Any], **_: Any) -> None:
+        if f":{MEMBER_B}:" in params["RoleArn"]:
+            raise ClientError(
+                {"Error": {"Code": "AccessDenied", "Message": "not authorized to assume"}},
+                "AssumeRole",
+            )
+
+    members.sts.meta.events.register("provide-client-params.sts.AssumeRole", refuse_b)
+    start = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    missed = seed_window_execution(
+        members.fakes[(MEMBER_A, "us-east-2")], FAILING, seed=1, start_time=start
+    )
+    capsys.readouterr()
+
+    outcome = deliver(aws, members, schedule_event(start + timedelta(minutes=30)))
+
+    assert outcome["recovered"] == [missed.window_execution_id]  # A is swept all the same
+    assert outcome["unreachable"] == [f"{MEMBER_B}/us-east-2"]
+    out = capsys.readouterr().out
+    sweeps = [d for d in emf_documents(out) if names.METRIC_SWEEP_RECOVERED in d]
+    assert len(sweeps) == 1
+    assert names.METRIC_SWEEP_RUNS not in sweeps[0]  # no heartbeat: the sweep alarm will tell
+    (warning,) = [r for r in log_records(out) if "reader role" in r.get("message", "")]
+    assert (warning["account"], warning["region"]) == (MEMBER_B, "us-east-2")
+
+
+def test_any_other_failure_to_reach_a_member_fails_the_sweep(aws, members):
+    def throttle_b(params: dict[str, Any], **_: Any) -> None:
+        if f":{MEMBER_B}:" in params["RoleArn"]:
+            raise ClientError(
+                {"Error": {"Code": "Throttling", "Message": "slow down"}}, "AssumeRole"
+            )
+
+    members.sts.meta.events.register("provide-client-params.sts.AssumeRole", throttle_b)
+    start = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+
+    with pytest.raises(SweepIncompleteError, match=f"{MEMBER_B}/us-east-2"):
+        deliver(aws, members, schedule_event(start))
+
+
+def test_the_functions_own_wiring_assumes_the_member_role_once_per_container(aws, monkeypatch):
+    # No test seam: settings read from the environment the stack sets, the container's member
+    # clients (mwalerts.clients.member_clients) and their STS client, against moto's STS.
+    environment = {
+        **os.environ,
+        names.ENV_MEMBER_ACCOUNTS: json.dumps({MEMBER_A: ["us-east-2"]}),
+        names.ENV_MEMBER_EXTERNAL_ID: EXTERNAL_ID,
+    }
+    settings = load_settings(environment)
+    assumed: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        assumed.append(params)
+
+    # Every client made from now on (the member clients make their STS client on first use).
+    monkeypatch.setattr(
+        botocore.session.Session,
+        "create_client",
+        _recording(botocore.session.Session.create_client, record),
+    )
+    first = Invocation(settings, aws.clients, handler.metrics, LambdaContext())
+    second = Invocation(settings, aws.clients, handler.metrics, LambdaContext())
+
+    ssm = first.clients_for(MEMBER_A, "us-east-2").ssm
+    assert second.clients_for(MEMBER_A, "us-east-2").ssm is ssm  # the next invocation reuses it
+
+    assert [(a["RoleArn"], a["ExternalId"]) for a in assumed] == [
+        (f"arn:aws:iam::{MEMBER_A}:role/{names.member_role_name('us-east-2')}", EXTERNAL_ID)
+    ]
+    credentials = ssm._request_signer._credentials.get_frozen_credentials()
+    identity = boto3.client(
+        "sts",
+        region_name="us-east-2",
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.token,
+    ).get_caller_identity()
+    assert identity["Account"] == MEMBER_A  # the SSM client reads as the member's role
+    assert first.clients_for(MEMBER_A, "us-east-2").sns is aws.clients.sns  # alerts stay central
+
+
+def _recording(create_client: Any, record: Any) -> Any:
+    def create(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        client = create_client(self, service_name, *args, **kwargs)
+        if service_name == "sts":
+            client.meta.events.register("provide-client-params.sts.AssumeRole", record)
+        return client
+
+    return create

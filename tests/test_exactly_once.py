@@ -229,7 +229,7 @@ def test_the_sweep_reads_every_page_of_windows_and_executions(aws):
     assert window_one[0].params["Filters"][0]["Key"] == "ExecutedAfter"
 
 
-def test_a_sweep_short_of_time_stops_and_the_next_one_finishes(aws):
+def test_a_sweep_short_of_time_stops_and_the_next_one_finishes(aws, capsys):
     for n in range(3):
         _seed(aws, FAILING, window=1, seed=n, ended=timedelta(minutes=5 + n))
     short = deliver(aws, schedule_event(T0), LambdaContext(remaining_time_ms=30_000))
@@ -239,6 +239,10 @@ def test_a_sweep_short_of_time_stops_and_the_next_one_finishes(aws):
     assert short["examined"] == 0
     assert len(full["recovered"]) == 3
     assert len(aws.published()) == 3
+    sweeps = [d for d in emf_documents(capsys.readouterr().out) if "SweepRecoveredExecutions" in d]
+    # The heartbeat only from the sweep that finished: a sweep that keeps running out of time
+    # raises the sweep alarm.
+    assert ["SweepRuns" in d for d in sweeps] == [False, True]
 
 
 def test_one_bad_execution_does_not_stop_the_sweep_which_then_fails_to_be_retried(

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from aws_lambda_powertools import Logger, Metrics
+from botocore.exceptions import ClientError
 
 from mwalerts import names
 from mwalerts.alert import failure_record, render_alert, should_alert
@@ -27,7 +28,7 @@ from mwalerts.sweep import ended_executions
 from mwalerts.tally import ExecutionReport, Failure, TaskSummary, combine, summarise_task
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Collection, Iterable, Sequence
 
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_ssm import SSMClient
@@ -46,6 +47,8 @@ logger = Logger(service=names.SERVICE_NAME, child=True)
 # window runs at once; the clients' adaptive retry mode, shared by the threads, paces them all
 # down to the rate SSM accepts when it throttles, instead of each thread retrying on its own.
 TASK_CONCURRENCY = 20
+# Member accounts and regions whose executions the central sweep lists at the same time.
+PLACE_CONCURRENCY = 10
 
 # The sweep stops starting new executions when less than this is left of the invocation; the
 # next sweep's look-back covers what it did not reach.
@@ -58,6 +61,9 @@ class SweepOutcome:
     examined: int = 0
     recovered: list[str] = field(default_factory=list)  # processed here: no event did it first
     stopped_early: bool = False
+    # Central mode: members whose reader role could not be assumed (their stack not deployed
+    # yet, or its trust changed): skipped, and no heartbeat, so a lasting one raises an alarm.
+    unreachable: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -229,7 +235,10 @@ def sweep(event: ScheduledEvent, invocation: Invocation) -> SweepOutcome:
     in this account and region, or in central mode in every member's.
 
     One execution (or member) failing does not stop the others; the sweep then fails as a whole
-    (so Lambda retries it and the Errors alarm shows it), and the executions done stay done.
+    (so Lambda retries it and the Errors alarm shows it), and the executions done stay done. A
+    member whose role cannot be assumed is skipped without failing the sweep (while member
+    stacks roll out, the central one is deployed first), and a sweep that skipped one or ran out
+    of time sends no heartbeat: the sweep alarm fires when that lasts two intervals.
     """
     settings = invocation.settings
     since = event.time - timedelta(minutes=settings.sweep_lookback_minutes)
@@ -239,8 +248,9 @@ def sweep(event: ScheduledEvent, invocation: Invocation) -> SweepOutcome:
         else [(event.account, event.region)]
     )
     failed: list[str] = []
+    unreachable: list[str] = []
     examined, recovered, stopped_early = 0, [], False
-    for execution in _ended_everywhere(places, invocation, since, failed):
+    for execution in _ended_everywhere(places, invocation, since, failed, unreachable):
         if _time_left_ms(invocation.context) < SWEEP_TIME_RESERVE_MS:
             stopped_early = True
             logger.warning("Sweep stopped before the timeout", extra={"examined": examined})
@@ -248,10 +258,16 @@ def sweep(event: ScheduledEvent, invocation: Invocation) -> SweepOutcome:
         examined += 1
         if _processed_by_sweep(execution, invocation, failed):
             recovered.append(execution.window_execution_id)
-    record_sweep(invocation.metrics, recovered=len(recovered), completed=not failed)
+    completed = not (failed or unreachable or stopped_early)
+    record_sweep(invocation.metrics, recovered=len(recovered), completed=completed)
     if failed:
         raise SweepIncompleteError(f"sweep could not process {failed}")
-    result = SweepOutcome(examined=examined, recovered=recovered, stopped_early=stopped_early)
+    result = SweepOutcome(
+        examined=examined,
+        recovered=recovered,
+        stopped_early=stopped_early,
+        unreachable=unreachable,
+    )
     logger.info("Sweep finished", extra={"since": since.isoformat(), **vars(result)})
     return result
 
@@ -261,15 +277,38 @@ def _ended_everywhere(
     invocation: Invocation,
     since: datetime,
     failed: list[str],
-) -> "Iterator[WindowExecution]":
-    """The ended executions of every (account, region); one that cannot be listed is noted."""
-    for account, region in places:
+    unreachable: list[str],
+) -> "list[WindowExecution]":
+    """The ended executions of every (account, region), listed at the same time (a central
+    account may sweep a hundred); one that cannot be listed is noted in `failed`, a member
+    whose role cannot be assumed in `unreachable`."""
+
+    def listed(place: tuple[str, str]) -> "list[WindowExecution]":
+        account, region = place
         try:
             ssm = invocation.clients_for(account, region).ssm
-            yield from ended_executions(ssm, account=account, region=region, since=since)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "AccessDenied":
+                raise
+            logger.warning(
+                "Sweep skipped a member whose reader role it may not assume: is its member "
+                "stack deployed?",
+                extra={"account": account, "region": region, "error": str(error)},
+            )
+            unreachable.append(f"{account}/{region}")
+            return []
+        return list(ended_executions(ssm, account=account, region=region, since=since))
+
+    def listed_or_noted(place: tuple[str, str]) -> "list[WindowExecution]":
+        try:
+            return listed(place)
         except Exception:
-            logger.exception("Sweep could not list window executions", extra={"in": region})
-            failed.append(f"{account}/{region}")
+            logger.exception("Sweep could not list window executions", extra={"in": place[1]})
+            failed.append("/".join(place))
+            return []
+
+    with ThreadPoolExecutor(min(PLACE_CONCURRENCY, len(places)), "sweep") as pool:
+        return [execution for found in pool.map(listed_or_noted, places) for execution in found]
 
 
 def _processed_by_sweep(
