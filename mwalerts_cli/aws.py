@@ -76,6 +76,10 @@ class Clients:
         sts: STSClient = self.client("sts")
         return Place(sts.get_caller_identity()["Account"], region)
 
+    def other(self, *, profile: str, region: str) -> "Clients":
+        """Clients of another profile (another account's credentials), e.g. for its CloudWatch."""
+        return Clients.from_chain(profile=profile, region=region)
+
     def in_region(self, region: str) -> "Clients":
         """These clients, or new ones from the same credential chain in another region."""
         if self.session.region_name == region:

@@ -3,6 +3,8 @@
 The data points are exactly those the function emits for an ended execution
 (`mwalerts.metrics.execution_metrics`, fleet-wide and per `window_dimensions`), stamped with the
 execution's own end time, so a dashboard shows the executions as if the function had seen them.
+`central` gives them the dimensions of central mode (Account, Region, WindowId), where one
+function, and one dashboard, serves many accounts and regions.
 """
 
 from collections.abc import Sequence
@@ -32,7 +34,12 @@ class Backfill:
     not_ended: list[str] = field(default_factory=list)
 
 
-def plan(results: Sequence[tuple[WindowExecution, ExecutionReport]], now: datetime) -> Backfill:
+def plan(
+    results: Sequence[tuple[WindowExecution, ExecutionReport]],
+    now: datetime,
+    *,
+    central: bool = False,
+) -> Backfill:
     """The data points of every execution PutMetricData still accepts."""
     backfill = Backfill()
     oldest = now - MAX_AGE + AGE_MARGIN
@@ -45,17 +52,16 @@ def plan(results: Sequence[tuple[WindowExecution, ExecutionReport]], now: dateti
             backfill.too_old.append(execution.window_execution_id)
         else:
             backfill.executions += 1
-            backfill.data += data_points(execution, report, stamp)
+            backfill.data += data_points(execution, report, stamp, central=central)
     return backfill
 
 
 def data_points(
-    execution: WindowExecution, report: ExecutionReport, stamp: datetime
+    execution: WindowExecution, report: ExecutionReport, stamp: datetime, *, central: bool = False
 ) -> list[dict[str, Any]]:
     """Each of the function's metrics twice: fleet-wide (no dimension) and per window."""
-    dimensions = [
-        [{"Name": name, "Value": value} for name, value in window_dimensions(execution).items()]
-    ]
+    per_window = window_dimensions(execution, central=central)
+    dimensions = [[{"Name": name, "Value": value} for name, value in per_window.items()]]
     return [
         {
             "MetricName": name,

@@ -14,6 +14,7 @@ from mwalerts.tally import ExecutionReport
 from mwalerts_cli import backfill, options
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.collect import collect
+from mwalerts_cli.errors import USAGE, CliError
 from mwalerts_cli.executions import checked_window, executions_since
 from mwalerts_cli.output import Column, Ui, count_list, duration, utc
 
@@ -24,12 +25,24 @@ function's CloudWatch metrics for those executions, so dashboards show history f
 EPILOG = """\
 examples:
   mwalerts history --window-id mw-0ed7251d3fcf6e0c2 --since 30d
-  mwalerts history --window-id mw-0ed7251d3fcf6e0c2 --since 14d --until 2026-11-20 --emit-metrics
+  mwalerts history --window-id mw-0ed7251d3fcf6e0c2 --since 2026-11-01 --until 2026-11-08
+  mwalerts history --window-id mw-0ed7251d3fcf6e0c2 --since 14d --until 2026-11-20T14:30 \\
+      --emit-metrics
+  mwalerts history --window-id mw-0ed7251d3fcf6e0c2 --profile member --emit-metrics \\
+      --metrics-profile monitoring --metrics-region eu-west-1
+
+A time without an offset is UTC, and a date alone means its 00:00 UTC: the second example lists
+the executions of 1 to 7 November, not the 8th.
 
 --emit-metrics adds data points: executions the deployed function has already recorded (or an
 earlier backfill) would count twice, so backfill only what ran before the stack was deployed
-(--until). CloudWatch accepts time stamps up to two weeks old: older executions are skipped.
-SSM keeps a window's execution history for a limited time (30 days)."""
+(--until: the third example, for a stack deployed on 20 November at 14:30 UTC). CloudWatch
+accepts time stamps up to two weeks old: older executions are skipped. SSM keeps a window's
+execution history for a limited time (30 days).
+
+Central mode: SSM is read with the member account's credentials (--profile), but the dashboard
+is in the central account. --metrics-profile sends the metrics there (in --metrics-region, by
+default the member's region), with central mode's dimensions: Account, Region and WindowId."""
 
 COLUMNS = (
     Column("Start (UTC)"),
@@ -42,6 +55,8 @@ COLUMNS = (
 )
 
 Result = tuple[WindowExecution, ExecutionReport]
+# The per-window series' dimensions in central mode (mwalerts.metrics.window_dimensions).
+CENTRAL_DIMENSIONS = (names.DIMENSION_ACCOUNT, names.DIMENSION_REGION, names.DIMENSION_WINDOW_ID)
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -62,10 +77,15 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         type=options.moment,
         default="30d",
         metavar="WHEN",
-        help="executions that started since: 30d, 12h or an ISO 8601 time (default: 30d)",
+        help="executions that started since: 30d, 12h or an ISO 8601 date or time, UTC unless it "
+        "has an offset (a date alone means its 00:00 UTC; default: 30d)",
     )
     parser.add_argument(
-        "--until", type=options.moment, metavar="WHEN", help="... and until (default: now)"
+        "--until",
+        type=options.moment,
+        metavar="WHEN",
+        help="... and before: the same forms (a date alone means its 00:00 UTC, so that day is "
+        "left out; default: now)",
     )
     options.add_output_option(parser, "table", "json")
     parser.add_argument(
@@ -80,10 +100,22 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
         default=names.DEFAULT_METRICS_NAMESPACE,
         help="metrics namespace, as the stack's metricsNamespace (default: %(default)s)",
     )
+    parser.add_argument(
+        "--metrics-profile",
+        metavar="PROFILE",
+        help="central mode: send the metrics with this profile (the central account's), with the "
+        "dimensions Account, Region and WindowId, as the central function does",
+    )
+    parser.add_argument(
+        "--metrics-region",
+        metavar="REGION",
+        help="with --metrics-profile: the central stack's region (default: the region read)",
+    )
     options.add_alert_options(parser)
 
 
 def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
+    _check(args)
     ssm, place = clients.ssm, clients.place
     window = checked_window(ssm, args.window_id, place)
     executions = executions_since(ssm, args.window_id, place, args.since, args.until)
@@ -122,8 +154,32 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
         ui.line()
         ui.line(_totals(results, args.alert_statuses))
     if args.emit_metrics:
-        _emit(clients, ui, results, args.namespace)
+        if args.metrics_profile:
+            region = args.metrics_region or place.region
+            central = clients.other(profile=args.metrics_profile, region=region)
+            where = f"through profile {args.metrics_profile} in {region}"
+            _emit(central, ui, results, args.namespace, central=True, where=where)
+        else:
+            _emit(clients, ui, results, args.namespace, central=False, where=f"in {place.region}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> None:
+    """What the arguments cannot mean together, said before any AWS call."""
+    if args.until is not None and args.since >= args.until:
+        raise CliError(
+            f"--since ({utc(args.since)} UTC) is not before --until ({utc(args.until)} UTC): no "
+            "execution starts in between (a date alone means its 00:00 UTC)",
+            USAGE,
+        )
+    if args.metrics_region and not args.metrics_profile:
+        raise CliError(
+            "--metrics-region goes with --metrics-profile (the central account's profile): "
+            "without it, metrics go to the region read, where the stack's dashboard is",
+            USAGE,
+        )
+    if args.metrics_profile and not args.emit_metrics:
+        raise CliError("--metrics-profile sends metrics: it needs --emit-metrics", USAGE)
 
 
 def _record(execution: WindowExecution, report: ExecutionReport) -> dict[str, Any]:
@@ -164,8 +220,17 @@ def _totals(results: list[Result], alert_statuses: frozenset[str]) -> Text:
     return text
 
 
-def _emit(clients: Clients, ui: Ui, results: list[Result], namespace: str) -> None:
-    plan = backfill.plan(results, datetime.now(UTC))
+def _emit(
+    clients: Clients,
+    ui: Ui,
+    results: list[Result],
+    namespace: str,
+    *,
+    central: bool,
+    where: str,
+) -> None:
+    """PutMetricData through `clients`; `central`: with the dimensions of central mode."""
+    plan = backfill.plan(results, datetime.now(UTC), central=central)
     if plan.too_old:
         ui.note(
             f"{len(plan.too_old)} executions ended more than 14 days ago: CloudWatch accepts no "
@@ -184,7 +249,9 @@ def _emit(clients: Clients, ui: Ui, results: list[Result], namespace: str) -> No
                     ui.note(f"{sent} of {len(batches)} PutMetricData requests were sent")
                 raise
             progress.advance(bar)
+    per = CENTRAL_DIMENSIONS if central else (names.DIMENSION_WINDOW_ID,)
     ui.info(
         f"Sent {len(plan.data):,} data points for {plan.executions} executions to CloudWatch "
-        f"namespace {namespace} in {len(batches)} PutMetricData requests."
+        f"namespace {namespace} {where} in {len(batches)} PutMetricData requests (fleet-wide, "
+        f"and per {', '.join(per)})."
     )

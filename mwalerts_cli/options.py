@@ -44,7 +44,8 @@ def error_details(text: str) -> int:
 
 
 def moment(text: str, now: datetime | None = None) -> datetime:
-    """`30d` or `12h` ago, or an ISO 8601 date or time (UTC unless it says otherwise)."""
+    """`30d` or `12h` ago, or an ISO 8601 date or time (UTC unless it says otherwise; a date
+    alone means its 00:00 UTC)."""
     now = now or datetime.now(UTC)
     ago = _AGO.fullmatch(text.strip())
     if ago:

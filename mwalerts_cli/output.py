@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -162,8 +162,14 @@ def duration(start: datetime | None, end: datetime | None) -> str:
     return f"{rest // 60}m {rest % 60:02d}s"
 
 
+def as_utc(moment: datetime) -> datetime:
+    """The same instant in UTC (a time without a zone is taken as UTC, as `--since` reads it)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def utc(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S}" if moment else "-"
+    """`2026-11-20 02:00:00`, in UTC: the time is converted, not only labelled."""
+    return f"{as_utc(moment):%Y-%m-%d %H:%M:%S}" if moment else "-"
 
 
 def time_range(start: datetime | None, end: datetime | None) -> str:
@@ -172,6 +178,7 @@ def time_range(start: datetime | None, end: datetime | None) -> str:
         return "not started"
     if end is None:
         return f"{utc(start)} UTC, not ended"
+    start, end = as_utc(start), as_utc(end)
     shown = f"{end:%H:%M:%S}" if end.date() == start.date() else utc(end)
     return f"{utc(start)} to {shown} UTC ({duration(start, end)})"
 
@@ -180,7 +187,8 @@ def clock(moment: datetime | None, day: datetime | None) -> str:
     """A time of day, with its date only when it is not `day`'s: short table cells."""
     if moment is None:
         return "-"
-    if day is not None and moment.date() == day.date():
+    moment = as_utc(moment)
+    if day is not None and moment.date() == as_utc(day).date():
         return f"{moment:%H:%M:%S}"
     return utc(moment)
 

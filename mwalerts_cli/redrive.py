@@ -1,7 +1,7 @@
 """Send dead-lettered events back through the deployed function.
 
-    make redrive          # both dead-letter queues of the MaintenanceWindowAlerts stack
-    mwalerts redrive --stack NAME [--dry-run] [--max N] [--profile P] [--region R]
+    make redrive          # both dead-letter queues of the alerts stack, found by its name
+    mwalerts redrive [--stack NAME] [--dry-run] [--max N] [--profile P] [--region R]
     python -m mwalerts_cli.redrive ...   # the same, without the installed command
 
 An event lands in a dead-letter queue when EventBridge could not deliver it, or when the function
@@ -9,6 +9,10 @@ failed on it three times (SNS or KMS down, SSM throttling beyond the retries...)
 is fixed, this reinvokes the function asynchronously with each original event and deletes the
 message; the function's idempotency makes that safe, even for executions the sweep has alerted on
 since. A message whose event cannot be reinvoked stays in its queue.
+
+Without --stack, the stack is the first that exists, in the credentials' account and region, of
+MaintenanceWindowAlerts (a single stack), MaintenanceWindowAlerts-<account>-<region> (the
+`deployments` layout) and MaintenanceWindowAlerts-Central-<account>-<region> (central mode).
 """
 
 import argparse
@@ -18,10 +22,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mwalerts import names
+from mwalerts_cli import options
+from mwalerts_cli.aws import Clients, Place
+from mwalerts_cli.errors import USAGE, CliError, error_code, explain
+from mwalerts_cli.output import Ui
+from mwalerts_cli.runner import add_aws_options, execute
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -87,7 +95,8 @@ def redrive(
             invoke(event)
         except (ClientError, BotoCoreError) as error:
             report.failed.append(message_id)
-            out(f"  {message_id}: left in the queue, the function could not be invoked: {error}")
+            reason = explain(error) or error
+            out(f"  {message_id}: left in the queue, the function could not be invoked: {reason}")
             continue
         sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         report.redriven.append(message_id)
@@ -112,6 +121,39 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
+def stack_candidates(place: Place) -> list[str]:
+    """The names the alerts stack has in an account and region, by layout: a single stack, a
+    `deployments` entry, a central stack (stacks.deployments names them alike)."""
+    where = f"{place.account}-{place.region}"
+    return [
+        names.STACK_NAME,
+        f"{names.STACK_NAME}-{where}",
+        f"{names.CENTRAL_STACK_PREFIX}-{where}",
+    ]
+
+
+def find_stack(cloudformation: Any, place: Place) -> tuple[str, dict[str, str]]:
+    """The first of `stack_candidates` that exists, and its outputs."""
+    tried = stack_candidates(place)
+    for name in tried:
+        try:
+            return name, stack_outputs(cloudformation, name)
+        except ClientError as error:
+            if not _no_such_stack(error):
+                raise
+    raise CliError(
+        f"no alerts stack in {place}: tried {', '.join(tried)}. Pass --stack NAME (and "
+        "--profile and --region of the account and region it is deployed in).",
+        USAGE,
+    )
+
+
+def _no_such_stack(error: ClientError) -> bool:
+    # DescribeStacks says so with a ValidationError: "Stack with id NAME does not exist".
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return error_code(error) == "ValidationError" and "does not exist" in message
+
+
 def _messages(sqs: "SQSClient", queue_url: str, limit: int | None) -> Iterator[Any]:
     seen = 0
     while limit is None or seen < limit:
@@ -127,53 +169,77 @@ def _messages(sqs: "SQSClient", queue_url: str, limit: int | None) -> Iterator[A
         yield from batch
 
 
+def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    """`mwalerts redrive`."""
+    description, epilog = (__doc__ or "").split("\n\n", 1)
+    parser = options.add_command(
+        commands,
+        common,
+        "redrive",
+        summary="send dead-lettered events back through the deployed function",
+        description=description,
+        epilog=epilog,
+        run=run,
+    )
+    add_arguments(parser)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The redrive's own options (`mwalerts redrive` adds --profile and --region for all)."""
-    parser.add_argument("--stack", default=names.STACK_NAME, help="stack name (%(default)s)")
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help=f"the alerts stack (default: the first that exists of {names.STACK_NAME}, "
+        f"{names.STACK_NAME}-<account>-<region> and "
+        f"{names.CENTRAL_STACK_PREFIX}-<account>-<region>, in the credentials' account and "
+        "region)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="list the events, change nothing")
     parser.add_argument("--max", type=int, help="redrive at most this many messages per queue")
 
 
-def run(args: argparse.Namespace, client: Callable[[str], Any]) -> int:
-    """Redrive both queues of the stack; 2 if that cannot start, 1 if a message stayed.
-
-    `client` makes a service's client (a session's `client`, or the command line's clients).
-    """
-    try:
-        outputs = stack_outputs(client("cloudformation"), args.stack)
-        queues = {key: outputs[key] for key in names.DEAD_LETTER_QUEUE_OUTPUTS}
-        invoke = lambda_invoker(outputs[names.OUTPUT_FUNCTION_NAME], client("lambda"))
-        sqs = client("sqs")
-        totals = RedriveReport()
-        for key, queue_url in queues.items():
-            print(f"{key}: {queue_url}")
-            report = redrive(sqs, queue_url, invoke, dry_run=args.dry_run, limit=args.max)
-            for name in ("redriven", "failed", "unreadable"):
-                getattr(totals, name).extend(getattr(report, name))
-    except (ClientError, BotoCoreError, KeyError) as error:
-        print(f"redrive: {error}", file=sys.stderr)
-        return 2
-    print(
+def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
+    """Redrive both queues of the stack; 1 if a message stayed in its queue."""
+    cloudformation = clients.client("cloudformation")
+    if args.stack:
+        stack, outputs = args.stack, stack_outputs(cloudformation, args.stack)
+        ui.line(f"Stack {stack}")
+    else:
+        place = clients.place
+        stack, outputs = find_stack(cloudformation, place)
+        ui.line(f"Stack {stack} (found in {place}; --stack chooses another)")
+    wanted = (*names.DEAD_LETTER_QUEUE_OUTPUTS, names.OUTPUT_FUNCTION_NAME)
+    missing = [key for key in wanted if key not in outputs]
+    if missing:
+        raise CliError(
+            f"stack {stack} has no {', '.join(missing)} output: is it the alerts stack? "
+            "(A member stack of central mode has no function: redrive the central stack.)"
+        )
+    invoke = lambda_invoker(outputs[names.OUTPUT_FUNCTION_NAME], clients.client("lambda"))
+    sqs = clients.client("sqs")
+    totals = RedriveReport()
+    for key in names.DEAD_LETTER_QUEUE_OUTPUTS:
+        ui.line(f"{key}: {outputs[key]}")
+        report = redrive(
+            sqs, outputs[key], invoke, dry_run=args.dry_run, limit=args.max, out=ui.line
+        )
+        for name in ("redriven", "failed", "unreadable"):
+            getattr(totals, name).extend(getattr(report, name))
+    ui.line(
         f"{len(totals.redriven)} redriven, {len(totals.failed)} failed, "
         f"{len(totals.unreadable)} unreadable (left in their queues)"
     )
     return 1 if totals.failed or totals.unreadable else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m mwalerts_cli.redrive", description=__doc__.split("\n\n")[0]
-    )
+def main(argv: list[str] | None = None, *, clients: Clients | None = None) -> int:
+    """`python -m mwalerts_cli.redrive` (`make redrive`): the same as `mwalerts redrive`."""
+    description = (__doc__ or "").split("\n\n", 1)[0]
+    parser = argparse.ArgumentParser(prog="python -m mwalerts_cli.redrive", description=description)
     add_arguments(parser)
-    parser.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    parser.add_argument("--region", help="AWS region (default: the profile's or environment's)")
-    args = parser.parse_args(argv)
-    try:
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
-    except BotoCoreError as error:  # e.g. an unknown --profile
-        print(f"redrive: {error}", file=sys.stderr)
-        return 2
-    return run(args, session.client)  # type: ignore[arg-type]
+    add_aws_options(parser)
+    parser.set_defaults(run=run)
+    return execute(parser.parse_args(argv), clients=clients)
 
 
 if __name__ == "__main__":

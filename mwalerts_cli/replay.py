@@ -8,7 +8,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 from rich.text import Text
 
-from mwalerts import names
 from mwalerts.alert import Alert, should_alert
 from mwalerts.enrich import window_info
 from mwalerts.errors import InvalidEventError
@@ -20,22 +19,31 @@ from mwalerts_cli.collect import Watcher, build_alert, collect
 from mwalerts_cli.errors import USAGE, CliError, error_code
 from mwalerts_cli.executions import NOT_FOUND
 from mwalerts_cli.output import Ui
-from mwalerts_cli.redrive import stack_outputs
 
 DESCRIPTION = """\
 Run the function's logic on a saved EventBridge event (a window execution state change, or a
 record from the function's on-failure queue): read every page of the execution, build the alert,
-and publish it to the alert topic, or with --dry-run print it instead."""
+and print it (--dry-run) or publish it to a topic you may publish to (--topic-arn)."""
 EPILOG = """\
 examples:
   mwalerts replay event.json --dry-run
-  mwalerts replay event.json --stack MaintenanceWindowAlerts
   mwalerts replay event.json --topic-arn arn:aws:sns:eu-west-1:123456789012:alerts-test
+
+Replay does not publish to the stack's alert topic: its policy admits only the function and the
+stack's alarms. To send an event through the deployed function instead (its topic, idempotency
+and metrics), use `mwalerts redrive` on the dead-letter queues.
 
 Replay does not use the function's idempotency table: it publishes every time it runs, even for
 an execution the function has already alerted on. Like the function, it publishes nothing for an
 execution without failures, and ignores events of executions that have not ended. It publishes
 the alert alone: a chat card (chatNotifications) is not sent."""
+# Without --dry-run or --topic-arn there is nowhere replay may publish: why, and what instead.
+NO_TOPIC = (
+    "replay needs --dry-run or --topic-arn: the stack's alert topic admits only the function and "
+    "its alarms, so replay cannot publish there. Use --dry-run to see the alert, --topic-arn ARN "
+    "to send it to a topic of yours, or `mwalerts redrive` to send events back through the "
+    "deployed function."
+)
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -52,18 +60,20 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print the alert (subject, email, digest) only"
     )
-    topic = parser.add_mutually_exclusive_group()
-    topic.add_argument(
-        "--stack",
-        default=names.STACK_NAME,
-        help="publish to this stack's AlertTopicArn output (default: %(default)s)",
+    parser.add_argument(
+        "--topic-arn",
+        metavar="ARN",
+        help="publish the alert to this topic, one the credentials may publish to (a test "
+        "topic, say): not the stack's alert topic, which admits only the function and its alarms",
     )
-    topic.add_argument("--topic-arn", metavar="ARN", help="publish to this topic instead")
     options.add_output_option(parser, "text", "json")
     options.add_digest_options(parser)
 
 
 def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
+    if not args.dry_run and not args.topic_arn:
+        raise CliError(NO_TOPIC, USAGE)
+    topic_arn = None if args.dry_run else str(args.topic_arn)
     event = _read_event(args.event)
     execution = event.execution
     if not execution.is_terminal:
@@ -82,7 +92,6 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
             f"{place.account}: use a profile of that account",
             USAGE,
         )
-    topic_arn = None if args.dry_run else _topic_arn(args, clients)
 
     ssm = clients.ssm
     window = window_info(ssm, execution.window_id)
@@ -142,15 +151,6 @@ def _read_event(path: str) -> WindowExecutionEvent:
             f"{path} is the sweep's schedule event: replay takes a window execution event", USAGE
         )
     return event
-
-
-def _topic_arn(args: argparse.Namespace, clients: Clients) -> str:
-    if args.topic_arn:
-        return str(args.topic_arn)
-    outputs = stack_outputs(clients.client("cloudformation"), args.stack)
-    if names.OUTPUT_TOPIC_ARN not in outputs:
-        raise CliError(f"stack {args.stack} has no {names.OUTPUT_TOPIC_ARN} output")
-    return outputs[names.OUTPUT_TOPIC_ARN]
 
 
 class _Progress(Watcher):

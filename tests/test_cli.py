@@ -6,7 +6,7 @@ import math
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,13 @@ from local_aws.scenario import (
     window_execution_event,
 )
 from mwalerts import names
-from mwalerts.clients import aws_session
+from mwalerts.clients import MemberClients, aws_session
+from mwalerts.service import Invocation, handle_event
+from mwalerts_cli import redrive
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.main import main
-from mwalerts_cli.output import Ui
+from mwalerts_cli.options import moment
+from mwalerts_cli.output import Ui, clock, time_range, utc
 from tests.support import assert_valid_digest, emf_documents, printed_json
 
 WIDTH = 160
@@ -58,6 +61,17 @@ class Recorded:
             return method(**params)
 
         return call
+
+
+class NoAws:
+    """Clients a command must not use: any use fails the test (it was to stop before AWS)."""
+
+    def __getattr__(self, name: str) -> Any:
+        pytest.fail(f"the command used its AWS clients ({name}) before stopping")
+
+
+def no_aws() -> Any:
+    return NoAws()
 
 
 def cli_clients(aws: LocalAws, **made: Any) -> Clients:
@@ -457,6 +471,174 @@ def test_history_emit_metrics_sends_the_functions_metrics_batched_and_time_stamp
     )
 
 
+CENTRAL_ACCOUNT = "999999999999"
+CENTRAL_REGION = "eu-west-1"
+
+
+def central_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) -> dict[str, str]:
+    """A profile whose credentials are another account's (moto's: a role assumed in it), the
+    only one in the shared files; returns its credentials."""
+    assumed = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{CENTRAL_ACCOUNT}:role/operator", RoleSessionName="operator"
+    )["Credentials"]
+    keys = {
+        "aws_access_key_id": assumed["AccessKeyId"],
+        "aws_secret_access_key": assumed["SecretAccessKey"],
+        "aws_session_token": assumed["SessionToken"],
+    }
+    lines = [f"[{name}]", *(f"{key} = {value}" for key, value in keys.items())]
+    (tmp_path / "credentials").write_text("\n".join(lines) + "\n")
+    (tmp_path / "config").write_text("")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    return keys
+
+
+def central_emf(aws: LocalAws, execution: Any, capsys) -> dict[str, Any]:
+    """The EMF document of the execution's metrics, as the central function prints it."""
+    settings = handler.settings.model_copy(update={"members": {ACCOUNT: (REGION,)}})
+    # The member's SSM is the fake this test seeded (its reader role assumed in moto's STS).
+    members = MemberClients(aws.clients, make_ssm=lambda _region, _credentials: aws.clients.ssm)
+    invocation = Invocation(settings, aws.clients, handler.metrics, LambdaContext(), members)
+    capsys.readouterr()
+    handle_event(execution.event(), invocation)
+    (document,) = [
+        d for d in emf_documents(capsys.readouterr().out) if names.METRIC_WINDOW_EXECUTIONS in d
+    ]
+    return document
+
+
+def test_history_emit_metrics_to_a_central_account_sends_the_central_functions_series(
+    aws, capsys, monkeypatch, tmp_path
+):
+    execution = seed_window_execution(
+        aws.ssm, [PATCHING, RESTART], start_time=datetime.now(UTC) - timedelta(days=2)
+    )
+    keys = central_profile(monkeypatch, tmp_path, "monitoring")
+    requests: list[dict[str, Any]] = []
+    other = Clients.other
+
+    def recorded(self: Clients, *, profile: str, region: str) -> Clients:
+        made = other(self, profile=profile, region=region)
+        made.session.events.register(
+            "provide-client-params.cloudwatch.PutMetricData",
+            lambda params, **_: requests.append(params),
+        )
+        return made
+
+    monkeypatch.setattr(Clients, "other", recorded)
+
+    code, _, err = run_cli(
+        aws,
+        capsys,
+        "history",
+        "--window-id",
+        WINDOW_ID,
+        "--since",
+        "7d",
+        "--emit-metrics",
+        "--metrics-profile",
+        "monitoring",
+        "--metrics-region",
+        CENTRAL_REGION,
+    )
+
+    assert code == 0
+    assert "Sent 16 data points for 1 executions to CloudWatch namespace MaintenanceWindows " in err
+    assert "through profile monitoring in eu-west-1" in err
+    assert "and per Account, Region, WindowId" in err
+    data = [datum for request in requests for datum in request["MetricData"]]
+    assert {datum["Timestamp"] for datum in data} == {execution.end_time}
+
+    # The series the central function emits for the same execution: the same dimension sets
+    # (Account and Region: those read, with --profile's credentials), metrics and values.
+    document = central_emf(aws, execution, capsys)
+    directive = document["_aws"]["CloudWatchMetrics"][0]
+    emitted = {m["Name"]: (m["Unit"], sum(document[m["Name"]])) for m in directive["Metrics"]}
+    dimension_sets = [
+        [(name, document[name]) for name in names_] for names_ in directive["Dimensions"]
+    ]
+    assert dimension_sets == [
+        [],
+        [("Account", ACCOUNT), ("Region", REGION), ("WindowId", WINDOW_ID)],
+    ]
+    for dimensions in dimension_sets:
+        series = [
+            d
+            for d in data
+            if [(x["Name"], x["Value"]) for x in d.get("Dimensions", [])] == dimensions
+        ]
+        assert {d["MetricName"]: (d["Unit"], d["Value"]) for d in series} == emitted
+    assert len(data) == 2 * len(emitted)  # no other series
+
+    # ... in the profile's account and the given region, where the central dashboard reads them.
+    central = boto3.client("cloudwatch", region_name=CENTRAL_REGION, **keys)
+    stored = central.list_metrics(Namespace="MaintenanceWindows", MetricName="Invocations")
+    assert sorted(
+        [(d["Name"], d["Value"]) for d in metric["Dimensions"]] for metric in stored["Metrics"]
+    ) == sorted(dimension_sets)
+    for region in (REGION, CENTRAL_REGION):  # nothing in the account that was read
+        assert boto3.client("cloudwatch", region_name=region).list_metrics()["Metrics"] == []
+
+
+def test_history_shows_times_with_an_offset_in_utc(aws, capsys):
+    seed_history(aws, 2, days=3)
+
+    code, out, _ = run_cli(
+        aws,
+        capsys,
+        "history",
+        "--window-id",
+        WINDOW_ID,
+        "--since",
+        "2026-11-01T00:00+02:00",
+        "--until",
+        "2099-01-01T12:00-05:00",
+    )
+
+    assert code == 0
+    assert (
+        "2 executions started since 2026-10-31 22:00:00 to 2099-01-01 17:00:00 UTC, oldest first"
+        in out
+    )
+    listing = [c for c in aws.ssm.calls if c.operation == "DescribeMaintenanceWindowExecutions"]
+    assert listing[0].params["Filters"] == [
+        {"Key": "ExecutedAfter", "Values": ["2026-10-31T22:00:00Z"]},
+        {"Key": "ExecutedBefore", "Values": ["2099-01-01T17:00:00Z"]},
+    ]
+
+
+def test_times_shown_as_utc_are_converted_to_utc():
+    plus_two = timezone(timedelta(hours=2))
+    start = datetime(2026, 11, 20, 1, 30, tzinfo=plus_two)  # 2026-11-19 23:30 UTC
+    end = datetime(2026, 11, 20, 2, 15, tzinfo=plus_two)  # 2026-11-20 00:15 UTC
+    assert utc(start) == "2026-11-19 23:30:00"
+    assert utc(datetime(2026, 11, 20, 2)) == "2026-11-20 02:00:00"  # no zone: UTC, as --since
+    assert time_range(start, end) == ("2026-11-19 23:30:00 to 2026-11-20 00:15:00 UTC (45m 00s)")
+    assert clock(end, datetime(2026, 11, 20, tzinfo=UTC)) == "00:15:00"
+    assert clock(start, datetime(2026, 11, 20, tzinfo=UTC)) == "2026-11-19 23:30:00"
+
+
+def test_a_date_alone_means_its_midnight_utc_and_the_help_says_so(capsys):
+    assert moment("2026-11-20") == datetime(2026, 11, 20, tzinfo=UTC)
+    assert moment("2026-11-20T02:00+02:00") == datetime(2026, 11, 20, tzinfo=UTC)
+
+    with pytest.raises(SystemExit):
+        main(["history", "--help"])
+
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--since WHEN executions that started since: 30d, 12h or an ISO 8601 date or time" in (
+        help_text
+    )
+    assert "(a date alone means its 00:00 UTC; default: 30d)" in help_text
+    assert "--until WHEN ... and before: the same forms (a date alone means its 00:00 UTC" in (
+        help_text
+    )
+    # The example that backfills until a deployment gives its time, not a date alone.
+    assert "--until 2026-11-20T14:30" in help_text
+    assert "--until 2026-11-20 " not in help_text
+
+
 # -- replay ---------------------------------------------------------------------------------------
 
 
@@ -503,38 +685,43 @@ def test_replay_publishes_the_functions_alert_once(aws, capsys, tmp_path):
     assert published_digest(aws) == replayed  # the function's own alert, to the letter
 
 
-def test_replay_publishes_to_the_stacks_topic(aws, capsys, tmp_path):
-    execution = seed_window_execution(aws.ssm, [PATCHING])
-    cloudformation = boto3.client("cloudformation", region_name=REGION)
-    stub = Stubber(cloudformation)
-    stub.add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                {
-                    "StackName": "Alerts",
-                    "CreationTime": datetime(2026, 11, 1, tzinfo=UTC),
-                    "StackStatus": "CREATE_COMPLETE",
-                    "Outputs": [{"OutputKey": "AlertTopicArn", "OutputValue": aws.topic_arn}],
-                }
-            ]
-        },
-        {"StackName": "Alerts"},
+def test_replay_without_a_topic_stops_before_any_aws_call_and_says_why(capsys, tmp_path):
+    # The stack's alert topic admits only the function and its alarms (stacks/security.py):
+    # publishing there would fail with AuthorizationError on real AWS, where moto accepts it.
+    path = event_file(tmp_path, {"not": "even read"})
+
+    code = main(["replay", path], clients=no_aws(), ui=Ui.plain(WIDTH))
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        "mwalerts: error: replay needs --dry-run or --topic-arn: the stack's alert topic admits "
+        "only the function and its alarms, so replay cannot publish there. Use --dry-run to see "
+        "the alert, --topic-arn ARN to send it to a topic of yours, or `mwalerts redrive` to send "
+        "events back through the deployed function.\n"
     )
 
-    with stub:
-        code, _, _ = run_cli(
-            aws,
-            capsys,
-            "replay",
-            event_file(tmp_path, execution.event()),
-            "--stack",
-            "Alerts",
-            cloudformation=cloudformation,
+
+def test_replay_takes_no_stack_to_publish_to(capsys, tmp_path):
+    with pytest.raises(SystemExit) as stopped:
+        main(
+            ["replay", event_file(tmp_path, {}), "--stack", names.STACK_NAME],
+            clients=no_aws(),
+            ui=Ui.plain(WIDTH),
         )
 
-    assert code == 0
-    assert len(aws.published()) == 1
+    assert stopped.value.code == 2
+    assert "unrecognized arguments: --stack" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["replay", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--topic-arn ARN publish the alert to this topic, one the credentials may publish" in (
+        help_text
+    )
+    assert "not the stack's alert topic, which admits only the function and its alarms" in (
+        help_text
+    )
+    assert "--stack" not in help_text
 
 
 def test_replay_of_a_run_without_failures_publishes_nothing(aws, capsys, tmp_path):
@@ -749,14 +936,72 @@ def test_an_event_of_another_account_is_refused(aws, capsys, tmp_path):
         ["history", "--window-id", WINDOW_ID, "--since", "a month"],
         ["history", "--window-id", WINDOW_ID, "--alert-statuses", "BROKEN"],
         ["history", "--window-id", WINDOW_ID, "--namespace", "AWS/SSM"],
+        ["history", "--window-id", WINDOW_ID, "--until", "tomorrow"],
+        ["replay", "event.json", "--stack", names.STACK_NAME],
+        ["redrive", "--max", "some"],
     ],
 )
 def test_bad_arguments_stop_before_any_aws_call_with_status_2(capsys, argv):
     with pytest.raises(SystemExit) as stopped:
-        main(argv, ui=Ui.plain(WIDTH))  # no clients: the arguments fail before any is made
+        main(argv, clients=no_aws(), ui=Ui.plain(WIDTH))
 
     assert stopped.value.code == 2
     assert "usage: mwalerts" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["report", "--last"], "report --last needs --window-id"),
+        (
+            ["history", "--window-id", WINDOW_ID, "--since", "2026-11-20", "--until", "2026-11-20"],
+            "--since (2026-11-20 00:00:00 UTC) is not before --until (2026-11-20 00:00:00 UTC): "
+            "no execution starts in between (a date alone means its 00:00 UTC)",
+        ),
+        (
+            [
+                "history",
+                "--window-id",
+                WINDOW_ID,
+                "--since",
+                "2026-11-20T03:00+02:00",  # 01:00 UTC
+                "--until",
+                "2026-11-20T01:00",
+            ],
+            "--since (2026-11-20 01:00:00 UTC) is not before --until (2026-11-20 01:00:00 UTC)",
+        ),
+        (
+            ["history", "--window-id", WINDOW_ID, "--since", "1d", "--until", "2d"],
+            "is not before --until",
+        ),
+        (
+            [
+                "history",
+                "--window-id",
+                WINDOW_ID,
+                "--emit-metrics",
+                "--metrics-region",
+                "eu-west-1",
+            ],
+            "--metrics-region goes with --metrics-profile",
+        ),
+        (
+            ["history", "--window-id", WINDOW_ID, "--metrics-profile", "monitoring"],
+            "--metrics-profile sends metrics: it needs --emit-metrics",
+        ),
+        (["replay", "event.json"], "replay needs --dry-run or --topic-arn"),
+    ],
+)
+def test_arguments_that_do_not_go_together_stop_before_any_aws_call_with_status_2(
+    capsys, argv, message
+):
+    code = main(argv, clients=no_aws(), ui=Ui.plain(WIDTH))
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.startswith("mwalerts: error: ")
+    assert message in err
+    assert err.count("\n") == 1  # one line
 
 
 def test_report_last_needs_a_window(aws, capsys):
@@ -792,32 +1037,58 @@ def test_the_installed_command_and_the_redrive_module_run():
         assert result.stdout.startswith("usage: ")
 
 
-def test_redrive_is_a_command_too(aws, capsys):
-    execution = seed_window_execution(aws.ssm, [PATCHING])
+def dead_letter_stack(aws: LocalAws, *messages: dict[str, Any]) -> dict[str, str]:
+    """The alerts stack's outputs: two dead-letter queues (the rule's holding `messages`) and
+    the function."""
     sqs = boto3.client("sqs", region_name=REGION)
     urls = {
         key: sqs.create_queue(QueueName=key)["QueueUrl"] for key in names.DEAD_LETTER_QUEUE_OUTPUTS
     }
-    sqs.send_message(
-        QueueUrl=urls[names.OUTPUT_RULE_DLQ_URL], MessageBody=json.dumps(execution.event())
-    )
-    cloudformation = boto3.client("cloudformation", region_name=REGION)
-    outputs = {**urls, names.OUTPUT_FUNCTION_NAME: "maintenance-window-alerts"}
-    stub = Stubber(cloudformation)
+    for message in messages:
+        sqs.send_message(QueueUrl=urls[names.OUTPUT_RULE_DLQ_URL], MessageBody=json.dumps(message))
+    return {**urls, names.OUTPUT_FUNCTION_NAME: "maintenance-window-alerts"}
+
+
+def stack_found(stub: Stubber, name: str, outputs: dict[str, str]) -> None:
     stub.add_response(
         "describe_stacks",
         {
             "Stacks": [
                 {
-                    "StackName": names.STACK_NAME,
+                    "StackName": name,
                     "CreationTime": datetime(2026, 11, 1, tzinfo=UTC),
                     "StackStatus": "CREATE_COMPLETE",
                     "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
                 }
             ]
         },
-        {"StackName": names.STACK_NAME},
+        {"StackName": name},
     )
+
+
+def stack_missing(stub: Stubber, name: str) -> None:
+    stub.add_client_error(
+        "describe_stacks",
+        service_error_code="ValidationError",
+        service_message=f"Stack with id {name} does not exist",
+        http_status_code=400,
+        expected_params={"StackName": name},
+    )
+
+
+STACK_CANDIDATES = [
+    names.STACK_NAME,
+    f"MaintenanceWindowAlerts-{ACCOUNT}-{REGION}",
+    f"MaintenanceWindowAlerts-Central-{ACCOUNT}-{REGION}",
+]
+
+
+def test_redrive_is_a_command_too(aws, capsys):
+    execution = seed_window_execution(aws.ssm, [PATCHING])
+    outputs = dead_letter_stack(aws, execution.event())
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stub = Stubber(cloudformation)
+    stack_found(stub, names.STACK_NAME, outputs)
 
     with stub:
         code, out, _ = run_cli(
@@ -828,3 +1099,119 @@ def test_redrive_is_a_command_too(aws, capsys):
     detail_type = names.WINDOW_EXECUTION_DETAIL_TYPE
     assert f"would redrive {detail_type} {execution.window_execution_id}" in out
     assert out.endswith("0 redriven, 0 failed, 0 unreadable (left in their queues)\n")
+
+
+@pytest.mark.parametrize(
+    "found", range(len(STACK_CANDIDATES)), ids=["single", "deployments", "central"]
+)
+def test_redrive_finds_the_stack_of_each_layout_in_the_credentials_account_and_region(
+    aws, capsys, found
+):
+    outputs = dead_letter_stack(aws)
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stub = Stubber(cloudformation)
+    for name in STACK_CANDIDATES[:found]:
+        stack_missing(stub, name)
+    stack_found(stub, STACK_CANDIDATES[found], outputs)
+
+    with stub:
+        code, out, err = run_cli(aws, capsys, "redrive", "--dry-run", cloudformation=cloudformation)
+        stub.assert_no_pending_responses()
+
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == (
+        f"Stack {STACK_CANDIDATES[found]} (found in account {ACCOUNT} / region {REGION}; "
+        "--stack chooses another)"
+    )
+
+
+def test_redrive_without_a_stack_found_lists_the_names_tried_with_status_2(aws, capsys):
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stub = Stubber(cloudformation)
+    for name in STACK_CANDIDATES:
+        stack_missing(stub, name)
+
+    with stub:
+        code, out, err = run_cli(aws, capsys, "redrive", cloudformation=cloudformation)
+
+    assert (code, out) == (2, "")
+    assert err == (
+        f"mwalerts: error: no alerts stack in account {ACCOUNT} / region {REGION}: tried "
+        f"{', '.join(STACK_CANDIDATES)}. Pass --stack NAME (and --profile and --region of the "
+        "account and region it is deployed in).\n"
+    )
+
+
+def test_redrive_uses_the_stack_given_and_nothing_else(aws, capsys):
+    outputs = dead_letter_stack(aws)
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stub = Stubber(cloudformation)
+    stack_found(stub, "Alerts", outputs)
+
+    with stub:
+        code, out, _ = run_cli(
+            aws, capsys, "redrive", "--stack", "Alerts", cloudformation=cloudformation, sts=no_aws()
+        )
+
+    assert code == 0
+    assert out.splitlines()[0] == "Stack Alerts"
+
+
+@pytest.mark.parametrize("entry", ["mwalerts redrive", "python -m mwalerts_cli.redrive"])
+@pytest.mark.parametrize(
+    ("stack", "code", "message"),
+    [
+        # Discovery stops at an error that is not "does not exist": AWS did not answer.
+        (None, "AccessDenied", "User is not authorized to perform cloudformation:DescribeStacks"),
+        (None, "ValidationError", "1 validation error detected"),
+        ("Alerts", "ValidationError", "Stack with id Alerts does not exist"),
+    ],
+)
+def test_redrive_reports_aws_errors_as_every_command_does_with_status_1(
+    aws, capsys, entry, stack, code, message
+):
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stub = Stubber(cloudformation)
+    stub.add_client_error("describe_stacks", service_error_code=code, service_message=message)
+    argv = ["--stack", stack] if stack else []
+    clients = cli_clients(aws, cloudformation=cloudformation)
+
+    with stub:
+        capsys.readouterr()
+        if entry == "mwalerts redrive":
+            status = main(["redrive", *argv], clients=clients, ui=Ui.plain(WIDTH))
+        else:
+            status = redrive.main(argv, clients=clients)
+
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert out == ""
+    assert err == f"mwalerts: error: DescribeStacks failed: {code}: {message}\n"
+
+
+def test_redrive_of_a_stack_without_queues_says_so_with_status_1(aws, capsys):
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    stub = Stubber(cloudformation)
+    stack_found(stub, "Member", {names.OUTPUT_FORWARD_DLQ_URL: "https://queue"})
+
+    with stub:
+        code, _, err = run_cli(
+            aws, capsys, "redrive", "--stack", "Member", cloudformation=cloudformation
+        )
+
+    assert code == 1
+    assert err.startswith(
+        "mwalerts: error: stack Member has no RuleDeadLetterQueueUrl, FunctionFailureQueueUrl, "
+        "FunctionName output: is it the alerts stack?"
+    )
+
+
+def test_redrive_without_credentials_cannot_start_status_2(monkeypatch, tmp_path, capsys):
+    no_aws_configuration(monkeypatch, tmp_path)
+
+    status = redrive.main(["--region", REGION])
+
+    assert status == 2
+    assert capsys.readouterr().err.startswith(
+        "mwalerts: error: no AWS credentials: Unable to locate credentials."
+    )
