@@ -1,5 +1,7 @@
 """`make demo`'s Python part runs end to end in a fresh interpreter, as the README says."""
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,9 +10,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_demo_shows_one_alert_and_exits_zero():
+    # Piped, with no COLUMNS: the operator command's table at its width for pipes.
+    environment = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     completed = subprocess.run(
         [sys.executable, "-m", "local_aws.demo"],
         cwd=ROOT,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=120,
@@ -25,3 +30,8 @@ def test_the_demo_shows_one_alert_and_exits_zero():
     assert "An SQS subscriber receives" in out
     assert "InvocationsFailed" in out
     assert "Demo passed" in out
+    # The README's sample of `mwalerts report` is what the demo prints for the same run.
+    readme = (ROOT / "README.md").read_text()
+    sample = re.search(r"^\$ mwalerts report [^\n]*\n(.*?)^```", readme, re.M | re.S)
+    assert sample, "README lacks its mwalerts report sample"
+    assert sample.group(1) in out
