@@ -17,6 +17,8 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
+from mwalerts.errors import error_code
+
 USAGE = 2
 AWS_FAILED = 1
 
@@ -63,10 +65,6 @@ class CliError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def explain(error: Exception) -> CliError | None:

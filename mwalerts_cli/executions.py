@@ -9,11 +9,12 @@ from botocore.exceptions import ClientError
 
 from mwalerts import names
 from mwalerts.enrich import WindowInfo, window_info
+from mwalerts.errors import error_code
 from mwalerts.model import WindowExecution
 from mwalerts.service import TASK_CONCURRENCY
 from mwalerts.ssm import list_window_ids
 from mwalerts_cli.aws import Place
-from mwalerts_cli.errors import CliError, error_code
+from mwalerts_cli.errors import CliError
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient

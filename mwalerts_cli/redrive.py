@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from mwalerts import names
+from mwalerts.errors import error_code
 from mwalerts_cli import options
 from mwalerts_cli.aws import Clients, Place
-from mwalerts_cli.errors import USAGE, CliError, error_code, explain
+from mwalerts_cli.errors import USAGE, CliError, explain
 from mwalerts_cli.output import Ui
 from mwalerts_cli.runner import add_aws_options, execute
 
@@ -123,12 +124,11 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
 
 def stack_candidates(place: Place) -> list[str]:
     """The names the alerts stack has in an account and region, by layout: a single stack, a
-    `deployments` entry, a central stack (stacks.deployments names them alike)."""
-    where = f"{place.account}-{place.region}"
+    `deployments` entry, a central stack."""
     return [
         names.STACK_NAME,
-        f"{names.STACK_NAME}-{where}",
-        f"{names.CENTRAL_STACK_PREFIX}-{where}",
+        names.deployment_stack_name(place.account, place.region),
+        names.central_stack_name(place.account, place.region),
     ]
 
 

@@ -10,13 +10,13 @@ from rich.text import Text
 
 from mwalerts.alert import Alert, should_alert
 from mwalerts.enrich import window_info
-from mwalerts.errors import InvalidEventError
+from mwalerts.errors import InvalidEventError, error_code
 from mwalerts.events import ScheduledEvent, WindowExecutionEvent, parse_event
 from mwalerts.publish import publish_alert
 from mwalerts_cli import options
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.collect import Watcher, build_alert, collect
-from mwalerts_cli.errors import USAGE, CliError, error_code
+from mwalerts_cli.errors import USAGE, CliError
 from mwalerts_cli.executions import NOT_FOUND
 from mwalerts_cli.output import Ui
 

@@ -9,9 +9,7 @@ from mwalerts import names
 
 STACK_ID: Final = names.STACK_NAME
 ALERTS_ID: Final = "Alerts"
-# Stack ids (and names) by mode: see names.CENTRAL_STACK_PREFIX.
-CENTRAL_STACK_PREFIX: Final = names.CENTRAL_STACK_PREFIX
-MEMBER_STACK_PREFIX: Final = names.MEMBER_STACK_PREFIX
+# Stack ids (and names) of the other layouts: names.deployment_stack_name and its neighbours.
 
 # Construct ids inside MaintenanceWindowAlerts.
 KEY_ID: Final = "Key"  # encrypts messages: the topic and the dead-letter queues

@@ -24,7 +24,6 @@ from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
 from mwalerts import names
-from stacks import constants
 from stacks.settings import (
     EXPECTED_WINDOWS,
     KEYS,
@@ -84,7 +83,7 @@ class Deployment:
 
     @property
     def stack_id(self) -> str:
-        return f"{constants.STACK_ID}-{self.account}-{self.region}"
+        return names.deployment_stack_name(self.account, self.region)
 
 
 @dataclass(frozen=True)
@@ -108,11 +107,11 @@ class Central:
 
     @property
     def stack_id(self) -> str:
-        return f"{constants.CENTRAL_STACK_PREFIX}-{self.account}-{self.region}"
+        return names.central_stack_name(self.account, self.region)
 
     @staticmethod
     def member_stack_id(account: str, region: str) -> str:
-        return f"{constants.MEMBER_STACK_PREFIX}-{account}-{region}"
+        return names.member_stack_name(account, region)
 
     @property
     def partition(self) -> str:

@@ -1,5 +1,15 @@
 """Typed errors: each names the problem in words an operator can act on."""
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+
+
+def error_code(error: "ClientError") -> str:
+    """The AWS error code of a failed call ("AccessDenied", "ThrottlingException"...)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
 
 class ConfigurationError(Exception):
     """The function's environment is missing or malformed; raised at start-up."""

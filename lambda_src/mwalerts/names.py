@@ -16,9 +16,8 @@ OUTPUT_RULE_DLQ_URL: Final = "RuleDeadLetterQueueUrl"
 OUTPUT_FUNCTION_DLQ_URL: Final = "FunctionFailureQueueUrl"
 OUTPUT_CHAT_TOPIC_ARN: Final = "ChatTopicArn"
 DEAD_LETTER_QUEUE_OUTPUTS: Final = (OUTPUT_RULE_DLQ_URL, OUTPUT_FUNCTION_DLQ_URL)
-# Stack names by mode: STACK_NAME for the CLI's account and region;
-# "<STACK_NAME>-<account>-<region>" per deployment; in central mode
-# "<CENTRAL_STACK_PREFIX>-<account>-<region>" and "<MEMBER_STACK_PREFIX>-<account>-<region>".
+# Stack names by mode: STACK_NAME for the CLI's account and region, else deployment_stack_name,
+# central_stack_name and member_stack_name (below).
 CENTRAL_STACK_PREFIX: Final = f"{STACK_NAME}-Central"
 MEMBER_STACK_PREFIX: Final = f"{STACK_NAME}-Member"
 # Central mode: the central stack's bus, and the member stacks' outputs.
@@ -65,6 +64,21 @@ CENTRAL_BUS_NAME: Final = "maintenance-window-alerts"
 CENTRAL_FUNCTION_ROLE_PREFIX: Final = "MaintenanceWindowAlertsCentral"
 MEMBER_ROLE_PREFIX: Final = "MaintenanceWindowAlertsReader"
 ROLE_SESSION_NAME: Final = "maintenance-window-alerts"
+
+
+def deployment_stack_name(account: str, region: str) -> str:
+    """The stack of one `deployments` entry."""
+    return f"{STACK_NAME}-{account}-{region}"
+
+
+def central_stack_name(account: str, region: str) -> str:
+    """The central stack of central mode."""
+    return f"{CENTRAL_STACK_PREFIX}-{account}-{region}"
+
+
+def member_stack_name(account: str, region: str) -> str:
+    """A member stack of central mode: one per member account and region."""
+    return f"{MEMBER_STACK_PREFIX}-{account}-{region}"
 
 
 def member_role_name(region: str) -> str:

@@ -17,7 +17,7 @@ from mwalerts.alert import failure_record, render_alert, should_alert
 from mwalerts.clients import AwsClients, MemberClients, member_clients
 from mwalerts.config import Settings
 from mwalerts.enrich import Enrichment, command_outputs, window_info
-from mwalerts.errors import InvalidEventError, SweepIncompleteError
+from mwalerts.errors import InvalidEventError, SweepIncompleteError, error_code
 from mwalerts.events import ScheduledEvent, WindowExecutionEvent, parse_event
 from mwalerts.metrics import record_invalid_event, record_sweep, record_window_execution
 from mwalerts.model import Mapper, Outcome, WindowExecution
@@ -288,7 +288,7 @@ def _ended_everywhere(
         try:
             ssm = invocation.clients_for(account, region).ssm
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "AccessDenied":
+            if error_code(error) != "AccessDenied":
                 raise
             logger.warning(
                 "Sweep skipped a member whose reader role it may not assume: is its member "
