@@ -17,16 +17,26 @@ REDRIVE_ARGS ?=
 BENCH_ARGS ?=
 
 PY_STAMP := $(VENV)/.installed
+LINK_STAMP := $(VENV)/.linked
+# The packages' folders and files: a module added or removed there relinks the editable install.
+PACKAGE_DIRS := stacks lambda_src/mwalerts mwalerts_cli
+PACKAGE_FILES := $(PACKAGE_DIRS) $(wildcard $(addsuffix /*.py,$(PACKAGE_DIRS)))
 NODE_STAMP := node_modules/.installed
 
 .PHONY: dev test lint format typecheck unit synth demo bench profile bootstrap deploy diff destroy redrive pr clean
 
-dev: $(PY_STAMP) $(NODE_STAMP)
+dev: $(LINK_STAMP) $(NODE_STAMP)
 
-$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(PY_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# The project installed editable as a link tree (build/__editable__*), not an import hook, so that
+# every tool, mypy included, finds the packages by their installed names.
+$(LINK_STAMP): $(PY_STAMP) $(PACKAGE_FILES)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . \
+		--config-settings editable_mode=strict
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
@@ -37,15 +47,17 @@ $(NODE_STAMP): package.json package-lock.json $(PY_STAMP)
 # (deploy and friends may need it: an instance profile is a valid credential source).
 unit synth demo: export AWS_EC2_METADATA_DISABLED := true
 
-lint: $(PY_STAMP)
+lint: $(LINK_STAMP)
 	ruff check .
 	ruff format --check .
 	$(MAKE) --no-print-directory typecheck
 
-typecheck: $(PY_STAMP)
+# The packages as installed (mypy takes packages or files in one run, not both), then the rest.
+typecheck: $(LINK_STAMP)
+	mypy -p maintenance_window_alerts -p mwalerts -p mwalerts_cli
 	mypy
 
-format: $(PY_STAMP)
+format: $(LINK_STAMP)
 	ruff check --fix .
 	ruff format .
 
@@ -66,10 +78,10 @@ demo: dev
 
 # The benchmark (minutes: it also times the naive loop) writes benchmarks/RESULTS.md and
 # benchmarks/wall-time.png; BENCH_ARGS="--latency 0.02" for example.
-bench: $(PY_STAMP)
+bench: $(LINK_STAMP)
 	python -m benchmarks.bench $(BENCH_ARGS)
 
-profile: $(PY_STAMP)
+profile: $(LINK_STAMP)
 	python -m benchmarks.profile $(BENCH_ARGS)
 
 # The commands below need AWS credentials (the standard chain: AWS_PROFILE, SSO, environment...).
@@ -87,10 +99,10 @@ destroy: dev
 
 # Send dead-lettered events back through the deployed function, e.g.
 # make redrive REDRIVE_ARGS="--dry-run --profile prod"
-redrive: $(PY_STAMP)
+redrive: $(LINK_STAMP)
 	python -m mwalerts_cli.redrive $(REDRIVE_ARGS)
 
 pr: format test
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build node_modules cdk.out .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -2,14 +2,14 @@
 """The CDK app (`cdk synth`, `cdk deploy`): synthesizes offline, with no AWS calls or lookups.
 
 One stack for the CLI's account and region, one per entry of `deployments`, or a central stack
-and its member stacks (`central`): see stacks.create_stacks and stacks.deployments.
+and its member stacks (`central`): see stacks.create_stacks and maintenance_window_alerts.layout.
 """
 
 import sys
 
 import aws_cdk as cdk
 
-from stacks import SettingsError, add_compliance_checks, create_stacks
+from maintenance_window_alerts import SettingsError, add_compliance_checks, create_stacks
 
 
 def main() -> None:

@@ -46,7 +46,7 @@ from local_aws.scenario import SeededExecution, TaskPlan, seed_window_execution
 
 use_function_environment()
 
-import handler  # noqa: E402 - needs the function's environment
+from mwalerts import handler  # noqa: E402 - needs the function's environment
 from mwalerts.clients import RETRY_CONFIG, AwsClients  # noqa: E402
 
 follow_stdout(handler.logger)  # logs go where the benchmark sends stdout: away, while timing
@@ -230,15 +230,12 @@ def run_naive(scenario: Scenario, latency: float) -> tuple[float, Counter[str]]:
 
 def import_cost_ms(module: str) -> float:
     """Median cumulative import time of a module in a fresh interpreter (python -X importtime)."""
-    environment = dict(os.environ, PYTHONPATH=f"{ROOT / 'lambda_src'}")
     samples = []
     for _ in range(7):
         result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
             [sys.executable, "-X", "importtime", "-c", f"import {module}"],
             capture_output=True,
             text=True,
-            env=environment,
-            cwd=ROOT / "lambda_src",
             check=True,
         )
         line = [row for row in result.stderr.splitlines() if row.rstrip().endswith(f"| {module}")][
@@ -359,7 +356,7 @@ def cpu_section(report: Report) -> None:
 
 
 def cold_start_section(report: Report) -> None:
-    handler_ms, boto3_ms = import_cost_ms("handler"), import_cost_ms("boto3")
+    handler_ms, boto3_ms = import_cost_ms("mwalerts.handler"), import_cost_ms("boto3")
     report.say()
     report.say("## Cold start")
     report.say()

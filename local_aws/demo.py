@@ -38,7 +38,7 @@ TASKS = [
 
 def main() -> int:
     use_function_environment()
-    import handler  # noqa: PLC0415 - only once the function's environment is set
+    from mwalerts import handler  # noqa: PLC0415 - only once the function's environment is set
 
     follow_stdout(handler.logger)
 

@@ -19,7 +19,7 @@ from moto.sns.models import sns_backends
 
 from local_aws.fake_ssm import FakeSsmExecutions
 from local_aws.scenario import ACCOUNT, REGION
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.clients import AwsClients, create_clients
 
 TOPIC_NAME = "maintenance-window-alerts"
@@ -109,9 +109,9 @@ def local_aws(*, latency: float = 0.0) -> Iterator[LocalAws]:
         fake.attach(clients.ssm)
         clients.dynamodb.create_table(
             TableName=TABLE_NAME,
-            KeySchema=[{"AttributeName": names.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}],
+            KeySchema=[{"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}],
             AttributeDefinitions=[
-                {"AttributeName": names.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
+                {"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
             ],
             BillingMode="PAY_PER_REQUEST",
         )

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.alert import Alert, render_alert, should_alert
 from mwalerts.enrich import Enrichment, WindowInfo, command_outputs
 from mwalerts.model import WindowExecution
@@ -70,7 +70,7 @@ def build_alert(
     window: WindowInfo,
     *,
     alert_statuses: Collection[str],
-    error_details: int = names.DEFAULT_ERROR_DETAILS_LIMIT,
+    error_details: int = contract.DEFAULT_ERROR_DETAILS_LIMIT,
     log_group: str | None = None,
 ) -> Alert:
     """The alert (subject, bodies, digest) the function builds for this execution.
@@ -100,7 +100,7 @@ def function_logs_silenced() -> Iterator[None]:
     loggers = [
         logger
         for name, logger in list(logging.root.manager.loggerDict.items())
-        if (name == names.SERVICE_NAME or name.startswith(names.SERVICE_NAME + "."))
+        if (name == contract.SERVICE_NAME or name.startswith(contract.SERVICE_NAME + "."))
         and isinstance(logger, logging.Logger)
     ]
     levels = [(logger, logger.level) for logger in loggers]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.enrich import WindowInfo, window_info
 from mwalerts.errors import error_code
 from mwalerts.model import WindowExecution
@@ -103,7 +103,7 @@ def window_executions(
     pages = ssm.get_paginator("describe_maintenance_window_executions").paginate(
         WindowId=window_id,
         Filters=filters,  # type: ignore[arg-type]
-        PaginationConfig={"PageSize": names.SSM_PAGE_SIZE},
+        PaginationConfig={"PageSize": contract.SSM_PAGE_SIZE},
     )
     for page in pages:
         yield from page.get("WindowExecutions", [])

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.text import Text
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.alert import iso, ordered_counts
 from mwalerts.model import WindowExecution
 from mwalerts.tally import ExecutionReport
@@ -55,8 +55,6 @@ COLUMNS = (
 )
 
 Result = tuple[WindowExecution, ExecutionReport]
-# The per-window series' dimensions in central mode (mwalerts.metrics.window_dimensions).
-CENTRAL_DIMENSIONS = (names.DIMENSION_ACCOUNT, names.DIMENSION_REGION, names.DIMENSION_WINDOW_ID)
 
 
 def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -97,7 +95,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--namespace",
         type=options.namespace,
-        default=names.DEFAULT_METRICS_NAMESPACE,
+        default=contract.DEFAULT_METRICS_NAMESPACE,
         help="metrics namespace, as the stack's metricsNamespace (default: %(default)s)",
     )
     parser.add_argument(
@@ -249,7 +247,7 @@ def _emit(
                     ui.note(f"{sent} of {len(batches)} PutMetricData requests were sent")
                 raise
             progress.advance(bar)
-    per = CENTRAL_DIMENSIONS if central else (names.DIMENSION_WINDOW_ID,)
+    per = contract.CENTRAL_WINDOW_DIMENSIONS if central else contract.WINDOW_DIMENSIONS
     ui.info(
         f"Sent {len(plan.data):,} data points for {plan.executions} executions to CloudWatch "
         f"namespace {namespace} {where} in {len(batches)} PutMetricData requests (fleet-wide, "

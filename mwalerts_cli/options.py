@@ -6,19 +6,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mwalerts import names
+from mwalerts import contract
 
 _AGO = re.compile(r"^([0-9]+)([dh])$")
 
 
 def window_id(text: str) -> str:
-    if not re.fullmatch(names.WINDOW_ID_PATTERN, text):
+    if not re.fullmatch(contract.WINDOW_ID_PATTERN, text):
         raise argparse.ArgumentTypeError(f"not a window ID (mw- and 17 hex digits): {text!r}")
     return text
 
 
 def execution_id(text: str) -> str:
-    if not re.fullmatch(names.EXECUTION_ID_PATTERN, text):
+    if not re.fullmatch(contract.EXECUTION_ID_PATTERN, text):
         raise argparse.ArgumentTypeError(f"not a window execution ID (a UUID): {text!r}")
     return text
 
@@ -26,19 +26,19 @@ def execution_id(text: str) -> str:
 def statuses(text: str) -> frozenset[str]:
     """`FAILED,TIMED_OUT`: the statuses that count as a failure, as the stack's alertStatuses."""
     found = frozenset(part.strip().upper() for part in text.split(",") if part.strip())
-    unknown = sorted(found - set(names.ALL_STATUSES))
+    unknown = sorted(found - set(contract.ALL_STATUSES))
     if not found or unknown:
         raise argparse.ArgumentTypeError(
             f"unknown status(es) {', '.join(unknown) or '(none given)'}; "
-            f"valid: {', '.join(names.ALL_STATUSES)}"
+            f"valid: {', '.join(contract.ALL_STATUSES)}"
         )
     return found
 
 
 def error_details(text: str) -> int:
-    if not text.isdigit() or int(text) > names.MAX_ERROR_DETAILS_LIMIT:
+    if not text.isdigit() or int(text) > contract.MAX_ERROR_DETAILS_LIMIT:
         raise argparse.ArgumentTypeError(
-            f"a whole number from 0 to {names.MAX_ERROR_DETAILS_LIMIT}, got {text!r}"
+            f"a whole number from 0 to {contract.MAX_ERROR_DETAILS_LIMIT}, got {text!r}"
         )
     return int(text)
 
@@ -61,7 +61,7 @@ def moment(text: str, now: datetime | None = None) -> datetime:
 
 
 def namespace(text: str) -> str:
-    if not re.match(names.CUSTOM_NAMESPACE_PATTERN, text):
+    if not re.match(contract.CUSTOM_NAMESPACE_PATTERN, text):
         raise argparse.ArgumentTypeError(
             "not a custom CloudWatch namespace (1 to 255 characters, not starting with AWS/): "
             f"{text!r}"
@@ -104,10 +104,10 @@ def add_alert_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--alert-statuses",
         type=statuses,
-        default=frozenset(names.DEFAULT_ALERT_STATUSES),
+        default=frozenset(contract.DEFAULT_ALERT_STATUSES),
         metavar="S,S",
         help="invocation statuses that count as a failure, as the stack's alertStatuses "
-        f"(default: {','.join(names.DEFAULT_ALERT_STATUSES)})",
+        f"(default: {','.join(contract.DEFAULT_ALERT_STATUSES)})",
     )
 
 
@@ -116,7 +116,7 @@ def add_digest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--error-details",
         type=error_details,
-        default=names.DEFAULT_ERROR_DETAILS_LIMIT,
+        default=contract.DEFAULT_ERROR_DETAILS_LIMIT,
         metavar="N",
         help="failed Run Command invocations whose exit code and error output are read, as the "
         "stack's errorDetailsLimit (default: %(default)s)",

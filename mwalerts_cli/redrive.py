@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.errors import error_code
 from mwalerts_cli import options
 from mwalerts_cli.aws import Clients, Place
@@ -126,9 +126,9 @@ def stack_candidates(place: Place) -> list[str]:
     """The names the alerts stack has in an account and region, by layout: a single stack, a
     `deployments` entry, a central stack."""
     return [
-        names.STACK_NAME,
-        names.deployment_stack_name(place.account, place.region),
-        names.central_stack_name(place.account, place.region),
+        contract.STACK_NAME,
+        contract.deployment_stack_name(place.account, place.region),
+        contract.central_stack_name(place.account, place.region),
     ]
 
 
@@ -189,9 +189,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stack",
         metavar="NAME",
-        help=f"the alerts stack (default: the first that exists of {names.STACK_NAME}, "
-        f"{names.STACK_NAME}-<account>-<region> and "
-        f"{names.CENTRAL_STACK_PREFIX}-<account>-<region>, in the credentials' account and "
+        help=f"the alerts stack (default: the first that exists of {contract.STACK_NAME}, "
+        f"{contract.STACK_NAME}-<account>-<region> and "
+        f"{contract.CENTRAL_STACK_PREFIX}-<account>-<region>, in the credentials' account and "
         "region)",
     )
     parser.add_argument("--dry-run", action="store_true", help="list the events, change nothing")
@@ -208,17 +208,17 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
         place = clients.place
         stack, outputs = find_stack(cloudformation, place)
         ui.line(f"Stack {stack} (found in {place}; --stack chooses another)")
-    wanted = (*names.DEAD_LETTER_QUEUE_OUTPUTS, names.OUTPUT_FUNCTION_NAME)
+    wanted = (*contract.DEAD_LETTER_QUEUE_OUTPUTS, contract.OUTPUT_FUNCTION_NAME)
     missing = [key for key in wanted if key not in outputs]
     if missing:
         raise CliError(
             f"stack {stack} has no {', '.join(missing)} output: is it the alerts stack? "
             "(A member stack of central mode has no function: redrive the central stack.)"
         )
-    invoke = lambda_invoker(outputs[names.OUTPUT_FUNCTION_NAME], clients.client("lambda"))
+    invoke = lambda_invoker(outputs[contract.OUTPUT_FUNCTION_NAME], clients.client("lambda"))
     sqs = clients.client("sqs")
     totals = RedriveReport()
-    for key in names.DEAD_LETTER_QUEUE_OUTPUTS:
+    for key in contract.DEAD_LETTER_QUEUE_OUTPUTS:
         ui.line(f"{key}: {outputs[key]}")
         report = redrive(
             sqs, outputs[key], invoke, dry_run=args.dry_run, limit=args.max, out=ui.line

@@ -2,27 +2,18 @@
 they deploy (one account and region, a list of them, or a central account and its members)."""
 
 import os
-import sys
-from pathlib import Path
-
-# The stack reads the names it shares with the Lambda from the Lambda's own code root
-# (lambda_src/mwalerts/names.py), for this app and for any other CDK app importing the construct.
-_CODE_ROOT = str(Path(__file__).resolve().parent.parent / "lambda_src")
-if _CODE_ROOT not in sys.path:
-    sys.path.insert(0, _CODE_ROOT)
 
 from aws_cdk import Environment, Stack, Stage, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 
-from stacks import constants
-from stacks.alerts import MaintenanceWindowAlerts
-from stacks.alerts_stack import MaintenanceWindowAlertsStack
-from stacks.deployments import ConfigError, Layout, layout_from_scope
-from stacks.member_stack import MaintenanceWindowAlertsMemberStack
-from stacks.settings import Settings, SettingsError
+from maintenance_window_alerts.alerts import MaintenanceWindowAlerts
+from maintenance_window_alerts.alerts_stack import MaintenanceWindowAlertsStack
+from maintenance_window_alerts.layout import Layout, layout_from_scope
+from maintenance_window_alerts.member_stack import MaintenanceWindowAlertsMemberStack
+from maintenance_window_alerts.settings import Settings, SettingsError
+from mwalerts import contract
 
 __all__ = [
-    "ConfigError",
     "MaintenanceWindowAlerts",
     "MaintenanceWindowAlertsMemberStack",
     "MaintenanceWindowAlertsStack",
@@ -82,7 +73,7 @@ def create_stacks(app: Stage, layout: Layout | None = None) -> list[Stack]:
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
     )
     return [
-        MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=layout.settings, env=env)
+        MaintenanceWindowAlertsStack(app, contract.STACK_NAME, settings=layout.settings, env=env)
     ]
 
 

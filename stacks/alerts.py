@@ -16,11 +16,11 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from mwalerts import names
-from stacks import constants, monitoring, security
-from stacks.deployments import Central
-from stacks.security import acknowledge
-from stacks.settings import Settings
+from maintenance_window_alerts import constants, monitoring, security
+from maintenance_window_alerts.layout import Central
+from maintenance_window_alerts.security import acknowledge
+from maintenance_window_alerts.settings import Settings
+from mwalerts import contract
 
 # The only item actions Powertools' DynamoDB idempotency layer calls.
 TABLE_ACTIONS = (
@@ -34,9 +34,9 @@ TABLE_ACTIONS = (
 def window_execution_pattern(accounts: Sequence[str] = ()) -> events.EventPattern:
     """SSM's events for window executions that have ended (from these accounts only, if any)."""
     return events.EventPattern(
-        source=[names.EVENT_SOURCE],
-        detail_type=[names.WINDOW_EXECUTION_DETAIL_TYPE],
-        detail={"status": list(names.TERMINAL_STATUSES)},
+        source=[contract.EVENT_SOURCE],
+        detail_type=[contract.WINDOW_EXECUTION_DETAIL_TYPE],
+        detail={"status": list(contract.TERMINAL_STATUSES)},
         account=list(accounts) or None,
     )
 
@@ -85,7 +85,7 @@ class MaintenanceWindowAlerts(Construct):
         # applications, for a Slack or Teams channel configuration to subscribe.
         self.chat_topic = (
             self._topic(constants.CHAT_TOPIC_ID, "Maintenance window alerts (chat)")
-            if settings.chat_notifications == names.CHAT_SEPARATE_TOPIC
+            if settings.chat_notifications == contract.CHAT_SEPARATE_TOPIC
             else None
         )
         self.topics = [t for t in (self.topic, self.chat_topic) if t is not None]
@@ -143,9 +143,9 @@ class MaintenanceWindowAlerts(Construct):
             alarms=self.alarms,
             sweep_interval=settings.sweep_interval,
             dimensions=(
-                monitoring.MEMBER_WINDOW_DIMENSIONS
+                contract.CENTRAL_WINDOW_DIMENSIONS
                 if central is not None
-                else monitoring.WINDOW_DIMENSIONS
+                else contract.WINDOW_DIMENSIONS
             ),
         )
 
@@ -192,9 +192,9 @@ class MaintenanceWindowAlerts(Construct):
             self,
             constants.TABLE_ID,
             partition_key=dynamodb.Attribute(
-                name=names.IDEMPOTENCY_PARTITION_KEY, type=dynamodb.AttributeType.STRING
+                name=contract.IDEMPOTENCY_PARTITION_KEY, type=dynamodb.AttributeType.STRING
             ),
-            time_to_live_attribute=names.IDEMPOTENCY_TTL_ATTRIBUTE,
+            time_to_live_attribute=contract.IDEMPOTENCY_TTL_ATTRIBUTE,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,  # a few writes an hour
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.data_key,
@@ -252,20 +252,20 @@ class MaintenanceWindowAlerts(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel[constants.LOG_LEVEL],
             environment={
-                names.ENV_ALERT_TOPIC_ARN: self.topic.topic_arn,
-                names.ENV_ALERT_STATUSES: ",".join(self.settings.alert_statuses),
-                names.ENV_METRICS_NAMESPACE: self.settings.metrics_namespace,
-                names.ENV_IDEMPOTENCY_TABLE: self.table.table_name,
-                names.ENV_SWEEP_LOOKBACK_MINUTES: str(self.settings.sweep_lookback_minutes),
-                names.ENV_ERROR_DETAILS_LIMIT: str(self.settings.error_details_limit),
-                names.ENV_CHAT_NOTIFICATIONS: self.settings.chat_notifications,
+                contract.ENV_ALERT_TOPIC_ARN: self.topic.topic_arn,
+                contract.ENV_ALERT_STATUSES: ",".join(self.settings.alert_statuses),
+                contract.ENV_METRICS_NAMESPACE: self.settings.metrics_namespace,
+                contract.ENV_IDEMPOTENCY_TABLE: self.table.table_name,
+                contract.ENV_SWEEP_LOOKBACK_MINUTES: str(self.settings.sweep_lookback_minutes),
+                contract.ENV_ERROR_DETAILS_LIMIT: str(self.settings.error_details_limit),
+                contract.ENV_CHAT_NOTIFICATIONS: self.settings.chat_notifications,
                 **(
-                    {names.ENV_CHAT_TOPIC_ARN: self.chat_topic.topic_arn}
+                    {contract.ENV_CHAT_TOPIC_ARN: self.chat_topic.topic_arn}
                     if self.chat_topic is not None
                     else {}
                 ),
                 # For the link to the failed invocations in Logs Insights in each alert.
-                names.ENV_LOG_GROUP_NAME: log_group.log_group_name,
+                contract.ENV_LOG_GROUP_NAME: log_group.log_group_name,
                 **self._central_environment(),
                 # No POWERTOOLS_SERVICE_NAME: it would add a "service" dimension to every metric
                 # and break the dimensionless fleet-wide series the alarms read.
@@ -359,9 +359,9 @@ class MaintenanceWindowAlerts(Construct):
         """Central mode: the member accounts and regions, and the external ID their roles need."""
         if self.central is None:
             return {}
-        environment = {names.ENV_MEMBER_ACCOUNTS: self.central.member_accounts_json}
+        environment = {contract.ENV_MEMBER_ACCOUNTS: self.central.member_accounts_json}
         if self.central.external_id is not None:
-            environment[names.ENV_MEMBER_EXTERNAL_ID] = self.central.external_id
+            environment[contract.ENV_MEMBER_EXTERNAL_ID] = self.central.external_id
         return environment
 
     def _execution_role(self, log_group: logs.LogGroup) -> tuple[iam.Role, list[iam.ManagedPolicy]]:
@@ -376,7 +376,7 @@ class MaintenanceWindowAlerts(Construct):
             description="Maintenance-window alert function",
             # In central mode the member roles trust this role by its ARN, so its name is fixed.
             role_name=(
-                names.central_function_role_name(central.region) if central is not None else None
+                contract.central_function_role_name(central.region) if central is not None else None
             ),
         )
         log_group.grant_write(role)

@@ -10,10 +10,11 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from stacks import constants
-from stacks.alerts import MaintenanceWindowAlerts
-from stacks.deployments import Central
-from stacks.settings import Settings
+from maintenance_window_alerts import constants
+from maintenance_window_alerts.alerts import MaintenanceWindowAlerts
+from maintenance_window_alerts.layout import Central
+from maintenance_window_alerts.settings import Settings
+from mwalerts import contract
 
 
 class MaintenanceWindowAlertsStack(Stack):
@@ -39,35 +40,35 @@ class MaintenanceWindowAlertsStack(Stack):
             self, constants.ALERTS_ID, settings=settings, central=central
         )
         outputs = {
-            constants.OUTPUT_TOPIC_ARN: (
+            contract.OUTPUT_TOPIC_ARN: (
                 alerts.topic.topic_arn,
                 "SNS topic of the alerts: subscribe e-mail, chat or paging tools to it",
             ),
-            constants.OUTPUT_FUNCTION_NAME: (
+            contract.OUTPUT_FUNCTION_NAME: (
                 alerts.function.function_name,
                 "The alert function (its logs show every run it processed)",
             ),
-            constants.OUTPUT_DASHBOARD_NAME: (
+            contract.OUTPUT_DASHBOARD_NAME: (
                 alerts.dashboard.dashboard_name,
                 "CloudWatch dashboard of maintenance-window runs",
             ),
-            constants.OUTPUT_RULE_DLQ_URL: (
+            contract.OUTPUT_RULE_DLQ_URL: (
                 alerts.rule_dead_letter_queue.queue_url,
                 "Events EventBridge could not deliver to the function",
             ),
-            constants.OUTPUT_FUNCTION_DLQ_URL: (
+            contract.OUTPUT_FUNCTION_DLQ_URL: (
                 alerts.function_failure_queue.queue_url,
                 "Events the function failed on after its retries",
             ),
         }
         if alerts.chat_topic is not None:
-            outputs[constants.OUTPUT_CHAT_TOPIC_ARN] = (
+            outputs[contract.OUTPUT_CHAT_TOPIC_ARN] = (
                 alerts.chat_topic.topic_arn,
                 "SNS topic of the alerts for chat: subscribe an Amazon Q Developer in chat "
                 "applications channel configuration (Slack, Microsoft Teams) to it",
             )
         if central is not None and alerts.event_bus is not None:
-            outputs[constants.OUTPUT_EVENT_BUS_ARN] = (
+            outputs[contract.OUTPUT_EVENT_BUS_ARN] = (
                 alerts.event_bus.event_bus_arn,
                 "Event bus the member stacks forward their maintenance-window events to",
             )

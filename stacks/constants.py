@@ -1,15 +1,17 @@
-"""Construct ids, stack output names and runtime choices, shared by the app, the stack and tests."""
+"""Construct ids and runtime choices, shared by the app, the stack and the tests.
+
+Names the function and the operator command share with the stack (its name, its outputs, the
+environment) are in the function's own contract, mwalerts.contract."""
 
 from pathlib import Path
 from typing import Final
 
 from aws_cdk import aws_lambda as lambda_
 
-from mwalerts import names
+import mwalerts
 
-STACK_ID: Final = names.STACK_NAME
 ALERTS_ID: Final = "Alerts"
-# Stack ids (and names) of the other layouts: names.deployment_stack_name and its neighbours.
+# Stack ids (and names) of the other layouts: contract.deployment_stack_name and its neighbours.
 
 # Construct ids inside MaintenanceWindowAlerts.
 KEY_ID: Final = "Key"  # encrypts messages: the topic and the dead-letter queues
@@ -51,24 +53,20 @@ FORWARD_ROLE_ID: Final = "ForwardRole"
 FORWARD_DLQ_ID: Final = "ForwardDeadLetterQueue"
 READER_ROLE_ID: Final = "ReaderRole"
 
-# Stack outputs: names.py, since operator commands (make redrive) read them too.
-OUTPUT_TOPIC_ARN: Final = names.OUTPUT_TOPIC_ARN
-OUTPUT_FUNCTION_NAME: Final = names.OUTPUT_FUNCTION_NAME
-OUTPUT_DASHBOARD_NAME: Final = names.OUTPUT_DASHBOARD_NAME
-OUTPUT_RULE_DLQ_URL: Final = names.OUTPUT_RULE_DLQ_URL
-OUTPUT_FUNCTION_DLQ_URL: Final = names.OUTPUT_FUNCTION_DLQ_URL
-OUTPUT_CHAT_TOPIC_ARN: Final = names.OUTPUT_CHAT_TOPIC_ARN
-# Central mode: the central stack's bus, and the member stacks' outputs.
-OUTPUT_EVENT_BUS_ARN: Final = names.OUTPUT_EVENT_BUS_ARN
-OUTPUT_FORWARD_DLQ_URL: Final = names.OUTPUT_FORWARD_DLQ_URL
-OUTPUT_READER_ROLE_ARN: Final = names.OUTPUT_READER_ROLE_ARN
-
-# The Lambda: plain source (its one dependency comes from the Powertools layer), no bundling.
-LAMBDA_SOURCE: Final = Path(__file__).resolve().parent.parent / "lambda_src"
-LAMBDA_HANDLER: Final = "handler.handler"
+# The Lambda: plain source (its one dependency comes from the Powertools layer), no bundling. The
+# asset is the function's package, `mwalerts`, wherever it is installed: lambda_src/ in a checkout,
+# site-packages once the distribution is installed. Its parent folder is the asset root, filtered
+# down to the package alone, so the handler string is the same in both.
+FUNCTION_PACKAGE: Final = Path(mwalerts.__file__).resolve().parent
+LAMBDA_SOURCE: Final = FUNCTION_PACKAGE.parent
+LAMBDA_HANDLER: Final = f"{FUNCTION_PACKAGE.name}.handler.handler"
 LAMBDA_RUNTIME: Final = lambda_.Runtime.PYTHON_3_13
 LAMBDA_ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 LAMBDA_ASSET_EXCLUDE: Final = (
+    # Everything beside the package (the rest of site-packages, once installed), then caches.
+    "*",
+    f"!{FUNCTION_PACKAGE.name}",
+    f"!{FUNCTION_PACKAGE.name}/**",
     "**/__pycache__",
     "**/*.py[cod]",
     "**/.pytest_cache",

@@ -13,11 +13,11 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from mwalerts import names
-from stacks import constants, security
-from stacks.alerts import window_execution_pattern
-from stacks.deployments import Central
-from stacks.security import acknowledge
+from maintenance_window_alerts import constants, security
+from maintenance_window_alerts.alerts import window_execution_pattern
+from maintenance_window_alerts.layout import Central
+from maintenance_window_alerts.security import acknowledge
+from mwalerts import contract
 
 
 class MaintenanceWindowAlertsMemberStack(Stack):
@@ -74,13 +74,13 @@ class MaintenanceWindowAlertsMemberStack(Stack):
         self.reader_role = self._reader_role()
         for output_id, value, description in (
             (
-                constants.OUTPUT_FORWARD_DLQ_URL,
+                contract.OUTPUT_FORWARD_DLQ_URL,
                 self.dead_letter_queue.queue_url,
                 "Events EventBridge could not forward to the central account (the central "
                 "sweep still finds their executions)",
             ),
             (
-                constants.OUTPUT_READER_ROLE_ARN,
+                contract.OUTPUT_READER_ROLE_ARN,
                 self.reader_role.role_arn,
                 "Read-only role the central alert function assumes in this account and region",
             ),
@@ -115,7 +115,7 @@ class MaintenanceWindowAlertsMemberStack(Stack):
         role = iam.Role(
             self,
             constants.READER_ROLE_ID,
-            role_name=names.member_role_name(self.region),
+            role_name=contract.member_role_name(self.region),
             assumed_by=iam.ArnPrincipal(central.account_root_arn(central.account)).with_conditions(
                 conditions
             ),

@@ -12,9 +12,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from mwalerts import names
-from stacks import constants
-from stacks.settings import Gap, split_window_key
+from maintenance_window_alerts import constants
+from maintenance_window_alerts.settings import Gap, split_window_key
+from mwalerts import contract
 
 PERIOD = Duration.minutes(5)
 GREATER = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -33,14 +33,6 @@ READ_THE_ALERT = (
 TOP_WINDOWS = 10  # rows of the dashboard's table of the windows with the most failures
 LOG_TABLE_ROWS = 50  # rows of the dashboard's table of the latest failed invocations
 GRID_WIDTH = 24  # a dashboard row: CloudWatch's grid is 24 units wide
-# The dimensions of the function's per-window series: the window's ID, and in central mode the
-# member account and region it ran in too.
-WINDOW_DIMENSIONS = (names.DIMENSION_WINDOW_ID,)
-MEMBER_WINDOW_DIMENSIONS = (
-    names.DIMENSION_ACCOUNT,
-    names.DIMENSION_REGION,
-    names.DIMENSION_WINDOW_ID,
-)
 
 
 @dataclass(frozen=True)
@@ -91,13 +83,7 @@ def window_dimensions(window: str) -> dict[str, str]:
     """The dimensions of a window's series: {WindowId}, or in central mode, where the settings
     name it "<account>/<region>/<window ID>", {Account, Region, WindowId}."""
     account, region, window_id = split_window_key(window)
-    if account is None or region is None:
-        return {names.DIMENSION_WINDOW_ID: window_id}
-    return {
-        names.DIMENSION_ACCOUNT: account,
-        names.DIMENSION_REGION: region,
-        names.DIMENSION_WINDOW_ID: window_id,
-    }
+    return contract.window_dimensions(window_id, account, region)
 
 
 def failed_metrics(
@@ -108,7 +94,7 @@ def failed_metrics(
     The function emits all status metrics in one document, so they share their timestamps.
     """
     return {
-        f"m{i}": metric(namespace, names.STATUS_METRICS[status], window=window)
+        f"m{i}": metric(namespace, contract.STATUS_METRICS[status], window=window)
         for i, status in enumerate(statuses)
     }
 
@@ -131,7 +117,7 @@ def failure_rate(namespace: str, statuses: Sequence[str]) -> cloudwatch.MathExpr
     failed = failed_metrics(namespace, statuses)
     return cloudwatch.MathExpression(
         expression=f"100 * ({' + '.join(failed)}) / total",
-        using_metrics={**failed, "total": metric(namespace, names.METRIC_INVOCATIONS)},
+        using_metrics={**failed, "total": metric(namespace, contract.METRIC_INVOCATIONS)},
         label=f"Invocations {_one_of(statuses)} (% of all)",
         period=PERIOD,
     )
@@ -141,7 +127,7 @@ def search(
     namespace: str,
     metric_names: Sequence[str],
     statistic: str,
-    dimensions: Sequence[str] = WINDOW_DIMENSIONS,
+    dimensions: Sequence[str] = contract.WINDOW_DIMENSIONS,
 ) -> str:
     """A SEARCH over the per-window dimensions: a series per window (and metric), new ones too."""
     terms = " OR ".join(f'MetricName="{name}"' for name in metric_names)
@@ -160,7 +146,7 @@ def per_window_metric(
     namespace: str,
     metric_name: str,
     statistic: str,
-    dimensions: Sequence[str] = WINDOW_DIMENSIONS,
+    dimensions: Sequence[str] = contract.WINDOW_DIMENSIONS,
 ) -> cloudwatch.IMetric:
     """A series per window, found by SEARCH: new windows appear without a redeploy."""
     return cloudwatch.MathExpression(
@@ -171,10 +157,10 @@ def per_window_metric(
 
 
 def most_failed_windows(
-    namespace: str, statuses: Sequence[str], dimensions: Sequence[str] = WINDOW_DIMENSIONS
+    namespace: str, statuses: Sequence[str], dimensions: Sequence[str] = contract.WINDOW_DIMENSIONS
 ) -> cloudwatch.IMetric:
     """The windows (and alert statuses) with the most failed invocations in the time range."""
-    metric_names = [names.STATUS_METRICS[s] for s in statuses]
+    metric_names = [contract.STATUS_METRICS[s] for s in statuses]
     most = search(namespace, metric_names, "Sum", dimensions)
     return cloudwatch.MathExpression(
         expression=f"SORT({most}, SUM, DESC, {TOP_WINDOWS})",
@@ -281,7 +267,7 @@ def missed_window_alarms(
             _alarm_id(constants.MISSED_WINDOW_ALARM_ID_PREFIX, window_id),
             metric(
                 namespace,
-                names.METRIC_WINDOW_EXECUTIONS,
+                contract.METRIC_WINDOW_EXECUTIONS,
                 window=window_id,
                 period=Duration.seconds(gap.period_seconds),
             ),
@@ -372,7 +358,7 @@ def health_alarms(
     sweep = alarm(
         scope,
         constants.SWEEP_ALARM_ID,
-        metric(namespace, names.METRIC_SWEEP_RUNS, period=window),
+        metric(namespace, contract.METRIC_SWEEP_RUNS, period=window),
         topic=topic,
         threshold=1,
         comparison=LESS,
@@ -405,7 +391,7 @@ def dashboard(
     dead_letter_queues: Sequence[DeadLetterQueue],
     alarms: Sequence[cloudwatch.IAlarm],
     sweep_interval: Duration,
-    dimensions: Sequence[str] = WINDOW_DIMENSIONS,
+    dimensions: Sequence[str] = contract.WINDOW_DIMENSIONS,
 ) -> cloudwatch.Dashboard:
     """Rows of 24 units: alarms, the fleet, the latest failures, the windows, the alert path.
 
@@ -421,7 +407,7 @@ def dashboard(
     fleet: list[cloudwatch.IWidget] = [
         _graph(
             "Invocations by status, all windows",
-            [metric(namespace, m, label=s) for s, m in names.STATUS_METRICS.items()],
+            [metric(namespace, m, label=s) for s, m in contract.STATUS_METRICS.items()],
             width=8,
         )
     ]
@@ -446,7 +432,7 @@ def dashboard(
     latest_failures = cloudwatch.LogQueryWidget(
         title="Latest failed invocations",
         log_group_names=[log_group.log_group_name],
-        query_string=f"{names.FAILED_INVOCATIONS_QUERY}\n| limit {LOG_TABLE_ROWS}",
+        query_string=f"{contract.FAILED_INVOCATIONS_QUERY}\n| limit {LOG_TABLE_ROWS}",
         view=cloudwatch.LogQueryVisualizationType.TABLE,
         width=GRID_WIDTH,
         height=8,
@@ -454,14 +440,14 @@ def dashboard(
     windows = [
         _graph(
             "Executions per window",
-            [per_window_metric(namespace, names.METRIC_WINDOW_EXECUTIONS, "Sum", dimensions)],
+            [per_window_metric(namespace, contract.METRIC_WINDOW_EXECUTIONS, "Sum", dimensions)],
             width=12,
         ),
         _graph(
             "Window execution duration (max, seconds)",
             [
                 per_window_metric(
-                    namespace, names.METRIC_WINDOW_EXECUTION_DURATION, "Maximum", dimensions
+                    namespace, contract.METRIC_WINDOW_EXECUTION_DURATION, "Maximum", dimensions
                 )
             ],
             width=12,
@@ -482,14 +468,14 @@ def dashboard(
                     )
                     for dlq in dead_letter_queues
                 ),
-                metric(namespace, names.METRIC_INVALID_EVENTS),
+                metric(namespace, contract.METRIC_INVALID_EVENTS),
             ],
         ),
         _graph(
             "Reconciliation sweep: runs and executions it recovered",
             [
                 metric(namespace, name, period=sweep_interval)
-                for name in (names.METRIC_SWEEP_RUNS, names.METRIC_SWEEP_RECOVERED)
+                for name in (contract.METRIC_SWEEP_RUNS, contract.METRIC_SWEEP_RECOVERED)
             ],
         ),
     ]

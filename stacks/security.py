@@ -11,9 +11,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
-from mwalerts import names
-from stacks import constants
-from stacks.deployments import Central
+from maintenance_window_alerts import constants
+from maintenance_window_alerts.layout import Central
+from mwalerts import contract
 
 # The actions AWS documents for a CloudWatch Logs log group's key ("Encrypt log data in CloudWatch
 # Logs using AWS Key Management Service").
@@ -210,7 +210,7 @@ def central_event_bus(scope: Construct, central: Central) -> events.EventBus:
     bus = events.EventBus(
         scope,
         constants.CENTRAL_BUS_ID,
-        event_bus_name=names.CENTRAL_BUS_NAME,
+        event_bus_name=contract.CENTRAL_BUS_NAME,
         description="Maintenance-window executions forwarded by the member accounts",
     )
     principals: list[iam.IPrincipal] = (

@@ -13,7 +13,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from mwalerts import names
+from mwalerts import contract
 
 # Context keys.
 ALERT_STATUSES = "alertStatuses"
@@ -67,14 +67,16 @@ RETENTION_DAYS = {
     2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
     3653: "TEN_YEARS",
 }  # fmt: skip
-ERROR_DETAILS_RANGE = range(names.MAX_ERROR_DETAILS_LIMIT + 1)
+ERROR_DETAILS_RANGE = range(contract.MAX_ERROR_DETAILS_LIMIT + 1)
 # windowAlarms and expectedWindows name a window by its ID, and in central mode by the member
 # account and region too, as its metrics do: "111111111111/eu-west-1/mw-0123456789abcdef0"
-# (stacks.deployments checks which form the mode needs).
-_WINDOW_KEY = re.compile(rf"^(?:(\d{{12}})/([a-z0-9-]+)/)?({names.WINDOW_ID_PATTERN.strip('^$')})$")
+# (maintenance_window_alerts.layout checks which form the mode needs).
+_WINDOW_KEY = re.compile(
+    rf"^(?:(\d{{12}})/([a-z0-9-]+)/)?({contract.WINDOW_ID_PATTERN.strip('^$')})$"
+)
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
-# The same rule the Lambda applies (mwalerts.config).
-_NAMESPACE = re.compile(names.CUSTOM_NAMESPACE_PATTERN)
+# The same rule the Lambda applies (mwalerts.function_settings).
+_NAMESPACE = re.compile(contract.CUSTOM_NAMESPACE_PATTERN)
 
 # expectedWindows gaps: a whole number and a unit, minutes, hours or days ("90m", "26h", "7d").
 _GAP = re.compile(r"^(\d+)([mhd])$")
@@ -164,13 +166,13 @@ def _alarm_periods(seconds: int) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class Settings:
-    alert_statuses: tuple[str, ...] = names.DEFAULT_ALERT_STATUSES
+    alert_statuses: tuple[str, ...] = contract.DEFAULT_ALERT_STATUSES
     alert_emails: tuple[str, ...] = ()
-    metrics_namespace: str = names.DEFAULT_METRICS_NAMESPACE
+    metrics_namespace: str = contract.DEFAULT_METRICS_NAMESPACE
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
-    sweep_interval_minutes: int = names.DEFAULT_SWEEP_INTERVAL_MINUTES
-    error_details_limit: int = names.DEFAULT_ERROR_DETAILS_LIMIT
-    chat_notifications: str = names.CHAT_OFF
+    sweep_interval_minutes: int = contract.DEFAULT_SWEEP_INTERVAL_MINUTES
+    error_details_limit: int = contract.DEFAULT_ERROR_DETAILS_LIMIT
+    chat_notifications: str = contract.CHAT_OFF
     # Window ID -> failed invocations in 5 minutes that raise that window's own alarm. (Left out
     # of the hash, as dicts have none; still compared.)
     window_alarms: Mapping[str, int] = field(default_factory=dict, hash=False)
@@ -180,11 +182,11 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.alert_statuses:
             raise SettingsError(f"{ALERT_STATUSES} must list at least one status")
-        unknown = [s for s in self.alert_statuses if s not in names.ALL_STATUSES]
+        unknown = [s for s in self.alert_statuses if s not in contract.ALL_STATUSES]
         if unknown:
             raise SettingsError(
                 f"{ALERT_STATUSES} has unknown status(es) {', '.join(map(repr, unknown))}; "
-                f"valid: {', '.join(names.ALL_STATUSES)}"
+                f"valid: {', '.join(contract.ALL_STATUSES)}"
             )
         bad_emails = [e for e in self.alert_emails if not _EMAIL.match(e)]
         if bad_emails:
@@ -211,12 +213,12 @@ class Settings:
         if self.error_details_limit not in ERROR_DETAILS_RANGE:
             raise SettingsError(
                 f"{ERROR_DETAILS_LIMIT} {self.error_details_limit!r} is out of range: choose 0 "
-                f"(no error output in alerts) to {names.MAX_ERROR_DETAILS_LIMIT}"
+                f"(no error output in alerts) to {contract.MAX_ERROR_DETAILS_LIMIT}"
             )
-        if self.chat_notifications not in names.CHAT_MODES:
+        if self.chat_notifications not in contract.CHAT_MODES:
             raise SettingsError(
                 f"{CHAT_NOTIFICATIONS} {self.chat_notifications!r} is not one of "
-                f"{', '.join(names.CHAT_MODES)}"
+                f"{', '.join(contract.CHAT_MODES)}"
             )
         self._check_window_ids(WINDOW_ALARMS, self.window_alarms)
         too_low = [w for w, t in self.window_alarms.items() if not _is_whole(t) or t < 1]
@@ -229,7 +231,7 @@ class Settings:
             raise SettingsError(
                 f"{WINDOW_ALARMS} counts the invocations in an alert status, but none of "
                 f"{ALERT_STATUSES} ({', '.join(self.alert_statuses)}) has a metric; add one of "
-                f"{', '.join(names.STATUS_METRICS)}"
+                f"{', '.join(contract.STATUS_METRICS)}"
             )
         self._check_window_ids(EXPECTED_WINDOWS, self.expected_windows)
         for window_id, gap in self.expected_windows.items():
@@ -248,7 +250,7 @@ class Settings:
     @property
     def counted_alert_statuses(self) -> tuple[str, ...]:
         """The alert statuses with a metric that counts their invocations (see STATUS_METRICS)."""
-        return tuple(s for s in self.alert_statuses if s in names.STATUS_METRICS)
+        return tuple(s for s in self.alert_statuses if s in contract.STATUS_METRICS)
 
     @property
     def gaps(self) -> dict[str, Gap]:
@@ -266,7 +268,7 @@ class Settings:
     @property
     def sweep_lookback_minutes(self) -> int:
         """How far back each sweep looks: several intervals, so one missed sweep loses nothing."""
-        return self.sweep_interval_minutes * names.SWEEP_LOOKBACK_PERIODS
+        return self.sweep_interval_minutes * contract.SWEEP_LOOKBACK_PERIODS
 
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> "Settings":

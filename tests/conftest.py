@@ -17,7 +17,7 @@ from local_aws.environment import (
 # The handler reads its environment when imported: set it before anything imports the handler.
 use_function_environment()
 
-import handler  # noqa: E402
+from mwalerts import handler  # noqa: E402
 
 # Tests read the function's logs and EMF metrics from one captured stream, as CloudWatch Logs does.
 follow_stdout(handler.logger)

@@ -8,6 +8,7 @@ from typing import Any
 
 import jsonschema
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 DATA = Path(__file__).parent / "data"
 
 
@@ -33,7 +34,7 @@ def log_records(text: str) -> list[dict[str, Any]]:
     return [doc for doc in printed_json(text) if "level" in doc]
 
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS = ROOT / "schemas"
 
 
 def assert_valid_digest(digest: Mapping[str, Any]) -> None:

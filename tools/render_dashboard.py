@@ -25,7 +25,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Rectangle
 
-from stacks import MaintenanceWindowAlertsStack, Settings, constants
+from maintenance_window_alerts import MaintenanceWindowAlertsStack, Settings
+from mwalerts import contract
 
 ROOT = Path(__file__).resolve().parent.parent
 PICTURE = ROOT / "docs" / "dashboard.png"
@@ -125,7 +126,7 @@ def synthesized_layout() -> list[Widget]:
     with tempfile.TemporaryDirectory() as outdir:
         app = cdk.App(context=context, outdir=outdir)
         stack = MaintenanceWindowAlertsStack(
-            app, constants.STACK_ID, settings=Settings.from_scope(app)
+            app, contract.STACK_NAME, settings=Settings.from_scope(app)
         )
         template = app.synth().get_stack_artifact(stack.artifact_id).template
     return layout(dashboard_body(template))

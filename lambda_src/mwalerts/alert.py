@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mwalerts import links, names
+from mwalerts import contract, links
 from mwalerts.chat import chat_notification
 from mwalerts.enrich import CommandOutput, Enrichment
 from mwalerts.model import WindowExecution
@@ -94,15 +94,15 @@ def assemble_alert(
         "email": render_email(digest),
     }
     attributes = {
-        names.ATTRIBUTE_WINDOW_ID: _string(digest["windowId"]),
-        names.ATTRIBUTE_STATUS: _string(digest["status"]),
-        names.ATTRIBUTE_FAILED_INVOCATIONS: {
+        contract.ATTRIBUTE_WINDOW_ID: _string(digest["windowId"]),
+        contract.ATTRIBUTE_STATUS: _string(digest["status"]),
+        contract.ATTRIBUTE_FAILED_INVOCATIONS: {
             "DataType": "Number",
             "StringValue": str(report.failure_count),
         },
     }
     if digest["windowName"]:  # SNS refuses empty attribute values
-        attributes[names.ATTRIBUTE_WINDOW_NAME] = _string(digest["windowName"])
+        attributes[contract.ATTRIBUTE_WINDOW_NAME] = _string(digest["windowName"])
     return Alert(subject, json.dumps(body), attributes, digest, chat)
 
 
@@ -114,7 +114,7 @@ def build_digest(
 ) -> dict[str, Any]:
     region = execution.region
     return {
-        "schemaVersion": names.DIGEST_SCHEMA_VERSION,
+        "schemaVersion": contract.DIGEST_SCHEMA_VERSION,
         "account": execution.account,
         "region": region,
         "windowId": execution.window_id,
@@ -309,7 +309,7 @@ def _error_text(error: Mapping[str, Any]) -> str:
 
 def ordered_counts(counts: Mapping[str, int]) -> dict[str, int]:
     """Counts in the API's status order (unknown statuses last), zeros left out."""
-    rank = {status: index for index, status in enumerate(names.ALL_STATUSES)}
+    rank = {status: index for index, status in enumerate(contract.ALL_STATUSES)}
     ordered = sorted(counts.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0]))
     return {status: count for status, count in ordered if count}
 

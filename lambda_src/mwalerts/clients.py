@@ -11,7 +11,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.utils import parse_timestamp
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.links import partition
 
 if TYPE_CHECKING:
@@ -119,8 +119,8 @@ class MemberClients:
         cached = self._cache.get((account, region))
         if cached and cached[1] - datetime.now(UTC) > CREDENTIALS_MARGIN:
             return cached[0]
-        role = f"arn:{partition(region)}:iam::{account}:role/{names.member_role_name(region)}"
-        request: dict[str, Any] = {"RoleArn": role, "RoleSessionName": names.ROLE_SESSION_NAME}
+        role = f"arn:{partition(region)}:iam::{account}:role/{contract.member_role_name(region)}"
+        request: dict[str, Any] = {"RoleArn": role, "RoleSessionName": contract.ROLE_SESSION_NAME}
         if self._external_id:
             request["ExternalId"] = self._external_id
         if self._sts is None:  # created on first use: per-account mode never needs it

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.model import Mapper
 from mwalerts.redact import redact
 from mwalerts.tally import Failure, unicode_text
@@ -21,7 +21,7 @@ from mwalerts.tally import Failure, unicode_text
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
-logger = Logger(service=names.SERVICE_NAME, child=True)
+logger = Logger(service=contract.SERVICE_NAME, child=True)
 
 # The end of the error output is where a command says why it failed.
 ERROR_TAIL_CHARS = 400

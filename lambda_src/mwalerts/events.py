@@ -7,14 +7,14 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.errors import InvalidEventError
 from mwalerts.model import WindowExecution
 
-WindowId = Annotated[str, StringConstraints(pattern=names.WINDOW_ID_PATTERN)]
-ExecutionId = Annotated[str, StringConstraints(pattern=names.EXECUTION_ID_PATTERN)]
-AccountId = Annotated[str, StringConstraints(pattern=names.ACCOUNT_ID_PATTERN)]
-Region = Annotated[str, StringConstraints(pattern=names.REGION_PATTERN)]
+WindowId = Annotated[str, StringConstraints(pattern=contract.WINDOW_ID_PATTERN)]
+ExecutionId = Annotated[str, StringConstraints(pattern=contract.EXECUTION_ID_PATTERN)]
+AccountId = Annotated[str, StringConstraints(pattern=contract.ACCOUNT_ID_PATTERN)]
+Region = Annotated[str, StringConstraints(pattern=contract.REGION_PATTERN)]
 
 
 class WindowExecutionDetail(BaseModel):
@@ -22,7 +22,7 @@ class WindowExecutionDetail(BaseModel):
 
     window_id: WindowId = Field(alias="window-id")
     window_execution_id: ExecutionId = Field(alias="window-execution-id")
-    status: names.Status
+    status: contract.Status
     start_time: AwareDatetime = Field(alias="start-time")
     # SSM sends end-time with terminal statuses; it is optional so that a missing one costs only
     # the duration metric, not the alert.
@@ -68,7 +68,7 @@ def parse_event(raw: Any) -> WindowExecutionEvent | ScheduledEvent:
         raise InvalidEventError(f"event must be a JSON object, got {type(raw).__name__}")
     # The source picks the model, so a malformed event is reported against what it claims to be.
     model: type[WindowExecutionEvent | ScheduledEvent] = (
-        ScheduledEvent if raw.get("source") == names.SCHEDULE_SOURCE else WindowExecutionEvent
+        ScheduledEvent if raw.get("source") == contract.SCHEDULE_SOURCE else WindowExecutionEvent
     )
     try:
         return parse(event=raw, model=model)

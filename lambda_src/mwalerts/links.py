@@ -4,7 +4,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-from mwalerts import names
+from mwalerts import contract
 
 
 def partition(region: str) -> str:
@@ -52,7 +52,7 @@ def failures_query_url(
 ) -> str:
     """Logs Insights, preloaded with the query that lists every failure of this execution."""
     query = (
-        f'{names.FAILED_INVOCATIONS_QUERY}\n| filter windowExecutionId = "{window_execution_id}"'
+        f'{contract.FAILED_INVOCATIONS_QUERY}\n| filter windowExecutionId = "{window_execution_id}"'
     )
     # The console reads its state from the fragment in its own encoding (jsurl, with "*" for
     # "%"); times run from the start of the execution to a day after its end, which covers

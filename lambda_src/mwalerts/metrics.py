@@ -7,43 +7,42 @@ handles several window executions in one invocation, each with its own WindowId.
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.model import WindowExecution
 from mwalerts.tally import ExecutionReport
 
 
 def window_dimensions(execution: WindowExecution, *, central: bool = False) -> dict[str, str]:
     """The per-window series' dimensions (the fleet-wide series has none)."""
-    window = {names.DIMENSION_WINDOW_ID: execution.window_id}
     if central:  # window IDs are per account and region: say whose
-        return {
-            names.DIMENSION_ACCOUNT: execution.account,
-            names.DIMENSION_REGION: execution.region,
-            **window,
-        }
-    return window
+        return contract.window_dimensions(execution.window_id, execution.account, execution.region)
+    return contract.window_dimensions(execution.window_id, None, None)
 
 
 def execution_metrics(
     execution: WindowExecution, report: ExecutionReport
 ) -> list[tuple[str, MetricUnit, float]]:
     """The metrics of one ended window execution, as (name, unit, value)."""
-    values = [(names.METRIC_INVOCATIONS, MetricUnit.Count, float(report.total_invocations))]
+    values = [(contract.METRIC_INVOCATIONS, MetricUnit.Count, float(report.total_invocations))]
     values += [
         (metric_name, MetricUnit.Count, float(report.counts.get(status, 0)))
-        for status, metric_name in names.STATUS_METRICS.items()
+        for status, metric_name in contract.STATUS_METRICS.items()
     ]
     values += [
-        (names.METRIC_WINDOW_EXECUTIONS, MetricUnit.Count, 1.0),
+        (contract.METRIC_WINDOW_EXECUTIONS, MetricUnit.Count, 1.0),
         (
-            names.METRIC_WINDOW_EXECUTIONS_FAILED,
+            contract.METRIC_WINDOW_EXECUTIONS_FAILED,
             MetricUnit.Count,
             float(execution.status != "SUCCESS"),
         ),
     ]
     if execution.duration_seconds is not None:
         values.append(
-            (names.METRIC_WINDOW_EXECUTION_DURATION, MetricUnit.Seconds, execution.duration_seconds)
+            (
+                contract.METRIC_WINDOW_EXECUTION_DURATION,
+                MetricUnit.Seconds,
+                execution.duration_seconds,
+            )
         )
     return values
 
@@ -67,13 +66,13 @@ def record_window_execution(
 
 
 def record_invalid_event(metrics: Metrics) -> None:
-    metrics.add_metric(names.METRIC_INVALID_EVENTS, MetricUnit.Count, 1)
+    metrics.add_metric(contract.METRIC_INVALID_EVENTS, MetricUnit.Count, 1)
     metrics.flush_metrics()
 
 
 def record_sweep(metrics: Metrics, *, recovered: int, completed: bool) -> None:
     """Fleet-wide: executions the sweep processed first, and a heartbeat if it completed."""
-    metrics.add_metric(names.METRIC_SWEEP_RECOVERED, MetricUnit.Count, recovered)
+    metrics.add_metric(contract.METRIC_SWEEP_RECOVERED, MetricUnit.Count, recovered)
     if completed:
-        metrics.add_metric(names.METRIC_SWEEP_RUNS, MetricUnit.Count, 1)
+        metrics.add_metric(contract.METRIC_SWEEP_RUNS, MetricUnit.Count, 1)
     metrics.flush_metrics()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar
 
-from mwalerts import names
+from mwalerts import contract
 
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
@@ -26,7 +26,7 @@ class WindowExecution:
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in names.TERMINAL_STATUSES
+        return self.status in contract.TERMINAL_STATUSES
 
     @property
     def duration_seconds(self) -> float | None:

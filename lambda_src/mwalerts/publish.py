@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING, Any, cast
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.alert import Alert
 
-logger = Logger(service=names.SERVICE_NAME, child=True)
+logger = Logger(service=contract.SERVICE_NAME, child=True)
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient

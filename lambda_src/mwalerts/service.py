@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from aws_lambda_powertools import Logger, Metrics
 from botocore.exceptions import ClientError
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.alert import failure_record, render_alert, should_alert
 from mwalerts.clients import AwsClients, MemberClients, member_clients
-from mwalerts.config import Settings
 from mwalerts.enrich import Enrichment, command_outputs, window_info
 from mwalerts.errors import InvalidEventError, SweepIncompleteError, error_code
 from mwalerts.events import ScheduledEvent, WindowExecutionEvent, parse_event
+from mwalerts.function_settings import FunctionSettings
+from mwalerts.idempotency import ExactlyOnce
 from mwalerts.metrics import record_invalid_event, record_sweep, record_window_execution
 from mwalerts.model import Mapper, Outcome, WindowExecution
-from mwalerts.once import ExactlyOnce
 from mwalerts.publish import publish_alert, publish_chat
 from mwalerts.ssm import iter_invocations, list_task_executions
 from mwalerts.sweep import ended_executions
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     Watch = Callable[[TaskExecution, Iterable[TaskInvocation]], Iterable[TaskInvocation]]
 
-logger = Logger(service=names.SERVICE_NAME, child=True)
+logger = Logger(service=contract.SERVICE_NAME, child=True)
 
 # Task page chains read at the same time. SSM allows 20 tasks per window, so every chain of a
 # window runs at once; the clients' adaptive retry mode, shared by the threads, paces them all
@@ -70,7 +70,7 @@ class SweepOutcome:
 class Invocation:
     """What one invocation works with: settings, AWS clients, metrics and Lambda's context."""
 
-    settings: Settings
+    settings: FunctionSettings
     clients: AwsClients
     metrics: Metrics
     context: "LambdaContext | None" = None
@@ -88,12 +88,12 @@ class Invocation:
         return self.members.for_member(account, region)
 
 
-def check_member(event: WindowExecutionEvent, settings: Settings) -> None:
+def check_member(event: WindowExecutionEvent, settings: FunctionSettings) -> None:
     """Central mode accepts events only from the member accounts and regions it was set up for."""
     if not settings.is_member(event.account, event.region):
         raise InvalidEventError(
             f"account {event.account} in {event.region} is not a member of this central "
-            f"deployment ({names.ENV_MEMBER_ACCOUNTS}): its events are not processed"
+            f"deployment ({contract.ENV_MEMBER_ACCOUNTS}): its events are not processed"
         )
 
 
@@ -163,7 +163,10 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
     if alerting:
         enrichment = Enrichment(window, outputs, settings.log_group_name)
         alert = render_alert(
-            execution, report, enrichment, chat_body=settings.chat_mode == names.CHAT_DEFAULT_BODY
+            execution,
+            report,
+            enrichment,
+            chat_body=settings.chat_mode == contract.CHAT_DEFAULT_BODY,
         )
         message_id = publish_alert(clients.sns, settings.alert_topic_arn, alert)
         logger.info(
@@ -174,7 +177,7 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
                 "omittedFailures": alert.digest["omittedFailures"],
             },
         )
-        if settings.chat_topic_arn and settings.chat_mode == names.CHAT_SEPARATE_TOPIC:
+        if settings.chat_topic_arn and settings.chat_mode == contract.CHAT_SEPARATE_TOPIC:
             chat_message_id = publish_chat(clients.sns, settings.chat_topic_arn, alert)
     record_window_execution(
         invocation.metrics, execution, report, central=settings.members is not None

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from mwalerts import names
+from mwalerts import contract
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm.type_defs import PaginatorConfigTypeDef
 
 # botocore's paginators follow NextToken until it is absent or empty; PageSize becomes MaxResults.
-_PAGINATION: "PaginatorConfigTypeDef" = {"PageSize": names.SSM_PAGE_SIZE}
+_PAGINATION: "PaginatorConfigTypeDef" = {"PageSize": contract.SSM_PAGE_SIZE}
 
 
 def list_task_executions(ssm: "SSMClient", window_execution_id: str) -> list["TaskExecution"]:

@@ -8,20 +8,20 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.errors import ConfigurationError
 
 _TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
-_NAMESPACE = re.compile(names.CUSTOM_NAMESPACE_PATTERN)
+_NAMESPACE = re.compile(contract.CUSTOM_NAMESPACE_PATTERN)
 
 
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")  # DynamoDB's rule for table names
-_ACCOUNT = re.compile(names.ACCOUNT_ID_PATTERN)
-_REGION = re.compile(names.REGION_PATTERN)
+_ACCOUNT = re.compile(contract.ACCOUNT_ID_PATTERN)
+_REGION = re.compile(contract.REGION_PATTERN)
 MAX_LOOKBACK_MINUTES = 7 * 24 * 60
 
 
-class Settings(BaseModel):
+class FunctionSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     alert_topic_arn: str
@@ -29,8 +29,8 @@ class Settings(BaseModel):
     metrics_namespace: str
     idempotency_table: str
     sweep_lookback_minutes: int
-    error_details_limit: int = names.DEFAULT_ERROR_DETAILS_LIMIT
-    chat_mode: str = names.CHAT_OFF
+    error_details_limit: int = contract.DEFAULT_ERROR_DETAILS_LIMIT
+    chat_mode: str = contract.CHAT_OFF
     chat_topic_arn: str | None = None
     log_group_name: str | None = None
     # Central mode: member account -> the regions whose events it accepts (None: per-account).
@@ -45,68 +45,70 @@ def parse_statuses(raw: str) -> frozenset[str]:
     """Parse a comma-separated status list such as "FAILED,TIMED_OUT"; unknown values are errors."""
     statuses = frozenset(part.strip().upper() for part in raw.split(",") if part.strip())
     if not statuses:
-        raise ConfigurationError(f"{names.ENV_ALERT_STATUSES} must list at least one status")
-    unknown = sorted(statuses - set(names.ALL_STATUSES))
+        raise ConfigurationError(f"{contract.ENV_ALERT_STATUSES} must list at least one status")
+    unknown = sorted(statuses - set(contract.ALL_STATUSES))
     if unknown:
         raise ConfigurationError(
-            f"{names.ENV_ALERT_STATUSES} has unknown status(es) {', '.join(unknown)}; "
-            f"valid: {', '.join(names.ALL_STATUSES)}"
+            f"{contract.ENV_ALERT_STATUSES} has unknown status(es) {', '.join(unknown)}; "
+            f"valid: {', '.join(contract.ALL_STATUSES)}"
         )
     return statuses
 
 
-def load_settings(environ: Mapping[str, str]) -> Settings:
-    topic_arn = environ.get(names.ENV_ALERT_TOPIC_ARN, "").strip()
+def load_settings(environ: Mapping[str, str]) -> FunctionSettings:
+    topic_arn = environ.get(contract.ENV_ALERT_TOPIC_ARN, "").strip()
     if not topic_arn:
-        raise ConfigurationError(f"{names.ENV_ALERT_TOPIC_ARN} is not set")
+        raise ConfigurationError(f"{contract.ENV_ALERT_TOPIC_ARN} is not set")
     if not _TOPIC_ARN.fullmatch(topic_arn):
         raise ConfigurationError(
-            f"{names.ENV_ALERT_TOPIC_ARN} is not an SNS topic ARN: {topic_arn!r}"
+            f"{contract.ENV_ALERT_TOPIC_ARN} is not an SNS topic ARN: {topic_arn!r}"
         )
-    namespace = environ.get(names.ENV_METRICS_NAMESPACE, names.DEFAULT_METRICS_NAMESPACE).strip()
+    namespace = environ.get(
+        contract.ENV_METRICS_NAMESPACE, contract.DEFAULT_METRICS_NAMESPACE
+    ).strip()
     if not _NAMESPACE.match(namespace):
         raise ConfigurationError(
-            f"{names.ENV_METRICS_NAMESPACE} is not a valid custom CloudWatch namespace: "
+            f"{contract.ENV_METRICS_NAMESPACE} is not a valid custom CloudWatch namespace: "
             f"{namespace!r}"
         )
     statuses = parse_statuses(
-        environ.get(names.ENV_ALERT_STATUSES, ",".join(names.DEFAULT_ALERT_STATUSES))
+        environ.get(contract.ENV_ALERT_STATUSES, ",".join(contract.DEFAULT_ALERT_STATUSES))
     )
-    table = environ.get(names.ENV_IDEMPOTENCY_TABLE, "").strip()
+    table = environ.get(contract.ENV_IDEMPOTENCY_TABLE, "").strip()
     if not _TABLE_NAME.match(table):
         raise ConfigurationError(
-            f"{names.ENV_IDEMPOTENCY_TABLE} must name the idempotency table, got {table!r}"
+            f"{contract.ENV_IDEMPOTENCY_TABLE} must name the idempotency table, got {table!r}"
         )
-    default_lookback = names.DEFAULT_SWEEP_INTERVAL_MINUTES * names.SWEEP_LOOKBACK_PERIODS
-    lookback = environ.get(names.ENV_SWEEP_LOOKBACK_MINUTES, str(default_lookback)).strip()
+    default_lookback = contract.DEFAULT_SWEEP_INTERVAL_MINUTES * contract.SWEEP_LOOKBACK_PERIODS
+    lookback = environ.get(contract.ENV_SWEEP_LOOKBACK_MINUTES, str(default_lookback)).strip()
     if not lookback.isdigit() or not 1 <= int(lookback) <= MAX_LOOKBACK_MINUTES:
         raise ConfigurationError(
-            f"{names.ENV_SWEEP_LOOKBACK_MINUTES} must be a whole number of minutes from 1 to "
+            f"{contract.ENV_SWEEP_LOOKBACK_MINUTES} must be a whole number of minutes from 1 to "
             f"{MAX_LOOKBACK_MINUTES}, got {lookback!r}"
         )
-    limit = environ.get(names.ENV_ERROR_DETAILS_LIMIT, str(names.DEFAULT_ERROR_DETAILS_LIMIT))
-    if not limit.strip().isdigit() or int(limit) > names.MAX_ERROR_DETAILS_LIMIT:
+    limit = environ.get(contract.ENV_ERROR_DETAILS_LIMIT, str(contract.DEFAULT_ERROR_DETAILS_LIMIT))
+    if not limit.strip().isdigit() or int(limit) > contract.MAX_ERROR_DETAILS_LIMIT:
         raise ConfigurationError(
-            f"{names.ENV_ERROR_DETAILS_LIMIT} must be a whole number from 0 to "
-            f"{names.MAX_ERROR_DETAILS_LIMIT}, got {limit!r}"
+            f"{contract.ENV_ERROR_DETAILS_LIMIT} must be a whole number from 0 to "
+            f"{contract.MAX_ERROR_DETAILS_LIMIT}, got {limit!r}"
         )
-    chat_mode = environ.get(names.ENV_CHAT_NOTIFICATIONS, names.CHAT_OFF).strip()
-    if chat_mode not in names.CHAT_MODES:
+    chat_mode = environ.get(contract.ENV_CHAT_NOTIFICATIONS, contract.CHAT_OFF).strip()
+    if chat_mode not in contract.CHAT_MODES:
         raise ConfigurationError(
-            f"{names.ENV_CHAT_NOTIFICATIONS} must be one of {', '.join(names.CHAT_MODES)}, "
+            f"{contract.ENV_CHAT_NOTIFICATIONS} must be one of {', '.join(contract.CHAT_MODES)}, "
             f"got {chat_mode!r}"
         )
-    chat_topic = environ.get(names.ENV_CHAT_TOPIC_ARN, "").strip() or None
-    if chat_mode == names.CHAT_SEPARATE_TOPIC and not (
+    chat_topic = environ.get(contract.ENV_CHAT_TOPIC_ARN, "").strip() or None
+    if chat_mode == contract.CHAT_SEPARATE_TOPIC and not (
         chat_topic and _TOPIC_ARN.fullmatch(chat_topic)
     ):
         raise ConfigurationError(
-            f"{names.ENV_CHAT_NOTIFICATIONS}={names.CHAT_SEPARATE_TOPIC} needs "
-            f"{names.ENV_CHAT_TOPIC_ARN}, an SNS topic ARN; got {chat_topic!r}"
+            f"{contract.ENV_CHAT_NOTIFICATIONS}={contract.CHAT_SEPARATE_TOPIC} needs "
+            f"{contract.ENV_CHAT_TOPIC_ARN}, an SNS topic ARN; got {chat_topic!r}"
         )
-    return Settings(
-        members=_members(environ.get(names.ENV_MEMBER_ACCOUNTS, "").strip()),
-        member_external_id=environ.get(names.ENV_MEMBER_EXTERNAL_ID, "").strip() or None,
+    return FunctionSettings(
+        members=_members(environ.get(contract.ENV_MEMBER_ACCOUNTS, "").strip()),
+        member_external_id=environ.get(contract.ENV_MEMBER_EXTERNAL_ID, "").strip() or None,
         alert_topic_arn=topic_arn,
         alert_statuses=statuses,
         metrics_namespace=namespace,
@@ -115,7 +117,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         error_details_limit=int(limit),
         chat_mode=chat_mode,
         chat_topic_arn=chat_topic,
-        log_group_name=environ.get(names.ENV_LOG_GROUP_NAME, "").strip() or None,
+        log_group_name=environ.get(contract.ENV_LOG_GROUP_NAME, "").strip() or None,
     )
 
 
@@ -123,7 +125,7 @@ def _members(raw: str) -> dict[str, tuple[str, ...]] | None:
     """MEMBER_ACCOUNTS: {"111111111111": ["eu-west-1", ...], ...}; empty means per-account mode."""
     if not raw:
         return None
-    problem = f"{names.ENV_MEMBER_ACCOUNTS} must map 12-digit account IDs to lists of regions"
+    problem = f"{contract.ENV_MEMBER_ACCOUNTS} must map 12-digit account IDs to lists of regions"
     try:
         members = json.loads(raw)
     except ValueError:
@@ -141,6 +143,6 @@ def _members(raw: str) -> dict[str, tuple[str, ...]] | None:
 
 
 @cache
-def get_settings() -> Settings:
+def get_settings() -> FunctionSettings:
     """The settings of this container, read from the environment once."""
     return load_settings(os.environ)

@@ -21,12 +21,17 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 from cfnlint import api as cfn_lint  # type: ignore[import-untyped]
 from constructs import IConstruct
 
-from mwalerts import names
-from stacks import MaintenanceWindowAlertsStack, Settings, add_compliance_checks, constants
-from stacks import settings as keys
+from maintenance_window_alerts import (
+    MaintenanceWindowAlertsStack,
+    Settings,
+    add_compliance_checks,
+    constants,
+)
+from maintenance_window_alerts import settings as keys
+from mwalerts import contract
+from tests.support import ROOT
 from tools.render_dashboard import GRID_WIDTH, dashboard_body
 
-ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 CUSTOM_EMAILS = ["ops@example.com", "oncall@example.org"]
 WINDOW_A, WINDOW_B, WINDOW_C = (
@@ -44,7 +49,7 @@ CUSTOM_CONTEXT = {
     keys.LOG_RETENTION_DAYS: 30,
     keys.SWEEP_INTERVAL_MINUTES: "60",  # as `-c sweepIntervalMinutes=60` passes it
     keys.ERROR_DETAILS_LIMIT: "3",
-    keys.CHAT_NOTIFICATIONS: names.CHAT_SEPARATE_TOPIC,
+    keys.CHAT_NOTIFICATIONS: contract.CHAT_SEPARATE_TOPIC,
     keys.WINDOW_ALARMS: WINDOW_THRESHOLDS,
     # As `-c expectedWindows=mw-...=26h,...` passes it.
     keys.EXPECTED_WINDOWS: ",".join(f"{window}={gap}" for window, (gap, _, _) in GAPS.items()),
@@ -88,7 +93,7 @@ def synthesize(
     """Synthesize the app as `cdk synth` does: cdk.json's context, compliance packs registered."""
     app = cdk.App(context={**CDK_JSON_CONTEXT, **(extra or {})}, outdir=str(outdir))
     stack = MaintenanceWindowAlertsStack(
-        app, constants.STACK_ID, settings=Settings.from_scope(app), env=env
+        app, contract.STACK_NAME, settings=Settings.from_scope(app), env=env
     )
     add_compliance_checks(app)
     assembly = app.synth()  # raises on any cdk-nag finding that is not acknowledged
@@ -205,11 +210,11 @@ def test_rule_sends_only_ended_window_executions_from_ssm(default: Synth) -> Non
     pattern = default.properties(default.stack.alerts.rule)["EventPattern"]
 
     assert pattern == {
-        "source": [names.EVENT_SOURCE],
-        "detail-type": [names.WINDOW_EXECUTION_DETAIL_TYPE],
-        "detail": {"status": list(names.TERMINAL_STATUSES)},
+        "source": [contract.EVENT_SOURCE],
+        "detail-type": [contract.WINDOW_EXECUTION_DETAIL_TYPE],
+        "detail": {"status": list(contract.TERMINAL_STATUSES)},
     }
-    assert not set(names.NON_TERMINAL_STATUSES) & set(pattern["detail"]["status"])
+    assert not set(contract.NON_TERMINAL_STATUSES) & set(pattern["detail"]["status"])
 
 
 def test_rule_retries_for_a_day_then_keeps_the_event_in_a_dead_letter_queue(
@@ -277,7 +282,7 @@ def test_function_runs_the_handler_on_python_3_13_arm64_with_tracing(default: Sy
 
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
-    assert function["Handler"] == "handler.handler"
+    assert function["Handler"] == "mwalerts.handler.handler"
     assert function["MemorySize"] == 512
     assert function["Timeout"] == 300
     assert function["TracingConfig"] == {"Mode": "Active"}
@@ -288,19 +293,19 @@ def test_function_environment_names_topic_statuses_and_namespace(default: Synth)
     variables = default.properties(alerts.function)["Environment"]["Variables"]
 
     assert variables == {
-        names.ENV_ALERT_TOPIC_ARN: default.ref(alerts.topic),
-        names.ENV_ALERT_STATUSES: ",".join(names.DEFAULT_ALERT_STATUSES),
-        names.ENV_METRICS_NAMESPACE: names.DEFAULT_METRICS_NAMESPACE,
-        names.ENV_IDEMPOTENCY_TABLE: default.ref(alerts.table),
-        names.ENV_SWEEP_LOOKBACK_MINUTES: str(15 * names.SWEEP_LOOKBACK_PERIODS),
-        names.ENV_ERROR_DETAILS_LIMIT: str(names.DEFAULT_ERROR_DETAILS_LIMIT),
-        names.ENV_CHAT_NOTIFICATIONS: names.CHAT_OFF,
+        contract.ENV_ALERT_TOPIC_ARN: default.ref(alerts.topic),
+        contract.ENV_ALERT_STATUSES: ",".join(contract.DEFAULT_ALERT_STATUSES),
+        contract.ENV_METRICS_NAMESPACE: contract.DEFAULT_METRICS_NAMESPACE,
+        contract.ENV_IDEMPOTENCY_TABLE: default.ref(alerts.table),
+        contract.ENV_SWEEP_LOOKBACK_MINUTES: str(15 * contract.SWEEP_LOOKBACK_PERIODS),
+        contract.ENV_ERROR_DETAILS_LIMIT: str(contract.DEFAULT_ERROR_DETAILS_LIMIT),
+        contract.ENV_CHAT_NOTIFICATIONS: contract.CHAT_OFF,
         # The function's own log group, for the Logs Insights link in each alert.
-        names.ENV_LOG_GROUP_NAME: default.ref(alerts.log_group),
+        contract.ENV_LOG_GROUP_NAME: default.ref(alerts.log_group),
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
     assert "POWERTOOLS_SERVICE_NAME" not in variables  # it would add a dimension to every metric
-    assert names.ENV_CHAT_TOPIC_ARN not in variables  # no chat topic unless "separate-topic"
+    assert contract.ENV_CHAT_TOPIC_ARN not in variables  # no chat topic unless "separate-topic"
 
 
 def test_function_environment_follows_the_settings(custom: Synth) -> None:
@@ -308,31 +313,35 @@ def test_function_environment_follows_the_settings(custom: Synth) -> None:
     assert alerts.chat_topic is not None
     variables = custom.properties(alerts.function)["Environment"]["Variables"]
 
-    assert variables[names.ENV_ALERT_STATUSES] == "FAILED,TIMED_OUT"
-    assert variables[names.ENV_METRICS_NAMESPACE] == "Acme/Patching"
-    assert variables[names.ENV_SWEEP_LOOKBACK_MINUTES] == str(60 * names.SWEEP_LOOKBACK_PERIODS)
-    assert variables[names.ENV_ERROR_DETAILS_LIMIT] == "3"
-    assert variables[names.ENV_CHAT_NOTIFICATIONS] == names.CHAT_SEPARATE_TOPIC
-    assert variables[names.ENV_CHAT_TOPIC_ARN] == custom.ref(alerts.chat_topic)
-    assert variables[names.ENV_LOG_GROUP_NAME] == custom.ref(alerts.log_group)
+    assert variables[contract.ENV_ALERT_STATUSES] == "FAILED,TIMED_OUT"
+    assert variables[contract.ENV_METRICS_NAMESPACE] == "Acme/Patching"
+    assert variables[contract.ENV_SWEEP_LOOKBACK_MINUTES] == str(
+        60 * contract.SWEEP_LOOKBACK_PERIODS
+    )
+    assert variables[contract.ENV_ERROR_DETAILS_LIMIT] == "3"
+    assert variables[contract.ENV_CHAT_NOTIFICATIONS] == contract.CHAT_SEPARATE_TOPIC
+    assert variables[contract.ENV_CHAT_TOPIC_ARN] == custom.ref(alerts.chat_topic)
+    assert variables[contract.ENV_LOG_GROUP_NAME] == custom.ref(alerts.log_group)
 
 
 def test_default_body_chat_mode_needs_no_second_topic(tmp_path: Path) -> None:
     # Without cdk-nag or the CLI: only what this mode changes.
     app = cdk.App(
-        context={**CDK_JSON_CONTEXT, keys.CHAT_NOTIFICATIONS: names.CHAT_DEFAULT_BODY},
+        context={**CDK_JSON_CONTEXT, keys.CHAT_NOTIFICATIONS: contract.CHAT_DEFAULT_BODY},
         outdir=str(tmp_path),
     )
-    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    stack = MaintenanceWindowAlertsStack(
+        app, contract.STACK_NAME, settings=Settings.from_scope(app)
+    )
     template = Template.from_stack(stack)
     (function,) = template.find_resources("AWS::Lambda::Function").values()
     variables = function["Properties"]["Environment"]["Variables"]
 
     assert stack.alerts.chat_topic is None
     template.resource_count_is("AWS::SNS::Topic", 1)
-    assert variables[names.ENV_CHAT_NOTIFICATIONS] == names.CHAT_DEFAULT_BODY
-    assert names.ENV_CHAT_TOPIC_ARN not in variables
-    assert constants.OUTPUT_CHAT_TOPIC_ARN not in template.find_outputs("*")
+    assert variables[contract.ENV_CHAT_NOTIFICATIONS] == contract.CHAT_DEFAULT_BODY
+    assert contract.ENV_CHAT_TOPIC_ARN not in variables
+    assert contract.OUTPUT_CHAT_TOPIC_ARN not in template.find_outputs("*")
 
 
 def test_powertools_layer_is_resolved_from_the_public_parameter_at_deploy_time(
@@ -361,16 +370,26 @@ def test_function_code_is_the_plain_lambda_source(default: Synth) -> None:
     (asset,) = default.outdir.glob("asset.*")
     files = {str(path.relative_to(asset)) for path in asset.rglob("*") if path.is_file()}
 
-    assert {"handler.py", "mwalerts/__init__.py", "mwalerts/names.py"} <= files
+    assert {"mwalerts/handler.py", "mwalerts/__init__.py", "mwalerts/contract.py"} <= files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
 
 
-def test_function_asset_leaves_out_caches(tmp_path: Path) -> None:
-    source = tmp_path / "src"
-    for name in ("handler.py", "pkg/mod.py", "pkg/__pycache__/mod.cpython-313.pyc", "stray.pyc"):
+def test_function_asset_holds_only_the_function_package_without_caches(tmp_path: Path) -> None:
+    """Installed, the package's parent is site-packages: the asset keeps the package alone."""
+    source = tmp_path / "site-packages"
+    package = constants.FUNCTION_PACKAGE.name
+    for name in (
+        f"{package}/handler.py",
+        f"{package}/sub/mod.py",
+        f"{package}/__pycache__/handler.cpython-313.pyc",
+        f"{package}/stray.pyc",
+        "boto3/__init__.py",
+        "maintenance_window_alerts/__init__.py",
+        "some_module.py",
+    ):
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         (source / name).write_text("")
-    (source / ".pytest_cache" / "v").mkdir(parents=True)
+    (source / package / ".pytest_cache" / "v").mkdir(parents=True)
     app = cdk.App(outdir=str(tmp_path / "out"))
     code = lambda_.Code.from_asset(str(source), exclude=list(constants.LAMBDA_ASSET_EXCLUDE))
     lambda_.Function(
@@ -380,9 +399,10 @@ def test_function_asset_leaves_out_caches(tmp_path: Path) -> None:
 
     (asset,) = (tmp_path / "out").glob("asset.*")
     assert sorted(str(p.relative_to(asset)) for p in asset.rglob("*")) == [
-        "handler.py",
-        "pkg",
-        "pkg/mod.py",
+        package,
+        f"{package}/handler.py",
+        f"{package}/sub",
+        f"{package}/sub/mod.py",
     ]
 
 
@@ -645,13 +665,13 @@ def test_idempotency_table_is_on_demand_keyed_by_id_and_expires_records(default:
 
     assert table["BillingMode"] == "PAY_PER_REQUEST"
     assert table["KeySchema"] == [
-        {"AttributeName": names.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}
+        {"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}
     ]
     assert table["AttributeDefinitions"] == [
-        {"AttributeName": names.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
+        {"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
     ]
     assert table["TimeToLiveSpecification"] == {
-        "AttributeName": names.IDEMPOTENCY_TTL_ATTRIBUTE,
+        "AttributeName": contract.IDEMPOTENCY_TTL_ATTRIBUTE,
         "Enabled": True,
     }
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
@@ -744,7 +764,9 @@ def test_ssm_read_policy_scopes_windows_with_pseudo_parameters_in_any_environmen
 def test_function_may_not_read_command_output_when_alerts_quote_none(tmp_path: Path) -> None:
     # Without cdk-nag or the CLI: only what errorDetailsLimit 0 changes.
     app = cdk.App(context={**CDK_JSON_CONTEXT, keys.ERROR_DETAILS_LIMIT: 0}, outdir=str(tmp_path))
-    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    stack = MaintenanceWindowAlertsStack(
+        app, contract.STACK_NAME, settings=Settings.from_scope(app)
+    )
     (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
     actions = [a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in s["Action"]]
 
@@ -804,7 +826,7 @@ def test_alarm_sums_the_fleet_wide_metrics_of_the_alert_statuses(
     default: Synth, custom: Synth
 ) -> None:
     for synth, namespace, statuses in (
-        (default, names.DEFAULT_METRICS_NAMESPACE, names.DEFAULT_ALERT_STATUSES),
+        (default, contract.DEFAULT_METRICS_NAMESPACE, contract.DEFAULT_ALERT_STATUSES),
         (custom, "Acme/Patching", ("FAILED", "TIMED_OUT")),
     ):
         expression, metrics = alarm_metrics(synth)
@@ -813,7 +835,7 @@ def test_alarm_sums_the_fleet_wide_metrics_of_the_alert_statuses(
         assert metrics == [
             {
                 # No dimensions: the series summed over all windows.
-                "Metric": {"Namespace": namespace, "MetricName": names.STATUS_METRICS[status]},
+                "Metric": {"Namespace": namespace, "MetricName": contract.STATUS_METRICS[status]},
                 "Period": FIVE_MINUTES,
                 "Stat": "Sum",
             }
@@ -905,7 +927,7 @@ def test_sweep_alarm_fires_when_no_sweep_completed_in_two_intervals(
     alarm = health_alarm(synth, "sweep")
 
     assert alarm["Namespace"] == synth.stack.alerts.settings.metrics_namespace
-    assert alarm["MetricName"] == names.METRIC_SWEEP_RUNS
+    assert alarm["MetricName"] == contract.METRIC_SWEEP_RUNS
     assert "Dimensions" not in alarm  # the fleet-wide series
     assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == (
         "Sum",
@@ -947,12 +969,15 @@ def test_window_alarm_fires_when_that_windows_failed_invocations_reach_its_thres
                 "Metric": {
                     "Namespace": "Acme/Patching",
                     "MetricName": metric,
-                    "Dimensions": [{"Name": names.DIMENSION_WINDOW_ID, "Value": window_id}],
+                    "Dimensions": [{"Name": contract.DIMENSION_WINDOW_ID, "Value": window_id}],
                 },
                 "Period": FIVE_MINUTES,
                 "Stat": "Sum",
             }
-            for metric in (names.METRIC_INVOCATIONS_FAILED, names.METRIC_INVOCATIONS_TIMED_OUT)
+            for metric in (
+                contract.METRIC_INVOCATIONS_FAILED,
+                contract.METRIC_INVOCATIONS_TIMED_OUT,
+            )
         ]
         assert alarm["Threshold"] == WINDOW_THRESHOLDS[window_id]
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -974,8 +999,8 @@ def test_missed_window_alarm_fires_when_no_execution_ended_within_the_gap(
         gap, period, periods = GAPS[window_id]
         assert (alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"]) == (
             "Acme/Patching",
-            names.METRIC_WINDOW_EXECUTIONS,
-            [{"Name": names.DIMENSION_WINDOW_ID, "Value": window_id}],
+            contract.METRIC_WINDOW_EXECUTIONS,
+            [{"Name": contract.DIMENSION_WINDOW_ID, "Value": window_id}],
         )
         assert alarm["Statistic"] == "Sum"
         # Periods that together are exactly the gap; all of them must breach.
@@ -1036,7 +1061,7 @@ def test_dashboard_lists_the_windows_with_the_most_failed_invocations(
     for synth, namespace, terms in (
         (
             default,
-            names.DEFAULT_METRICS_NAMESPACE,
+            contract.DEFAULT_METRICS_NAMESPACE,
             '(MetricName="InvocationsFailed" OR MetricName="InvocationsTimedOut" '
             'OR MetricName="InvocationsCancelled")',
         ),
@@ -1052,7 +1077,7 @@ def test_dashboard_lists_the_windows_with_the_most_failed_invocations(
         # A SEARCH over the WindowId dimension finds windows created after the deployment;
         # SORT keeps the ten with the highest sum over the dashboard's time range.
         assert query["expression"] == (
-            f"SORT(SEARCH('{{\"{namespace}\",{names.DIMENSION_WINDOW_ID}}} {terms}', "
+            f"SORT(SEARCH('{{\"{namespace}\",{contract.DIMENSION_WINDOW_ID}}} {terms}', "
             f"'Sum', {FIVE_MINUTES}), SUM, DESC, 10)"
         )
         assert query["label"] == "${PROP('Dim.WindowId')} ${PROP('MetricName')}"
@@ -1065,7 +1090,7 @@ def test_dashboard_failure_rate_is_the_alert_statuses_share_of_all_invocations(
     default: Synth, custom: Synth
 ) -> None:
     for synth, namespace, statuses in (
-        (default, names.DEFAULT_METRICS_NAMESPACE, names.DEFAULT_ALERT_STATUSES),
+        (default, contract.DEFAULT_METRICS_NAMESPACE, contract.DEFAULT_ALERT_STATUSES),
         (custom, "Acme/Patching", ("FAILED", "TIMED_OUT")),
     ):
         graph = widgets(synth)["Failure rate, all windows (%)"]["properties"]
@@ -1076,28 +1101,31 @@ def test_dashboard_failure_rate_is_the_alert_statuses_share_of_all_invocations(
         assert inputs == [
             [namespace, metric, {"id": query_id, "visible": False, "stat": "Sum"}]
             for query_id, metric in [
-                *zip(failed, (names.STATUS_METRICS[s] for s in statuses), strict=True),
-                ("total", names.METRIC_INVOCATIONS),
+                *zip(failed, (contract.STATUS_METRICS[s] for s in statuses), strict=True),
+                ("total", contract.METRIC_INVOCATIONS),
             ]
         ]
         assert graph["yAxis"]["left"]["min"] == 0
 
 
 def test_dashboard_finds_every_window_by_search(default: Synth, custom: Synth) -> None:
-    for synth, namespace in ((default, names.DEFAULT_METRICS_NAMESPACE), (custom, "Acme/Patching")):
+    for synth, namespace in (
+        (default, contract.DEFAULT_METRICS_NAMESPACE),
+        (custom, "Acme/Patching"),
+    ):
         graphs = widgets(synth)
         for title, metric, statistic in (
-            ("Executions per window", names.METRIC_WINDOW_EXECUTIONS, "Sum"),
+            ("Executions per window", contract.METRIC_WINDOW_EXECUTIONS, "Sum"),
             (
                 "Window execution duration (max, seconds)",
-                names.METRIC_WINDOW_EXECUTION_DURATION,
+                contract.METRIC_WINDOW_EXECUTION_DURATION,
                 "Maximum",
             ),
         ):
             ((query,),) = graphs[title]["properties"]["metrics"]
 
             assert query["expression"] == (
-                f'SEARCH(\'{{"{namespace}",{names.DIMENSION_WINDOW_ID}}} '
+                f'SEARCH(\'{{"{namespace}",{contract.DIMENSION_WINDOW_ID}}} '
                 f"MetricName=\"{metric}\"', '{statistic}', {FIVE_MINUTES})"
             )
             assert query["label"] == "${PROP('Dim.WindowId')}"
@@ -1113,7 +1141,7 @@ def test_dashboard_lists_the_latest_failed_invocations_from_the_functions_logs(
     assert table["properties"]["view"] == "table"
     # The query the alerts link to, on the function's own log group, newest first.
     assert table["properties"]["query"] == (
-        f"SOURCE '{log_group}' | {names.FAILED_INVOCATIONS_QUERY}\n| limit 50"
+        f"SOURCE '{log_group}' | {contract.FAILED_INVOCATIONS_QUERY}\n| limit 50"
     )
     assert table["width"] == GRID_WIDTH
 
@@ -1143,17 +1171,17 @@ def test_dashboard_shows_fleet_wide_invocations_the_function_and_the_sweep(
         sweep = graphs["Reconciliation sweep: runs and executions it recovered"]
 
         assert [line[:2] for line in graphs["Invocations by status, all windows"]] == [
-            [namespace, metric] for metric in names.STATUS_METRICS.values()
+            [namespace, metric] for metric in contract.STATUS_METRICS.values()
         ]
         assert [line[1] for line in function] == ["Errors", "Throttles", "Duration"]
         assert [line[1] for line in not_alerted] == [
             "ApproximateNumberOfMessagesVisible",
             "ApproximateNumberOfMessagesVisible",
-            names.METRIC_INVALID_EVENTS,
+            contract.METRIC_INVALID_EVENTS,
         ]
         assert [line[:2] for line in sweep] == [
             [namespace, metric]
-            for metric in (names.METRIC_SWEEP_RUNS, names.METRIC_SWEEP_RECOVERED)
+            for metric in (contract.METRIC_SWEEP_RUNS, contract.METRIC_SWEEP_RECOVERED)
         ]
         assert [line[-1]["period"] for line in sweep] == [minutes * 60] * 2
 
@@ -1171,18 +1199,18 @@ def test_outputs_name_the_topics_function_dashboard_and_queues(
         chat = (
             {}
             if alerts.chat_topic is None
-            else {constants.OUTPUT_CHAT_TOPIC_ARN: synth.ref(alerts.chat_topic)}
+            else {contract.OUTPUT_CHAT_TOPIC_ARN: synth.ref(alerts.chat_topic)}
         )
 
         assert outputs == {
-            constants.OUTPUT_TOPIC_ARN: synth.ref(alerts.topic),
-            constants.OUTPUT_FUNCTION_NAME: synth.ref(alerts.function),
-            constants.OUTPUT_DASHBOARD_NAME: synth.ref(alerts.dashboard),
-            constants.OUTPUT_RULE_DLQ_URL: synth.ref(alerts.rule_dead_letter_queue),
-            constants.OUTPUT_FUNCTION_DLQ_URL: synth.ref(alerts.function_failure_queue),
+            contract.OUTPUT_TOPIC_ARN: synth.ref(alerts.topic),
+            contract.OUTPUT_FUNCTION_NAME: synth.ref(alerts.function),
+            contract.OUTPUT_DASHBOARD_NAME: synth.ref(alerts.dashboard),
+            contract.OUTPUT_RULE_DLQ_URL: synth.ref(alerts.rule_dead_letter_queue),
+            contract.OUTPUT_FUNCTION_DLQ_URL: synth.ref(alerts.function_failure_queue),
             **chat,
         }
-    assert constants.OUTPUT_CHAT_TOPIC_ARN in custom.template.find_outputs("*")
+    assert contract.OUTPUT_CHAT_TOPIC_ARN in custom.template.find_outputs("*")
 
 
 # --- Compliance, linting and the CLI --------------------------------------------------------
@@ -1242,14 +1270,16 @@ def test_every_acknowledgement_is_on_one_resource_and_says_why(
         assert all(isinstance(construct, cdk.CfnResource) for construct, _, _ in found)
         assert all(len(reason) > 60 for _, _, reason in found)
         assert {
-            (construct.node.path.removeprefix(f"{constants.STACK_ID}/"), rule)
+            (construct.node.path.removeprefix(f"{contract.STACK_NAME}/"), rule)
             for construct, rule, _ in found
         } == acknowledged
 
 
 def test_compliance_checks_fail_synth_on_a_finding_nobody_acknowledged(tmp_path: Path) -> None:
     app = cdk.App(context=CDK_JSON_CONTEXT, outdir=str(tmp_path))
-    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    stack = MaintenanceWindowAlertsStack(
+        app, contract.STACK_NAME, settings=Settings.from_scope(app)
+    )
     sqs.Queue(stack, "Unencrypted")  # no TLS enforcement, no redrive policy
     add_compliance_checks(app)
 
@@ -1267,12 +1297,14 @@ def test_compliance_checks_fail_synth_on_a_finding_nobody_acknowledged(tmp_path:
     assert {"AwsSolutions-SQS3", "AwsSolutions-SQS4", "Serverless-SQSRedrivePolicy"} <= set(
         violations
     )
-    assert set().union(*violations.values()) == {f"{constants.STACK_ID}/Unencrypted/Resource"}
+    assert set().union(*violations.values()) == {f"{contract.STACK_NAME}/Unencrypted/Resource"}
 
 
 def test_nist_pack_runs_on_every_synth(tmp_path: Path) -> None:
     app = cdk.App(context=CDK_JSON_CONTEXT, outdir=str(tmp_path))
-    stack = MaintenanceWindowAlertsStack(app, constants.STACK_ID, settings=Settings.from_scope(app))
+    stack = MaintenanceWindowAlertsStack(
+        app, contract.STACK_NAME, settings=Settings.from_scope(app)
+    )
     # Unencrypted logs: a finding of the NIST 800-53 pack, which the other two do not check.
     logs.LogGroup(stack, "UnencryptedLogs", retention=logs.RetentionDays.ONE_MONTH)
     add_compliance_checks(app)
@@ -1290,7 +1322,7 @@ def test_nist_pack_runs_on_every_synth(tmp_path: Path) -> None:
     } == {
         (
             "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
-            f"{constants.STACK_ID}/UnencryptedLogs/Resource",
+            f"{contract.STACK_NAME}/UnencryptedLogs/Resource",
         )
     }
 
@@ -1336,7 +1368,7 @@ def test_pinned_cdk_cli_synthesizes_offline(tmp_path: Path) -> None:
     )
 
     assert result.returncode == 0, result.stderr
-    template = json.loads((outdir / f"{constants.STACK_ID}.template.json").read_text())
+    template = json.loads((outdir / f"{contract.STACK_NAME}.template.json").read_text())
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert [f["Properties"]["Runtime"] for f in functions] == ["python3.13"]
     assert context_file.exists() == had_context_file  # nothing was looked up

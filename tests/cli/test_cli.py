@@ -14,7 +14,6 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-import handler
 from local_aws.environment import FUNCTION_ENVIRONMENT, LambdaContext, LocalAws
 from local_aws.scenario import (
     ACCOUNT,
@@ -24,7 +23,7 @@ from local_aws.scenario import (
     seed_window_execution,
     window_execution_event,
 )
-from mwalerts import names
+from mwalerts import contract, handler
 from mwalerts.clients import MemberClients, aws_session
 from mwalerts.service import Invocation, handle_event
 from mwalerts_cli import redrive
@@ -503,7 +502,7 @@ def central_emf(aws: LocalAws, execution: Any, capsys) -> dict[str, Any]:
     capsys.readouterr()
     handle_event(execution.event(), invocation)
     (document,) = [
-        d for d in emf_documents(capsys.readouterr().out) if names.METRIC_WINDOW_EXECUTIONS in d
+        d for d in emf_documents(capsys.readouterr().out) if contract.METRIC_WINDOW_EXECUTIONS in d
     ]
     return document
 
@@ -705,7 +704,7 @@ def test_replay_without_a_topic_stops_before_any_aws_call_and_says_why(capsys, t
 def test_replay_takes_no_stack_to_publish_to(capsys, tmp_path):
     with pytest.raises(SystemExit) as stopped:
         main(
-            ["replay", event_file(tmp_path, {}), "--stack", names.STACK_NAME],
+            ["replay", event_file(tmp_path, {}), "--stack", contract.STACK_NAME],
             clients=no_aws(),
             ui=Ui.plain(WIDTH),
         )
@@ -937,7 +936,7 @@ def test_an_event_of_another_account_is_refused(aws, capsys, tmp_path):
         ["history", "--window-id", WINDOW_ID, "--alert-statuses", "BROKEN"],
         ["history", "--window-id", WINDOW_ID, "--namespace", "AWS/SSM"],
         ["history", "--window-id", WINDOW_ID, "--until", "tomorrow"],
-        ["replay", "event.json", "--stack", names.STACK_NAME],
+        ["replay", "event.json", "--stack", contract.STACK_NAME],
         ["redrive", "--max", "some"],
     ],
 )
@@ -1042,11 +1041,14 @@ def dead_letter_stack(aws: LocalAws, *messages: dict[str, Any]) -> dict[str, str
     the function."""
     sqs = boto3.client("sqs", region_name=REGION)
     urls = {
-        key: sqs.create_queue(QueueName=key)["QueueUrl"] for key in names.DEAD_LETTER_QUEUE_OUTPUTS
+        key: sqs.create_queue(QueueName=key)["QueueUrl"]
+        for key in contract.DEAD_LETTER_QUEUE_OUTPUTS
     }
     for message in messages:
-        sqs.send_message(QueueUrl=urls[names.OUTPUT_RULE_DLQ_URL], MessageBody=json.dumps(message))
-    return {**urls, names.OUTPUT_FUNCTION_NAME: "maintenance-window-alerts"}
+        sqs.send_message(
+            QueueUrl=urls[contract.OUTPUT_RULE_DLQ_URL], MessageBody=json.dumps(message)
+        )
+    return {**urls, contract.OUTPUT_FUNCTION_NAME: "maintenance-window-alerts"}
 
 
 def stack_found(stub: Stubber, name: str, outputs: dict[str, str]) -> None:
@@ -1077,7 +1079,7 @@ def stack_missing(stub: Stubber, name: str) -> None:
 
 
 STACK_CANDIDATES = [
-    names.STACK_NAME,
+    contract.STACK_NAME,
     f"MaintenanceWindowAlerts-{ACCOUNT}-{REGION}",
     f"MaintenanceWindowAlerts-Central-{ACCOUNT}-{REGION}",
 ]
@@ -1088,7 +1090,7 @@ def test_redrive_is_a_command_too(aws, capsys):
     outputs = dead_letter_stack(aws, execution.event())
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     stub = Stubber(cloudformation)
-    stack_found(stub, names.STACK_NAME, outputs)
+    stack_found(stub, contract.STACK_NAME, outputs)
 
     with stub:
         code, out, _ = run_cli(
@@ -1096,7 +1098,7 @@ def test_redrive_is_a_command_too(aws, capsys):
         )
 
     assert code == 0
-    detail_type = names.WINDOW_EXECUTION_DETAIL_TYPE
+    detail_type = contract.WINDOW_EXECUTION_DETAIL_TYPE
     assert f"would redrive {detail_type} {execution.window_execution_id}" in out
     assert out.endswith("0 redriven, 0 failed, 0 unreadable (left in their queues)\n")
 
@@ -1192,7 +1194,7 @@ def test_redrive_reports_aws_errors_as_every_command_does_with_status_1(
 def test_redrive_of_a_stack_without_queues_says_so_with_status_1(aws, capsys):
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     stub = Stubber(cloudformation)
-    stack_found(stub, "Member", {names.OUTPUT_FORWARD_DLQ_URL: "https://queue"})
+    stack_found(stub, "Member", {contract.OUTPUT_FORWARD_DLQ_URL: "https://queue"})
 
     with stub:
         code, _, err = run_cli(

@@ -25,7 +25,7 @@ OUTPUT_EVENT_BUS_ARN: Final = "EventBusArn"
 OUTPUT_FORWARD_DLQ_URL: Final = "ForwardDeadLetterQueueUrl"
 OUTPUT_READER_ROLE_ARN: Final = "ReaderRoleArn"
 
-# Environment variables the stack sets and the Lambda reads (parsed once in mwalerts.config).
+# Environment variables the stack sets and the Lambda reads (parsed once: function_settings).
 ENV_ALERT_TOPIC_ARN: Final = "ALERT_TOPIC_ARN"
 ENV_ALERT_STATUSES: Final = "ALERT_STATUSES"
 ENV_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
@@ -79,6 +79,14 @@ def central_stack_name(account: str, region: str) -> str:
 def member_stack_name(account: str, region: str) -> str:
     """A member stack of central mode: one per member account and region."""
     return f"{MEMBER_STACK_PREFIX}-{account}-{region}"
+
+
+def window_dimensions(window_id: str, account: str | None, region: str | None) -> dict[str, str]:
+    """The dimensions of one window's series: central mode's set where the account and region
+    are given, else WindowId alone. The function, the dashboards and the CLI all call this."""
+    if account is None or region is None:
+        return dict(zip(WINDOW_DIMENSIONS, (window_id,), strict=True))
+    return dict(zip(CENTRAL_WINDOW_DIMENSIONS, (account, region, window_id), strict=True))
 
 
 def member_role_name(region: str) -> str:
@@ -139,6 +147,11 @@ SSM_PAGE_SIZE: Final = 100
 DIMENSION_WINDOW_ID: Final = "WindowId"
 DIMENSION_ACCOUNT: Final = "Account"  # central mode: with WindowId, which member ran the window
 DIMENSION_REGION: Final = "Region"
+# The dimension sets of the per-window series (the fleet-wide series has none): the window's ID,
+# and in central mode the member account and region it ran in too, as window IDs are only unique
+# within one account and region.
+WINDOW_DIMENSIONS: Final = (DIMENSION_WINDOW_ID,)
+CENTRAL_WINDOW_DIMENSIONS: Final = (DIMENSION_ACCOUNT, DIMENSION_REGION, DIMENSION_WINDOW_ID)
 METRIC_INVOCATIONS: Final = "Invocations"
 METRIC_INVOCATIONS_SUCCEEDED: Final = "InvocationsSucceeded"
 METRIC_INVOCATIONS_FAILED: Final = "InvocationsFailed"

@@ -8,9 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-import handler
 from local_aws.environment import LambdaContext, LocalAws
 from local_aws.scenario import TaskPlan, seed_window_execution
+from mwalerts import handler
 from mwalerts_cli.redrive import lambda_invoker, main, original_event, redrive
 
 

@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.serialization.dataclass import 
     DataclassSerializer,
 )
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.model import Outcome, WindowExecution
 
 if TYPE_CHECKING:
@@ -43,8 +43,8 @@ class ExactlyOnce:
     def __init__(self, table_name: str, dynamodb: "DynamoDBClient") -> None:
         self._store = DynamoDBPersistenceLayer(
             table_name=table_name,
-            key_attr=names.IDEMPOTENCY_PARTITION_KEY,
-            expiry_attr=names.IDEMPOTENCY_TTL_ATTRIBUTE,
+            key_attr=contract.IDEMPOTENCY_PARTITION_KEY,
+            expiry_attr=contract.IDEMPOTENCY_TTL_ATTRIBUTE,
             boto3_client=dynamodb,
         )
 

@@ -23,8 +23,7 @@ from typing import Any
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
-from mwalerts import names
-from stacks.settings import (
+from maintenance_window_alerts.settings import (
     EXPECTED_WINDOWS,
     KEYS,
     MISSPELLED_KEYS,
@@ -33,6 +32,7 @@ from stacks.settings import (
     SettingsError,
     split_window_key,
 )
+from mwalerts import contract
 
 # Context keys (and keys of configFile).
 DEPLOYMENTS = "deployments"
@@ -56,7 +56,7 @@ LAYOUT_MISSPELLED_KEYS = {
 KNOWN_REGIONS: dict[str, str] = {r.name: r.partition for r in RegionInfo.regions if r.partition}
 # The partitions whose member role ARNs the central function builds (mwalerts.links.partition).
 CENTRAL_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
-_ACCOUNT = re.compile(names.ACCOUNT_ID_PATTERN)
+_ACCOUNT = re.compile(contract.ACCOUNT_ID_PATTERN)
 # AWS Organizations' ID pattern, and STS's for an external ID.
 _ORGANIZATION_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 _EXTERNAL_ID_CHARS = frozenset(
@@ -69,10 +69,6 @@ EXTERNAL_ID_LENGTH = range(2, 1225)
 MAX_MEMBER_ENVIRONMENT_BYTES = 3000
 
 
-class ConfigError(SettingsError):
-    """The deployments or central configuration is invalid; the message names the entry."""
-
-
 @dataclass(frozen=True)
 class Deployment:
     """Per-account mode: one alerts stack in this account and region."""
@@ -83,7 +79,7 @@ class Deployment:
 
     @property
     def stack_id(self) -> str:
-        return names.deployment_stack_name(self.account, self.region)
+        return contract.deployment_stack_name(self.account, self.region)
 
 
 @dataclass(frozen=True)
@@ -107,11 +103,11 @@ class Central:
 
     @property
     def stack_id(self) -> str:
-        return names.central_stack_name(self.account, self.region)
+        return contract.central_stack_name(self.account, self.region)
 
     @staticmethod
     def member_stack_id(account: str, region: str) -> str:
-        return names.member_stack_name(account, region)
+        return contract.member_stack_name(account, region)
 
     @property
     def partition(self) -> str:
@@ -126,7 +122,7 @@ class Central:
 
     @property
     def member_accounts(self) -> dict[str, list[str]]:
-        """Member account -> its regions, as the function reads it (names.ENV_MEMBER_ACCOUNTS)."""
+        """Member account -> its regions, as the function reads it (ENV_MEMBER_ACCOUNTS)."""
         return {member.account: list(member.regions) for member in self.members}
 
     @property
@@ -135,7 +131,7 @@ class Central:
 
     def member_role_arn(self, account: str, region: str) -> str:
         """The read-only role of a member stack, which the central function assumes."""
-        return f"arn:{self.partition}:iam::{account}:role/{names.member_role_name(region)}"
+        return f"arn:{self.partition}:iam::{account}:role/{contract.member_role_name(region)}"
 
     @property
     def member_role_arns(self) -> list[str]:
@@ -144,7 +140,7 @@ class Central:
     @property
     def function_role_arn(self) -> str:
         """The central function's role (a fixed name), the only principal member roles trust."""
-        role = names.central_function_role_name(self.region)
+        role = contract.central_function_role_name(self.region)
         return f"arn:{self.partition}:iam::{self.account}:role/{role}"
 
     @property
@@ -152,7 +148,7 @@ class Central:
         """The central event bus (a fixed name), which member stacks forward events to."""
         return (
             f"arn:{self.partition}:events:{self.region}:{self.account}"
-            f":event-bus/{names.CENTRAL_BUS_NAME}"
+            f":event-bus/{contract.CENTRAL_BUS_NAME}"
         )
 
     def account_root_arn(self, account: str) -> str:
@@ -181,7 +177,7 @@ def parse_layout(context: Mapping[str, Any], *, base_dir: Path) -> Layout:
     """Parse and validate raw context values (a missing key is None)."""
     for wrong, right in LAYOUT_MISSPELLED_KEYS.items():
         if context.get(wrong) is not None:
-            raise ConfigError(f"unknown setting {wrong!r}: did you mean {right!r}?")
+            raise SettingsError(f"unknown setting {wrong!r}: did you mean {right!r}?")
     top = {key: context[key] for key in (*KEYS, *MISSPELLED_KEYS) if context.get(key) is not None}
     settings = Settings.from_context(top)
     raw = {key: _from_json(key, context.get(key)) for key in (DEPLOYMENTS, CENTRAL)}
@@ -191,13 +187,13 @@ def parse_layout(context: Mapping[str, Any], *, base_dir: Path) -> Layout:
         path, from_file = _config_file(context[CONFIG_FILE], base_dir)
         for key, value in from_file.items():
             if raw[key] is not None:
-                raise ConfigError(
+                raise SettingsError(
                     f"{key} is set both in {CONFIG_FILE} {path!r} and in cdk.json or -c: "
                     "set it in one place"
                 )
             raw[key], origin[key] = value, f"{path}: "
     if raw[DEPLOYMENTS] is not None and raw[CENTRAL] is not None:
-        raise ConfigError(
+        raise SettingsError(
             f"{DEPLOYMENTS} and {CENTRAL} are exclusive: list the accounts and regions that get "
             f"a stack of their own in {DEPLOYMENTS}, or a central account and its members in "
             f"{CENTRAL}, not both"
@@ -222,26 +218,26 @@ def _from_json(key: str, raw: Any) -> Any:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as error:
-        raise ConfigError(f"{key} is not valid JSON: {error}") from None
+        raise SettingsError(f"{key} is not valid JSON: {error}") from None
 
 
 def _config_file(raw: Any, base_dir: Path) -> tuple[str, dict[str, Any]]:
     if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"{CONFIG_FILE} must be the path of a JSON file, got {raw!r}")
+        raise SettingsError(f"{CONFIG_FILE} must be the path of a JSON file, got {raw!r}")
     path = raw.strip()
     try:
         text = (base_dir / path).read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(
+        raise SettingsError(
             f"{CONFIG_FILE} {path!r} cannot be read ({error.strerror}); a relative path is "
             "relative to the directory of cdk.json"
         ) from None
     try:
         content = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ConfigError(f"{CONFIG_FILE} {path!r} is not valid JSON: {error}") from None
+        raise SettingsError(f"{CONFIG_FILE} {path!r} is not valid JSON: {error}") from None
     if not isinstance(content, dict):
-        raise ConfigError(
+        raise SettingsError(
             f"{CONFIG_FILE} {path!r} must hold a JSON object with {DEPLOYMENTS} or {CENTRAL}"
         )
     _check_keys(f"{CONFIG_FILE} {path!r}", content, (DEPLOYMENTS, CENTRAL))
@@ -253,7 +249,7 @@ def _config_file(raw: Any, base_dir: Path) -> tuple[str, dict[str, Any]]:
 
 def _deployments(prefix: str, raw: Any, top: Mapping[str, Any]) -> tuple[Deployment, ...]:
     if not isinstance(raw, list) or not raw:
-        raise ConfigError(
+        raise SettingsError(
             f'{prefix}{DEPLOYMENTS} must be a non-empty list of {{"{ACCOUNT}": "...", '
             f'"{REGION}": "..."}} objects (leave it out for one stack in the CLI\'s account '
             f"and region), got {raw!r}"
@@ -265,7 +261,7 @@ def _deployments(prefix: str, raw: Any, top: Mapping[str, Any]) -> tuple[Deploym
         where = _label(name, entry, ACCOUNT, REGION)
         account, region, overrides = _environment(where, entry, (ACCOUNT, REGION, *KEYS))
         if (account, region) in seen:
-            raise ConfigError(
+            raise SettingsError(
                 f"{where}: duplicate of {prefix}{DEPLOYMENTS}[{seen[account, region]}]: "
                 "one stack per account and region"
             )
@@ -281,14 +277,14 @@ def _deployments(prefix: str, raw: Any, top: Mapping[str, Any]) -> tuple[Deploym
 
 def _central(name: str, raw: Any, top: Mapping[str, Any]) -> Central:
     if not isinstance(raw, dict):
-        raise ConfigError(
+        raise SettingsError(
             f'{name} must be an object {{"{ACCOUNT}", "{REGION}", "{MEMBERS}", ...}}, got {raw!r}'
         )
     where = _label(name, raw, ACCOUNT, REGION)
     allowed = (ACCOUNT, REGION, MEMBERS, ORGANIZATION_ID, EXTERNAL_ID, *KEYS)
     account, region, rest = _environment(where, raw, allowed)
     if KNOWN_REGIONS[region] not in CENTRAL_PARTITIONS:
-        raise ConfigError(
+        raise SettingsError(
             f"{where}: region {region!r} is in partition {KNOWN_REGIONS[region]}; central mode "
             f"works in {', '.join(CENTRAL_PARTITIONS)}"
         )
@@ -306,10 +302,10 @@ def _central(name: str, raw: Any, top: Mapping[str, Any]) -> Central:
     _check_qualified_windows(where, central)
     size = len(central.member_accounts_json.encode()) + len((external_id or "").encode())
     if size > MAX_MEMBER_ENVIRONMENT_BYTES:
-        raise ConfigError(
+        raise SettingsError(
             f"{where}: {MEMBERS} and {EXTERNAL_ID} take {size:,} bytes of the central "
-            f"function's environment ({names.ENV_MEMBER_ACCOUNTS}, "
-            f"{names.ENV_MEMBER_EXTERNAL_ID}), more than the {MAX_MEMBER_ENVIRONMENT_BYTES:,} "
+            f"function's environment ({contract.ENV_MEMBER_ACCOUNTS}, "
+            f"{contract.ENV_MEMBER_EXTERNAL_ID}), more than the {MAX_MEMBER_ENVIRONMENT_BYTES:,} "
             "that Lambda's 4 KB of environment variables leave them: list fewer member "
             "accounts or regions for this central account"
         )
@@ -318,7 +314,7 @@ def _central(name: str, raw: Any, top: Mapping[str, Any]) -> Central:
 
 def _members(name: str, where: str, raw: Any, partition: str) -> tuple[Member, ...]:
     if not isinstance(raw, list) or not raw:
-        raise ConfigError(
+        raise SettingsError(
             f'{where}: {MEMBERS} must be a non-empty list of {{"{ACCOUNT}": "...", '
             f'"{REGIONS}": ["..."]}} objects, got {raw!r}'
         )
@@ -328,30 +324,30 @@ def _members(name: str, where: str, raw: Any, partition: str) -> tuple[Member, .
         member_name = f"{name}.{MEMBERS}[{index}]"
         member_where = _label(member_name, entry, ACCOUNT)
         if not isinstance(entry, dict):
-            raise ConfigError(
+            raise SettingsError(
                 f'{member_where}: must be an object {{"{ACCOUNT}": "...", "{REGIONS}": '
                 f'["..."]}}, got {entry!r}'
             )
         _check_keys(member_where, entry, (ACCOUNT, REGIONS))
         account = _account(member_where, entry.get(ACCOUNT))
         if account in seen:
-            raise ConfigError(
+            raise SettingsError(
                 f"{member_where}: account listed twice (also {name}.{MEMBERS}[{seen[account]}]): "
                 f"list all its regions in one entry"
             )
         seen[account] = index
         regions = entry.get(REGIONS)
         if not isinstance(regions, list) or not regions:
-            raise ConfigError(
+            raise SettingsError(
                 f"{member_where}: {REGIONS} must be a non-empty list of regions such as "
                 f'["eu-west-1", "us-east-1"], got {regions!r}'
             )
         for region in regions:
             _region(member_where, region)
             if regions.count(region) > 1:
-                raise ConfigError(f"{member_where}: region {region!r} listed twice")
+                raise SettingsError(f"{member_where}: region {region!r} listed twice")
             if KNOWN_REGIONS[region] != partition:
-                raise ConfigError(
+                raise SettingsError(
                     f"{member_where}: region {region!r} is in partition {KNOWN_REGIONS[region]}, "
                     f"the central account's in {partition}: events and roles cannot cross "
                     "partitions"
@@ -369,7 +365,7 @@ def _organization_id(where: str, raw: Any) -> str | None:
         and 10 <= len(raw) - 2 <= 32
         and all(c in _ORGANIZATION_CHARS for c in raw[2:])
     ):
-        raise ConfigError(
+        raise SettingsError(
             f"{where}: {ORGANIZATION_ID} {raw!r} is not an AWS Organizations ID: o- and 10 to 32 "
             "lowercase letters or digits, such as o-a1b2c3d4e5"
         )
@@ -379,7 +375,7 @@ def _organization_id(where: str, raw: Any) -> str | None:
 def _external_id(where: str, raw: Any, organization_id: str | None) -> str | None:
     if raw is None:
         if organization_id is None:
-            raise ConfigError(
+            raise SettingsError(
                 f"{where}: set {EXTERNAL_ID} (or {ORGANIZATION_ID}): without an organization, "
                 "the member roles trust the central function only with the external ID"
             )
@@ -389,7 +385,7 @@ def _external_id(where: str, raw: Any, organization_id: str | None) -> str | Non
         and len(raw) in EXTERNAL_ID_LENGTH
         and all(c in _EXTERNAL_ID_CHARS for c in raw)
     ):
-        raise ConfigError(
+        raise SettingsError(
             f"{where}: {EXTERNAL_ID} must be {EXTERNAL_ID_LENGTH[0]} to {EXTERNAL_ID_LENGTH[-1]} "
             "characters of letters, digits and _+=,.@:/- (what STS accepts), got "
             f"{_shorten(raw)!r}"
@@ -410,7 +406,7 @@ def _label(name: str, entry: Any, *keys: str) -> str:
 def _environment(where: str, entry: Any, allowed: Sequence[str]) -> tuple[str, str, dict[str, Any]]:
     """(account, region, the entry's other keys) of an object with account and region."""
     if not isinstance(entry, dict):
-        raise ConfigError(
+        raise SettingsError(
             f'{where}: must be an object {{"{ACCOUNT}": "...", "{REGION}": "...", ...}}, '
             f"got {entry!r}"
         )
@@ -431,7 +427,7 @@ def _check_keys(where: str, entry: Mapping[str, Any], allowed: Sequence[str]) ->
             iter(difflib.get_close_matches(key, allowed, n=1)), None
         )
         hints.append(f"{key!r} (did you mean {close!r}?)" if close in allowed else repr(key))
-    raise ConfigError(
+    raise SettingsError(
         f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
         f"allowed: {', '.join(allowed)}"
     )
@@ -439,9 +435,9 @@ def _check_keys(where: str, entry: Mapping[str, Any], allowed: Sequence[str]) ->
 
 def _account(where: str, raw: Any) -> str:
     if raw is None:
-        raise ConfigError(f"{where}: missing {ACCOUNT!r} (a 12-digit AWS account ID)")
+        raise SettingsError(f"{where}: missing {ACCOUNT!r} (a 12-digit AWS account ID)")
     if not (isinstance(raw, str) and _ACCOUNT.fullmatch(raw)):
-        raise ConfigError(
+        raise SettingsError(
             f"{where}: {ACCOUNT} {raw!r} is not a 12-digit AWS account ID (write it as a string, "
             'such as "012345678901": a number loses leading zeros)'
         )
@@ -450,9 +446,9 @@ def _account(where: str, raw: Any) -> str:
 
 def _region(where: str, raw: Any) -> str:
     if raw is None:
-        raise ConfigError(f"{where}: missing {REGION!r} (such as 'eu-west-1')")
+        raise SettingsError(f"{where}: missing {REGION!r} (such as 'eu-west-1')")
     if not isinstance(raw, str):
-        raise ConfigError(f"{where}: region must be a string such as 'eu-west-1', got {raw!r}")
+        raise SettingsError(f"{where}: region must be a string such as 'eu-west-1', got {raw!r}")
     if raw not in KNOWN_REGIONS:
         close = sorted(difflib.get_close_matches(raw, KNOWN_REGIONS, n=3))
         hint = (
@@ -460,7 +456,7 @@ def _region(where: str, raw: Any) -> str:
             if close
             else " (not a region of aws_cdk.region_info)"
         )
-        raise ConfigError(f"{where}: unknown region {raw!r}{hint}")
+        raise SettingsError(f"{where}: unknown region {raw!r}{hint}")
     return raw
 
 
@@ -469,7 +465,7 @@ def _settings(where: str, top: Mapping[str, Any], overrides: Mapping[str, Any]) 
     try:
         return Settings.from_context({**top, **overrides})
     except SettingsError as error:
-        raise ConfigError(f"{where}: {error}") from None
+        raise SettingsError(f"{where}: {error}") from None
 
 
 def _window_keys(settings: Settings) -> Iterator[tuple[str, str]]:
@@ -484,7 +480,7 @@ def _check_unqualified_windows(where: str, settings: Settings) -> None:
     for key, window in _window_keys(settings):
         account, _, window_id = split_window_key(window)
         if account is not None:
-            raise ConfigError(
+            raise SettingsError(
                 f"{where + ': ' if where else ''}{key} key {window!r} names an account and "
                 f"region, which only {CENTRAL} mode does: write the window ID alone ({window_id})"
             )
@@ -498,12 +494,12 @@ def _check_qualified_windows(where: str, central: Central) -> None:
         account, region, window_id = split_window_key(window)
         if account is None or region is None:
             example = "/".join((*next(central.member_environments), window_id))
-            raise ConfigError(
+            raise SettingsError(
                 f"{where}: {key} key {window!r} must name the member account and region of the "
                 f"window in {CENTRAL} mode: '<account>/<region>/<window ID>', such as {example!r}"
             )
         if (account, region) not in environments:
-            raise ConfigError(
+            raise SettingsError(
                 f"{where}: {key} key {window!r}: {account}/{region} is not a member account and "
                 f"region ({CENTRAL}.{MEMBERS})"
             )

@@ -14,19 +14,18 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from mwalerts import names
-from stacks import (
-    ConfigError,
+from maintenance_window_alerts import (
     MaintenanceWindowAlertsMemberStack,
     MaintenanceWindowAlertsStack,
     Settings,
-    constants,
+    SettingsError,
     create_stacks,
 )
-from stacks import settings as keys
-from stacks.deployments import Central, Deployment, Layout, Member, parse_layout
+from maintenance_window_alerts import settings as keys
+from maintenance_window_alerts.layout import Central, Deployment, Layout, Member, parse_layout
+from mwalerts import contract
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 A, B, C = "111111111111", "222222222222", "333333333333"
 WINDOW = "mw-0123456789abcdef0"
@@ -53,7 +52,7 @@ def central(**overrides: Any) -> dict[str, Any]:
 
 
 def failure(context: dict[str, Any], base_dir: Path = ROOT) -> str:
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(SettingsError) as raised:
         parse(context, base_dir)
     return str(raised.value)
 
@@ -72,7 +71,7 @@ def test_no_list_deploys_todays_single_stack_to_the_clis_account_and_region(
 
     assert parse({}) == Layout(Settings())
     assert isinstance(stack, MaintenanceWindowAlertsStack)
-    assert stack.node.id == stack.stack_name == constants.STACK_ID == "MaintenanceWindowAlerts"
+    assert stack.node.id == stack.stack_name == contract.STACK_NAME == "MaintenanceWindowAlerts"
     assert (stack.account, stack.region) == (A, "eu-west-1")
     assert stack.alerts.settings == Settings()
 
@@ -284,13 +283,13 @@ def test_central_layout_lists_its_members_and_the_names_they_share() -> None:
         B: ["eu-west-1", "us-east-1"],
     }
     assert fleet.event_bus_arn == (
-        f"arn:aws:events:eu-west-1:{A}:event-bus/{names.CENTRAL_BUS_NAME}"
+        f"arn:aws:events:eu-west-1:{A}:event-bus/{contract.CENTRAL_BUS_NAME}"
     )
     assert fleet.function_role_arn == (
-        f"arn:aws:iam::{A}:role/{names.central_function_role_name('eu-west-1')}"
+        f"arn:aws:iam::{A}:role/{contract.central_function_role_name('eu-west-1')}"
     )
     assert fleet.member_role_arns == [
-        f"arn:aws:iam::{account}:role/{names.member_role_name(region)}"
+        f"arn:aws:iam::{account}:role/{contract.member_role_name(region)}"
         for account, region in fleet.member_environments
     ]
 

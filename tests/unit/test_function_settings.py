@@ -3,16 +3,19 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from mwalerts import names
-from mwalerts.config import load_settings
+from mwalerts import contract
 from mwalerts.errors import ConfigurationError
+from mwalerts.function_settings import load_settings
+from tests.support import ROOT
 
 TOPIC = "arn:aws:sns:us-east-2:123456789012:alerts"
-REQUIRED = {names.ENV_ALERT_TOPIC_ARN: TOPIC, names.ENV_IDEMPOTENCY_TABLE: "alerts-idempotency"}
+REQUIRED = {
+    contract.ENV_ALERT_TOPIC_ARN: TOPIC,
+    contract.ENV_IDEMPOTENCY_TABLE: "alerts-idempotency",
+}
 
 
 def test_defaults_to_failed_timed_out_and_cancelled_and_the_standard_namespace():
@@ -25,7 +28,7 @@ def test_defaults_to_failed_timed_out_and_cancelled_and_the_standard_namespace()
 
 
 def test_reads_alert_statuses_leniently_but_exactly():
-    settings = load_settings({**REQUIRED, names.ENV_ALERT_STATUSES: " failed, TIMED_OUT ,"})
+    settings = load_settings({**REQUIRED, contract.ENV_ALERT_STATUSES: " failed, TIMED_OUT ,"})
     assert settings.alert_statuses == {"FAILED", "TIMED_OUT"}
 
 
@@ -33,16 +36,16 @@ def test_reads_alert_statuses_leniently_but_exactly():
     ("environ", "message"),
     [
         ({}, "ALERT_TOPIC_ARN is not set"),
-        ({names.ENV_ALERT_TOPIC_ARN: "alerts"}, "ALERT_TOPIC_ARN is not an SNS topic ARN"),
-        ({**REQUIRED, names.ENV_ALERT_STATUSES: "FAILED,BROKEN"}, "unknown status(es) BROKEN"),
-        ({**REQUIRED, names.ENV_ALERT_STATUSES: " , "}, "must list at least one status"),
+        ({contract.ENV_ALERT_TOPIC_ARN: "alerts"}, "ALERT_TOPIC_ARN is not an SNS topic ARN"),
+        ({**REQUIRED, contract.ENV_ALERT_STATUSES: "FAILED,BROKEN"}, "unknown status(es) BROKEN"),
+        ({**REQUIRED, contract.ENV_ALERT_STATUSES: " , "}, "must list at least one status"),
         (
-            {**REQUIRED, names.ENV_METRICS_NAMESPACE: "AWS/SSM"},
+            {**REQUIRED, contract.ENV_METRICS_NAMESPACE: "AWS/SSM"},
             "not a valid custom CloudWatch namespace",
         ),
-        ({names.ENV_ALERT_TOPIC_ARN: TOPIC}, "IDEMPOTENCY_TABLE_NAME must name the idempotency"),
-        ({**REQUIRED, names.ENV_SWEEP_LOOKBACK_MINUTES: "0"}, "SWEEP_LOOKBACK_MINUTES must be"),
-        ({**REQUIRED, names.ENV_SWEEP_LOOKBACK_MINUTES: "1h"}, "SWEEP_LOOKBACK_MINUTES must be"),
+        ({contract.ENV_ALERT_TOPIC_ARN: TOPIC}, "IDEMPOTENCY_TABLE_NAME must name the idempotency"),
+        ({**REQUIRED, contract.ENV_SWEEP_LOOKBACK_MINUTES: "0"}, "SWEEP_LOOKBACK_MINUTES must be"),
+        ({**REQUIRED, contract.ENV_SWEEP_LOOKBACK_MINUTES: "1h"}, "SWEEP_LOOKBACK_MINUTES must be"),
     ],
 )
 def test_fails_with_a_message_naming_the_variable(environ, message):
@@ -52,12 +55,12 @@ def test_fails_with_a_message_naming_the_variable(environ, message):
 
 
 def test_a_broken_environment_fails_the_functions_start_up_with_a_clear_message():
-    """Lambda imports handler.py in its init phase: the error must show there, not on an event."""
-    root = Path(__file__).resolve().parent.parent
-    environment = {k: v for k, v in os.environ.items() if k != names.ENV_ALERT_TOPIC_ARN}
+    """Lambda imports the handler in its init phase: the error must show there, not on an event."""
+    root = ROOT
+    environment = {k: v for k, v in os.environ.items() if k != contract.ENV_ALERT_TOPIC_ARN}
     completed = subprocess.run(
-        [sys.executable, "-c", "import handler"],
-        cwd=root / "lambda_src",
+        [sys.executable, "-c", "import mwalerts.handler"],
+        cwd=root,
         env=environment,
         capture_output=True,
         text=True,
@@ -72,8 +75,8 @@ def test_central_mode_reads_the_member_accounts_and_their_regions():
     settings = load_settings(
         {
             **REQUIRED,
-            names.ENV_MEMBER_ACCOUNTS: '{"111111111111": ["eu-west-1", "us-east-1"]}',
-            names.ENV_MEMBER_EXTERNAL_ID: "shared-secret-id",
+            contract.ENV_MEMBER_ACCOUNTS: '{"111111111111": ["eu-west-1", "us-east-1"]}',
+            contract.ENV_MEMBER_EXTERNAL_ID: "shared-secret-id",
         }
     )
     assert settings.members == {"111111111111": ("eu-west-1", "us-east-1")}
@@ -96,5 +99,5 @@ def test_central_mode_reads_the_member_accounts_and_their_regions():
 )
 def test_a_malformed_member_list_fails_the_start_up(members, message):
     with pytest.raises(ConfigurationError, match="MEMBER_ACCOUNTS") as error:
-        load_settings({**REQUIRED, names.ENV_MEMBER_ACCOUNTS: members})
+        load_settings({**REQUIRED, contract.ENV_MEMBER_ACCOUNTS: members})
     assert message in str(error.value)

@@ -6,9 +6,9 @@ from typing import Any
 
 import boto3
 
-import handler
 from local_aws.environment import LambdaContext, LocalAws
 from local_aws.scenario import TaskPlan, seed_window_execution
+from mwalerts import handler
 
 # The examples in README.md, "Route alerts with subscription filter policies".
 PRODUCTION_ONLY = {"windowName": [{"prefix": "prod-"}]}

@@ -7,7 +7,6 @@ from typing import Any
 import boto3
 import pytest
 
-import handler
 from local_aws.environment import LambdaContext, LocalAws
 from local_aws.scenario import (
     SECRET_IN_PARAMETERS,
@@ -16,7 +15,7 @@ from local_aws.scenario import (
     TaskPlan,
     seed_window_execution,
 )
-from mwalerts import links
+from mwalerts import handler, links
 from mwalerts.chat import chat_notification
 from mwalerts.redact import REDACTED, redact
 from mwalerts.service import Invocation, handle_event

@@ -12,14 +12,13 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-import handler
 from local_aws.environment import LambdaContext, LocalAws
 from local_aws.fake_ssm import FakeSsmExecutions
 from local_aws.scenario import TaskPlan, schedule_event, seed_window_execution
-from mwalerts import names
+from mwalerts import contract, handler
 from mwalerts.clients import MemberClients, member_ssm_client
-from mwalerts.config import load_settings
 from mwalerts.errors import InvalidEventError, SweepIncompleteError
+from mwalerts.function_settings import load_settings
 from mwalerts.service import Invocation, handle_event
 from tests.support import emf_documents, log_records
 
@@ -139,7 +138,7 @@ def test_metrics_say_which_member_ran_the_window(aws, members, capsys):
     (document,) = [d for d in emf_documents(capsys.readouterr().out) if "WindowExecutions" in d]
     assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [
         [],
-        [names.DIMENSION_ACCOUNT, names.DIMENSION_REGION, names.DIMENSION_WINDOW_ID],
+        [contract.DIMENSION_ACCOUNT, contract.DIMENSION_REGION, contract.DIMENSION_WINDOW_ID],
     ]
     assert (document["Account"], document["Region"]) == (MEMBER_B, "us-east-2")
 
@@ -186,9 +185,9 @@ def test_a_member_whose_role_cannot_be_assumed_is_skipped_without_a_heartbeat(aw
     assert outcome["recovered"] == [missed.window_execution_id]  # A is swept all the same
     assert outcome["unreachable"] == [f"{MEMBER_B}/us-east-2"]
     out = capsys.readouterr().out
-    sweeps = [d for d in emf_documents(out) if names.METRIC_SWEEP_RECOVERED in d]
+    sweeps = [d for d in emf_documents(out) if contract.METRIC_SWEEP_RECOVERED in d]
     assert len(sweeps) == 1
-    assert names.METRIC_SWEEP_RUNS not in sweeps[0]  # no heartbeat: the sweep alarm will tell
+    assert contract.METRIC_SWEEP_RUNS not in sweeps[0]  # no heartbeat: the sweep alarm will tell
     (warning,) = [r for r in log_records(out) if "reader role" in r.get("message", "")]
     assert (warning["account"], warning["region"]) == (MEMBER_B, "us-east-2")
 
@@ -212,8 +211,8 @@ def test_the_functions_own_wiring_assumes_the_member_role_once_per_container(aws
     # clients (mwalerts.clients.member_clients) and their STS client, against moto's STS.
     environment = {
         **os.environ,
-        names.ENV_MEMBER_ACCOUNTS: json.dumps({MEMBER_A: ["us-east-2"]}),
-        names.ENV_MEMBER_EXTERNAL_ID: EXTERNAL_ID,
+        contract.ENV_MEMBER_ACCOUNTS: json.dumps({MEMBER_A: ["us-east-2"]}),
+        contract.ENV_MEMBER_EXTERNAL_ID: EXTERNAL_ID,
     }
     settings = load_settings(environment)
     assumed: list[dict[str, Any]] = []
@@ -234,7 +233,7 @@ def test_the_functions_own_wiring_assumes_the_member_role_once_per_container(aws
     assert second.clients_for(MEMBER_A, "us-east-2").ssm is ssm  # the next invocation reuses it
 
     assert [(a["RoleArn"], a["ExternalId"]) for a in assumed] == [
-        (f"arn:aws:iam::{MEMBER_A}:role/{names.member_role_name('us-east-2')}", EXTERNAL_ID)
+        (f"arn:aws:iam::{MEMBER_A}:role/{contract.member_role_name('us-east-2')}", EXTERNAL_ID)
     ]
     credentials = ssm._request_signer._credentials.get_frozen_credentials()
     identity = boto3.client(

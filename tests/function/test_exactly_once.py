@@ -12,12 +12,11 @@ import pytest
 from aws_lambda_powertools.utilities.idempotency.persistence import base as persistence_base
 from aws_lambda_powertools.utilities.idempotency.persistence import datarecord
 
-import handler
 from local_aws.environment import LambdaContext, LocalAws
 from local_aws.scenario import SeededExecution, TaskPlan, schedule_event, seed_window_execution
-from mwalerts import service
+from mwalerts import handler, service
 from mwalerts.errors import SweepIncompleteError
-from mwalerts.once import RECORD_TTL_SECONDS
+from mwalerts.idempotency import RECORD_TTL_SECONDS
 from tests.support import emf_documents
 
 FAILING = [TaskPlan({"SUCCESS": 150, "FAILED": 3}), TaskPlan({"SUCCESS": 40, "TIMED_OUT": 1})]

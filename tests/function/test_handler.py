@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-import handler
 from local_aws.environment import LocalAws, local_aws
 from local_aws.scenario import (
     SECRET_IN_PARAMETERS,
@@ -21,6 +20,7 @@ from local_aws.scenario import (
     seed_window_execution,
     window_execution_event,
 )
+from mwalerts import handler
 from mwalerts.alert import SNS_MAX_MESSAGE_BYTES
 from mwalerts.errors import InvalidEventError
 from tests.support import (

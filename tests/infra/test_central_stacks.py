@@ -19,17 +19,17 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 from cfnlint import api as cfn_lint  # type: ignore[import-untyped]
 from constructs import IConstruct
 
-from mwalerts import names
-from stacks import (
+from maintenance_window_alerts import (
     MaintenanceWindowAlertsMemberStack,
     MaintenanceWindowAlertsStack,
     add_compliance_checks,
     constants,
     create_stacks,
 )
+from mwalerts import contract
+from tests.support import ROOT
 from tools.render_dashboard import dashboard_body
 
-ROOT = Path(__file__).resolve().parent.parent
 CDK_JSON_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 A, B, C = "111111111111", "222222222222", "333333333333"
 ACCOUNTS, REGIONS = (A, B, C), ("eu-west-1", "us-east-1")
@@ -37,7 +37,7 @@ CENTRAL_ACCOUNT, CENTRAL_REGION = A, "eu-west-1"  # also a member
 EXTERNAL_ID = "mwa-2f6c1e9d"
 ORGANIZATION_ID = "o-a1b2c3d4e5"
 WINDOW = "mw-0123456789abcdef0"
-CENTRAL_BUS_ARN = f"arn:aws:events:eu-west-1:{A}:event-bus/{names.CENTRAL_BUS_NAME}"
+CENTRAL_BUS_ARN = f"arn:aws:events:eu-west-1:{A}:event-bus/{contract.CENTRAL_BUS_NAME}"
 CENTRAL_ROLE_ARN = f"arn:aws:iam::{A}:role/MaintenanceWindowAlertsCentral-eu-west-1"
 MEMBER_ROLE_ARNS = [
     f"arn:aws:iam::{account}:role/MaintenanceWindowAlertsReader-{region}"
@@ -234,7 +234,7 @@ def test_central_bus_admits_put_events_from_the_member_accounts_only(fleet: Flee
     bus = fleet.central.alerts.event_bus
     assert bus is not None
 
-    assert fleet.properties(bus)["Name"] == names.CENTRAL_BUS_NAME
+    assert fleet.properties(bus)["Name"] == contract.CENTRAL_BUS_NAME
     (policy,) = bus_policies(fleet)
     assert policy["EventBusName"] == ref(bus)
     assert policy["Statement"] == {
@@ -273,9 +273,9 @@ def test_central_rule_reads_the_central_bus_and_only_the_member_accounts_events(
     assert rule["EventBusName"] == ref(alerts.event_bus)
     assert rule["EventPattern"] == {
         "account": list(ACCOUNTS),
-        "source": [names.EVENT_SOURCE],
-        "detail-type": [names.WINDOW_EXECUTION_DETAIL_TYPE],
-        "detail": {"status": list(names.TERMINAL_STATUSES)},
+        "source": [contract.EVENT_SOURCE],
+        "detail-type": [contract.WINDOW_EXECUTION_DETAIL_TYPE],
+        "detail": {"status": list(contract.TERMINAL_STATUSES)},
     }
     assert target["Arn"] == arn(alerts.function)
     assert target["DeadLetterConfig"] == {"Arn": arn(alerts.rule_dead_letter_queue)}
@@ -290,7 +290,7 @@ def test_central_function_role_has_its_fixed_name_and_may_assume_exactly_the_mem
     assert role is not None
     allowed = permissions(attached_statements(fleet, fleet.central, role))
 
-    assert fleet.properties(role)["RoleName"] == names.central_function_role_name("eu-west-1")
+    assert fleet.properties(role)["RoleName"] == contract.central_function_role_name("eu-west-1")
     assert f"arn:aws:iam::{A}:role/{fleet.properties(role)['RoleName']}" == CENTRAL_ROLE_ARN
     assert sorted(allowed["sts:AssumeRole"]) == sorted(MEMBER_ROLE_ARNS)
     assert len(allowed["sts:AssumeRole"]) == len(ACCOUNTS) * len(REGIONS) == 6
@@ -317,15 +317,15 @@ def test_central_function_is_told_the_members_and_the_external_id(
         "Variables"
     ]
 
-    assert json.loads(variables[names.ENV_MEMBER_ACCOUNTS]) == {
+    assert json.loads(variables[contract.ENV_MEMBER_ACCOUNTS]) == {
         account: list(REGIONS) for account in ACCOUNTS
     }
-    assert variables[names.ENV_MEMBER_EXTERNAL_ID] == EXTERNAL_ID
-    assert json.loads(in_organization[names.ENV_MEMBER_ACCOUNTS]) == {
+    assert variables[contract.ENV_MEMBER_EXTERNAL_ID] == EXTERNAL_ID
+    assert json.loads(in_organization[contract.ENV_MEMBER_ACCOUNTS]) == {
         B: ["us-east-1"],
         C: ["us-west-2"],
     }
-    assert names.ENV_MEMBER_EXTERNAL_ID not in in_organization
+    assert contract.ENV_MEMBER_EXTERNAL_ID not in in_organization
 
 
 def test_central_dashboard_finds_every_members_windows_by_account_region_and_window(
@@ -358,14 +358,14 @@ def test_central_window_alarms_watch_the_members_window(fleet: Fleet) -> None:
 
     def dimensions(account: str, region: str) -> list[dict[str, str]]:
         return [
-            {"Name": names.DIMENSION_ACCOUNT, "Value": account},
-            {"Name": names.DIMENSION_REGION, "Value": region},
-            {"Name": names.DIMENSION_WINDOW_ID, "Value": WINDOW},
+            {"Name": contract.DIMENSION_ACCOUNT, "Value": account},
+            {"Name": contract.DIMENSION_REGION, "Value": region},
+            {"Name": contract.DIMENSION_WINDOW_ID, "Value": WINDOW},
         ]
 
     assert [q["MetricStat"]["Metric"]["Dimensions"] for q in failed if "MetricStat" in q] == [
         dimensions(B, "us-east-1")
-    ] * len(names.DEFAULT_ALERT_STATUSES)
+    ] * len(contract.DEFAULT_ALERT_STATUSES)
     assert missed["Dimensions"] == dimensions(C, "eu-west-1")
     assert window_alarm.node.id == f"{constants.WINDOW_ALARM_ID_PREFIX}{B}-us-east-1-{WINDOW}"
 
@@ -375,8 +375,8 @@ def test_central_outputs_name_the_bus_too(fleet: Fleet) -> None:
     assert alerts.event_bus is not None
     outputs = {k: v["Value"] for k, v in fleet.template(fleet.central)["Outputs"].items()}
 
-    assert outputs[constants.OUTPUT_EVENT_BUS_ARN] == arn(alerts.event_bus)
-    assert outputs[constants.OUTPUT_TOPIC_ARN] == ref(alerts.topic)
+    assert outputs[contract.OUTPUT_EVENT_BUS_ARN] == arn(alerts.event_bus)
+    assert outputs[contract.OUTPUT_TOPIC_ARN] == ref(alerts.topic)
 
 
 # --- The members ----------------------------------------------------------------------------
@@ -389,9 +389,9 @@ def test_member_rule_forwards_ended_executions_to_the_central_bus(fleet: Fleet) 
 
         assert "EventBusName" not in rule  # the member's default bus, where SSM's events are
         assert rule["EventPattern"] == {
-            "source": [names.EVENT_SOURCE],
-            "detail-type": [names.WINDOW_EXECUTION_DETAIL_TYPE],
-            "detail": {"status": list(names.TERMINAL_STATUSES)},
+            "source": [contract.EVENT_SOURCE],
+            "detail-type": [contract.WINDOW_EXECUTION_DETAIL_TYPE],
+            "detail": {"status": list(contract.TERMINAL_STATUSES)},
         }
         assert target["Arn"] == CENTRAL_BUS_ARN  # in the central account and region
         assert target["RoleArn"] == arn(stack.forward_role)
@@ -448,7 +448,7 @@ def test_member_reader_role_trusts_only_the_central_function_role_with_the_exter
     for _, region, stack in each_member(fleet):
         role = fleet.properties(stack.reader_role)
 
-        assert role["RoleName"] == names.member_role_name(region)
+        assert role["RoleName"] == contract.member_role_name(region)
         assert role["AssumeRolePolicyDocument"]["Statement"] == [
             {
                 "Action": "sts:AssumeRole",
@@ -512,8 +512,8 @@ def test_member_outputs_name_the_dead_letter_queue_and_the_reader_role(fleet: Fl
         outputs = {k: v["Value"] for k, v in fleet.template(stack)["Outputs"].items()}
 
         assert outputs == {
-            constants.OUTPUT_FORWARD_DLQ_URL: ref(stack.dead_letter_queue),
-            constants.OUTPUT_READER_ROLE_ARN: arn(stack.reader_role),
+            contract.OUTPUT_FORWARD_DLQ_URL: ref(stack.dead_letter_queue),
+            contract.OUTPUT_READER_ROLE_ARN: arn(stack.reader_role),
         }
 
 

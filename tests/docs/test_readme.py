@@ -2,16 +2,15 @@
 
 import json
 import re
-from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
 
-from mwalerts import names
-from stacks import ConfigError, create_stacks
-from stacks.deployments import parse_layout
+from maintenance_window_alerts import SettingsError, create_stacks
+from maintenance_window_alerts.layout import parse_layout
+from mwalerts import contract
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
 
@@ -32,17 +31,17 @@ def test_every_setting_in_cdk_json_is_documented_with_its_default():
 
 
 def test_every_metric_is_documented():
-    metrics = [value for name, value in vars(names).items() if name.startswith("METRIC_")]
+    metrics = [value for name, value in vars(contract).items() if name.startswith("METRIC_")]
     for metric in metrics:
         assert re.search(rf"^\| `{metric}` \|", README, re.M), f"README lacks metric {metric}"
 
 
 def test_the_documented_logs_insights_query_is_the_one_alerts_link_to():
-    assert names.FAILED_INVOCATIONS_QUERY in README
+    assert contract.FAILED_INVOCATIONS_QUERY in README
 
 
 def test_every_environment_variable_of_the_function_is_documented():
-    variables = [value for name, value in vars(names).items() if name.startswith("ENV_")]
+    variables = [value for name, value in vars(contract).items() if name.startswith("ENV_")]
     for variable in variables:
         assert re.search(rf"^\| [^|]*`{variable}`", README, re.M), f"README lacks {variable}"
 
@@ -69,7 +68,7 @@ def test_each_documented_layout_deploys_the_stacks_it_lists(key, tmp_path):
 def test_the_documented_configuration_error_is_the_one_synth_prints():
     documented = re.search(r"^Invalid setting in cdk.json, -c or configFile: (.*)$", README, re.M)
     assert documented, "README lacks its example of a configuration error"
-    with pytest.raises(ConfigError) as raised:
+    with pytest.raises(SettingsError) as raised:
         parse_layout({"deployments": '[{"account": "1111", "region": "eu-west-9"}]'}, base_dir=ROOT)
     assert str(raised.value) == documented.group(1)
     assert "Invalid setting in cdk.json, -c or configFile: " in (ROOT / "app.py").read_text()

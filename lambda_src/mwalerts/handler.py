@@ -1,4 +1,4 @@
-"""Lambda entry point (handler string "handler.handler"): observability around one logic call."""
+"""Lambda entry point (handler string "mwalerts.handler.handler"): observability around one call."""
 
 from dataclasses import asdict
 from typing import Any
@@ -6,15 +6,15 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from mwalerts import names
+from mwalerts import contract
 from mwalerts.clients import AwsClients, default_clients
-from mwalerts.config import get_settings
+from mwalerts.function_settings import get_settings
 from mwalerts.service import Invocation, handle_event
 
 # Read at start-up, so a broken environment fails the init phase with a clear message.
 settings = get_settings()
 
-logger = Logger(service=names.SERVICE_NAME)
+logger = Logger(service=contract.SERVICE_NAME)
 # No Powertools Tracer: the X-Ray SDK creates two botocore clients when imported (~140 ms of cold
 # start, more than all the rest of this code). The function's active tracing still records each
 # invocation, its init and its duration in X-Ray.

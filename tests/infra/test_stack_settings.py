@@ -1,7 +1,6 @@
 """The product settings: cdk.json holds the defaults, and a bad value fails synth naming its key."""
 
 import json
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -9,12 +8,13 @@ import pytest
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from mwalerts import names
-from stacks import Settings, SettingsError
-from stacks import settings as keys
-from stacks.settings import RETENTION_DAYS, Gap
+from maintenance_window_alerts import Settings, SettingsError
+from maintenance_window_alerts import settings as keys
+from maintenance_window_alerts.settings import RETENTION_DAYS, Gap
+from mwalerts import contract
+from tests.support import ROOT
 
-CDK_JSON = json.loads((Path(__file__).resolve().parent.parent / "cdk.json").read_text())
+CDK_JSON = json.loads((ROOT / "cdk.json").read_text())
 WINDOW, OTHER_WINDOW = "mw-0123456789abcdef0", "mw-0fedcba9876543210"
 
 
@@ -22,13 +22,13 @@ def test_cdk_json_context_holds_the_defaults() -> None:
     context = CDK_JSON["context"]
 
     assert {key: context[key] for key in keys.KEYS} == {
-        keys.ALERT_STATUSES: list(names.DEFAULT_ALERT_STATUSES),
+        keys.ALERT_STATUSES: list(contract.DEFAULT_ALERT_STATUSES),
         keys.ALERT_EMAILS: [],
-        keys.METRICS_NAMESPACE: names.DEFAULT_METRICS_NAMESPACE,
+        keys.METRICS_NAMESPACE: contract.DEFAULT_METRICS_NAMESPACE,
         keys.LOG_RETENTION_DAYS: 90,
-        keys.SWEEP_INTERVAL_MINUTES: names.DEFAULT_SWEEP_INTERVAL_MINUTES,
-        keys.ERROR_DETAILS_LIMIT: names.DEFAULT_ERROR_DETAILS_LIMIT,
-        keys.CHAT_NOTIFICATIONS: names.CHAT_OFF,
+        keys.SWEEP_INTERVAL_MINUTES: contract.DEFAULT_SWEEP_INTERVAL_MINUTES,
+        keys.ERROR_DETAILS_LIMIT: contract.DEFAULT_ERROR_DETAILS_LIMIT,
+        keys.CHAT_NOTIFICATIONS: contract.CHAT_OFF,
         keys.WINDOW_ALARMS: {},
         keys.EXPECTED_WINDOWS: {},
     }
@@ -37,13 +37,13 @@ def test_cdk_json_context_holds_the_defaults() -> None:
 
 def test_missing_settings_take_their_defaults() -> None:
     assert Settings.from_context({}) == Settings(
-        alert_statuses=names.DEFAULT_ALERT_STATUSES,
+        alert_statuses=contract.DEFAULT_ALERT_STATUSES,
         alert_emails=(),
-        metrics_namespace=names.DEFAULT_METRICS_NAMESPACE,
+        metrics_namespace=contract.DEFAULT_METRICS_NAMESPACE,
         log_retention_days=90,
         sweep_interval_minutes=15,
-        error_details_limit=names.DEFAULT_ERROR_DETAILS_LIMIT,
-        chat_notifications=names.CHAT_OFF,
+        error_details_limit=contract.DEFAULT_ERROR_DETAILS_LIMIT,
+        chat_notifications=contract.CHAT_OFF,
         window_alarms={},
         expected_windows={},
     )
@@ -72,7 +72,7 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         log_retention_days=30,
         sweep_interval_minutes=60,
         error_details_limit=0,
-        chat_notifications=names.CHAT_SEPARATE_TOPIC,
+        chat_notifications=contract.CHAT_SEPARATE_TOPIC,
         window_alarms={WINDOW: 3, OTHER_WINDOW: 1},
         expected_windows={WINDOW: "26h"},
     )
@@ -101,7 +101,7 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         (keys.SWEEP_INTERVAL_MINUTES, "quarter-hour", "whole number of minutes"),
         (keys.SWEEP_INTERVAL_MINUTES, 7.5, "whole number of minutes"),
         (keys.SWEEP_INTERVAL_MINUTES, "-5", "whole number of minutes"),
-        (keys.ERROR_DETAILS_LIMIT, names.MAX_ERROR_DETAILS_LIMIT + 1, "choose 0"),
+        (keys.ERROR_DETAILS_LIMIT, contract.MAX_ERROR_DETAILS_LIMIT + 1, "choose 0"),
         (keys.ERROR_DETAILS_LIMIT, "-1", "whole number"),
         (keys.ERROR_DETAILS_LIMIT, 2.5, "whole number"),
         (keys.ERROR_DETAILS_LIMIT, True, "whole number"),
@@ -169,7 +169,7 @@ def test_sweep_interval_bounds_are_accepted_and_set_the_lookback(minutes: int) -
     settings = Settings.from_context({keys.SWEEP_INTERVAL_MINUTES: minutes})
 
     assert settings.sweep_interval.to_minutes() == minutes
-    assert settings.sweep_lookback_minutes == minutes * names.SWEEP_LOOKBACK_PERIODS
+    assert settings.sweep_lookback_minutes == minutes * contract.SWEEP_LOOKBACK_PERIODS
 
 
 @pytest.mark.parametrize(
@@ -231,18 +231,18 @@ def test_window_alarms_need_an_alert_status_that_has_a_metric() -> None:
     assert Settings.from_context({keys.ALERT_STATUSES: "SKIPPED_OVERLAPPING"})
 
 
-@pytest.mark.parametrize("limit", [0, names.MAX_ERROR_DETAILS_LIMIT])
+@pytest.mark.parametrize("limit", [0, contract.MAX_ERROR_DETAILS_LIMIT])
 def test_error_details_limit_bounds_are_accepted(limit: int) -> None:
     assert Settings.from_context({keys.ERROR_DETAILS_LIMIT: limit}).error_details_limit == limit
 
 
-@pytest.mark.parametrize("mode", names.CHAT_MODES)
+@pytest.mark.parametrize("mode", contract.CHAT_MODES)
 def test_every_chat_mode_is_accepted(mode: str) -> None:
     assert Settings.from_context({keys.CHAT_NOTIFICATIONS: mode}).chat_notifications == mode
 
 
 def test_window_settings_may_name_a_member_account_and_region_for_central_mode() -> None:
-    # Which form a mode needs is stacks.deployments' to check (tests/test_deployments.py).
+    # Which form a mode needs is for the layout to check (tests/infra/test_layout.py).
     window = f"111111111111/eu-west-1/{WINDOW}"
     settings = Settings.from_context(
         {keys.WINDOW_ALARMS: {window: 2}, keys.EXPECTED_WINDOWS: {window: "1d"}}

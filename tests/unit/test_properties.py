@@ -62,10 +62,9 @@ from hypothesis import event as event_label
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import handler
 from local_aws.environment import LambdaContext, LocalAws, local_aws
 from local_aws.scenario import ACCOUNT, REGION, SECRET_IN_PARAMETERS, window_execution_event
-from mwalerts import names
+from mwalerts import contract, handler
 from mwalerts.alert import (
     SNS_MAX_MESSAGE_BYTES,
     Alert,
@@ -223,7 +222,7 @@ def valid_window_events(draw: st.DrawFn) -> tuple[dict[str, Any], WindowExecutio
     """A window execution event as SSM sends it, and the execution it describes."""
     window_id, execution_id = draw(WINDOW_IDS), draw(execution_ids())
     account, region = draw(ACCOUNTS), draw(REGIONS)
-    status = draw(st.sampled_from(names.ALL_STATUSES))
+    status = draw(st.sampled_from(contract.ALL_STATUSES))
     start_text, start = draw(event_times())
     detail: dict[str, Any] = {
         "start-time": start_text,
@@ -240,8 +239,8 @@ def valid_window_events(draw: st.DrawFn) -> tuple[dict[str, Any], WindowExecutio
     raw: dict[str, Any] = {
         "version": "0",
         "id": draw(UUIDS),
-        "detail-type": names.WINDOW_EXECUTION_DETAIL_TYPE,
-        "source": names.EVENT_SOURCE,
+        "detail-type": contract.WINDOW_EXECUTION_DETAIL_TYPE,
+        "source": contract.EVENT_SOURCE,
         "account": account,
         "time": f"{(end or start).astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
         "region": region,
@@ -261,8 +260,8 @@ def valid_schedule_events(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "version": "0",
         "id": draw(UUIDS),
-        "detail-type": names.SCHEDULE_DETAIL_TYPE,
-        "source": names.SCHEDULE_SOURCE,
+        "detail-type": contract.SCHEDULE_DETAIL_TYPE,
+        "source": contract.SCHEDULE_SOURCE,
         "account": account,
         "time": time_text,
         "region": region,
@@ -284,7 +283,7 @@ def test_every_valid_window_execution_event_parses_to_exactly_its_values(
     assert execution == expected  # ids, status, account, region; times as instants, to the µs
     assert execution.start_time is not None
     assert execution.start_time.utcoffset() is not None
-    assert execution.is_terminal == (expected.status in names.TERMINAL_STATUSES)
+    assert execution.is_terminal == (expected.status in contract.TERMINAL_STATUSES)
     if expected.end_time is None or expected.start_time is None:
         assert execution.duration_seconds is None
     else:
@@ -340,13 +339,15 @@ ENVELOPE_SPECS = (
 )
 WINDOW_EVENT_SPECS = (
     *ENVELOPE_SPECS,
-    Spec(("source",), "literal", literal=names.EVENT_SOURCE),
-    Spec(("detail-type",), "literal", literal=names.WINDOW_EXECUTION_DETAIL_TYPE),
+    Spec(("source",), "literal", literal=contract.EVENT_SOURCE),
+    Spec(("detail-type",), "literal", literal=contract.WINDOW_EXECUTION_DETAIL_TYPE),
     Spec(("time",), "time"),
     Spec(("detail",), "model"),
-    Spec(("detail", "window-id"), "pattern", pattern=names.WINDOW_ID_PATTERN.strip("^$")),
+    Spec(("detail", "window-id"), "pattern", pattern=contract.WINDOW_ID_PATTERN.strip("^$")),
     Spec(
-        ("detail", "window-execution-id"), "pattern", pattern=names.EXECUTION_ID_PATTERN.strip("^$")
+        ("detail", "window-execution-id"),
+        "pattern",
+        pattern=contract.EXECUTION_ID_PATTERN.strip("^$"),
     ),
     Spec(("detail", "status"), "status"),
     Spec(("detail", "start-time"), "aware_time"),
@@ -354,7 +355,7 @@ WINDOW_EVENT_SPECS = (
 )
 SCHEDULE_EVENT_SPECS = (
     *ENVELOPE_SPECS,
-    Spec(("detail-type",), "literal", literal=names.SCHEDULE_DETAIL_TYPE),
+    Spec(("detail-type",), "literal", literal=contract.SCHEDULE_DETAIL_TYPE),
     Spec(("time",), "aware_time"),
     Spec(("detail",), "object"),
 )
@@ -391,7 +392,7 @@ def verdict(spec: Spec, value: Any) -> str:
     if kind == "pattern":
         return OK if re.fullmatch(spec.pattern, value) else BAD
     if kind == "status":
-        return OK if value in names.ALL_STATUSES else BAD
+        return OK if value in contract.ALL_STATUSES else BAD
     if kind == "literal":
         return OK if value == spec.literal else BAD
     return OK  # "text": any string
@@ -465,13 +466,13 @@ def mutations(draw: st.DrawFn, spec: Spec, current: Any) -> Mutation:
     elif choice == "naive time":
         value = draw(st.datetimes(min_value=datetime(2000, 1, 1))).isoformat()
     elif choice == "status":
-        status = draw(st.sampled_from(names.ALL_STATUSES))
+        status = draw(st.sampled_from(contract.ALL_STATUSES))
         value = draw(st.sampled_from((status, status.lower(), f"{status} ", status.title())))
     elif choice == "list of text":
         value = draw(st.lists(texts(60), max_size=3))
     else:
         value = draw(edited(current if isinstance(current, str) else ""))
-        if spec.literal == names.EVENT_SOURCE and value == names.SCHEDULE_SOURCE:
+        if spec.literal == contract.EVENT_SOURCE and value == contract.SCHEDULE_SOURCE:
             value = value + "!"  # that source picks the schedule model: not this property's case
     if choice == "formatted time":
         return Mutation(spec, value, OK)
@@ -551,19 +552,19 @@ def assert_parsed_faithfully(event: WindowExecutionEvent | ScheduledEvent, raw: 
     assert event.region == raw["region"]
     assert re.fullmatch(REGION_PATTERN, event.region)
     if isinstance(event, ScheduledEvent):
-        assert event.source == names.SCHEDULE_SOURCE
-        assert event.detail_type == names.SCHEDULE_DETAIL_TYPE
+        assert event.source == contract.SCHEDULE_SOURCE
+        assert event.detail_type == contract.SCHEDULE_DETAIL_TYPE
         assert_same_time(event.time, raw["time"])
         return
-    assert event.source == names.EVENT_SOURCE
-    assert event.detail_type == names.WINDOW_EXECUTION_DETAIL_TYPE
+    assert event.source == contract.EVENT_SOURCE
+    assert event.detail_type == contract.WINDOW_EXECUTION_DETAIL_TYPE
     detail, execution = raw["detail"], event.execution
     assert execution.window_id == detail["window-id"]
-    assert re.fullmatch(names.WINDOW_ID_PATTERN, execution.window_id)
+    assert re.fullmatch(contract.WINDOW_ID_PATTERN, execution.window_id)
     assert execution.window_execution_id == detail["window-execution-id"]
-    assert re.fullmatch(names.EXECUTION_ID_PATTERN, execution.window_execution_id)
+    assert re.fullmatch(contract.EXECUTION_ID_PATTERN, execution.window_execution_id)
     assert execution.status == detail["status"]
-    assert execution.status in names.ALL_STATUSES
+    assert execution.status in contract.ALL_STATUSES
     assert_same_time(execution.start_time, detail["start-time"])
     if detail.get("end-time") is None:
         assert execution.end_time is None
@@ -627,13 +628,15 @@ EVENT_SHAPED = st.fixed_dictionaries(
         "detail-type": _maybe(
             st.sampled_from(
                 (
-                    names.WINDOW_EXECUTION_DETAIL_TYPE,
-                    names.SCHEDULE_DETAIL_TYPE,
+                    contract.WINDOW_EXECUTION_DETAIL_TYPE,
+                    contract.SCHEDULE_DETAIL_TYPE,
                     "Maintenance Window Task Execution State-change Notification",
                 )
             )
         ),
-        "source": _maybe(st.sampled_from((names.EVENT_SOURCE, names.SCHEDULE_SOURCE, "aws.ec2"))),
+        "source": _maybe(
+            st.sampled_from((contract.EVENT_SOURCE, contract.SCHEDULE_SOURCE, "aws.ec2"))
+        ),
         "account": _maybe(ACCOUNTS),
         "time": _maybe(event_times().map(lambda pair: pair[0])),
         "region": _maybe(REGIONS),
@@ -644,7 +647,7 @@ EVENT_SHAPED = st.fixed_dictionaries(
                 optional={
                     "window-id": _maybe(WINDOW_IDS),
                     "window-execution-id": _maybe(UUIDS),
-                    "status": _maybe(st.sampled_from(names.ALL_STATUSES)),
+                    "status": _maybe(st.sampled_from(contract.ALL_STATUSES)),
                     "start-time": _maybe(event_times().map(lambda pair: pair[0])),
                     "end-time": _maybe(event_times().map(lambda pair: pair[0])),
                 },
@@ -703,7 +706,7 @@ def test_only_ascii_account_ids_and_region_names_are_accepted(account: str, regi
 
 WINDOW_EXECUTION_ID = "791b72e0-f0da-4021-8b35-f95df1a2b3c4"
 UNKNOWN_STATUSES = st.from_regex(r"[A-Z][A-Z_]{2,20}", fullmatch=True).filter(
-    lambda s: s not in names.ALL_STATUSES
+    lambda s: s not in contract.ALL_STATUSES
 )
 INSTANCE_IDS = st.builds(
     lambda managed, width, number: f"{managed}i-{number % 16**width:0{width}x}",
@@ -811,15 +814,15 @@ def invocation_templates(*, within_api_limits: bool) -> st.SearchStrategy[dict[s
     """An invocation as DescribeMaintenanceWindowExecutionTaskInvocations returns it, every
     optional field present or not; beyond the API's limits unless `within_api_limits`."""
     if within_api_limits:
-        status: st.SearchStrategy[str] = st.sampled_from(names.ALL_STATUSES)
+        status: st.SearchStrategy[str] = st.sampled_from(contract.ALL_STATUSES)
         details, owner = salted(250), salted(128, min_size=1)
         task_type: st.SearchStrategy[str] = st.sampled_from(TASK_TYPES)
         # Whole seconds: the wire carries epoch seconds as floats.
         times = AWARE_DATETIMES.map(lambda moment: moment.replace(microsecond=0))
     else:
         status = st.one_of(
-            st.sampled_from(names.ALL_STATUSES),
-            st.sampled_from(names.DEFAULT_ALERT_STATUSES),
+            st.sampled_from(contract.ALL_STATUSES),
+            st.sampled_from(contract.DEFAULT_ALERT_STATUSES),
             UNKNOWN_STATUSES,
         )
         details = st.one_of(salted(250), oversized(251))
@@ -846,7 +849,7 @@ def invocation_templates(*, within_api_limits: bool) -> st.SearchStrategy[dict[s
 
 def task_fields(*, within_api_limits: bool) -> st.SearchStrategy[dict[str, Any]]:
     arn = st.one_of(st.sampled_from(TASK_ARNS), texts(200, min_size=1))
-    status: st.SearchStrategy[str] = st.sampled_from(names.ALL_STATUSES)
+    status: st.SearchStrategy[str] = st.sampled_from(contract.ALL_STATUSES)
     task_type: st.SearchStrategy[str] = st.sampled_from(TASK_TYPES)
     if not within_api_limits:
         status = st.one_of(status, UNKNOWN_STATUSES)
@@ -988,7 +991,7 @@ def sns_publish_bytes(alert: Alert) -> int:
 
 
 def in_api_order(counts: Mapping[str, int]) -> bool:
-    rank = {status: index for index, status in enumerate(names.ALL_STATUSES)}
+    rank = {status: index for index, status in enumerate(contract.ALL_STATUSES)}
     keys = list(counts)
     return keys == sorted(keys, key=lambda status: (rank.get(status, len(rank)), status))
 
@@ -1011,7 +1014,7 @@ def assert_subject_follows_sns_rules(
 def assert_digest_is_complete_and_right(
     digest: Mapping[str, Any], execution: WindowExecution, expected: Expected
 ) -> None:
-    assert digest["schemaVersion"] == names.DIGEST_SCHEMA_VERSION
+    assert digest["schemaVersion"] == contract.DIGEST_SCHEMA_VERSION
     assert digest["account"] == execution.account
     assert digest["region"] == execution.region
     assert digest["windowId"] == execution.window_id
@@ -1078,9 +1081,9 @@ def assert_alert_is_well_formed(
     body["default"].encode("utf-8")
     assert json.loads(body["default"], parse_constant=_strict_constant) == alert.digest
     assert alert.attributes == {
-        names.ATTRIBUTE_WINDOW_ID: {"DataType": "String", "StringValue": execution.window_id},
-        names.ATTRIBUTE_STATUS: {"DataType": "String", "StringValue": execution.status},
-        names.ATTRIBUTE_FAILED_INVOCATIONS: {
+        contract.ATTRIBUTE_WINDOW_ID: {"DataType": "String", "StringValue": execution.window_id},
+        contract.ATTRIBUTE_STATUS: {"DataType": "String", "StringValue": execution.status},
+        contract.ATTRIBUTE_FAILED_INVOCATIONS: {
             "DataType": "Number",
             "StringValue": str(expected.failed),
         },
@@ -1098,15 +1101,15 @@ def window_executions(draw: st.DrawFn) -> WindowExecution:
         region=draw(REGIONS),
         window_id=draw(WINDOW_IDS),
         window_execution_id=draw(execution_ids()),
-        status=draw(st.sampled_from(names.ALL_STATUSES)),
+        status=draw(st.sampled_from(contract.ALL_STATUSES)),
         start_time=draw(st.none() | AWARE_DATETIMES),
         end_time=draw(st.none() | AWARE_DATETIMES),
     )
 
 
 ALERT_STATUS_SETS = st.one_of(
-    st.just(frozenset(names.DEFAULT_ALERT_STATUSES)),
-    st.frozensets(st.sampled_from(names.ALL_STATUSES), min_size=1),
+    st.just(frozenset(contract.DEFAULT_ALERT_STATUSES)),
+    st.frozensets(st.sampled_from(contract.ALL_STATUSES), min_size=1),
 )
 
 
@@ -1125,7 +1128,7 @@ SAMPLE_EXECUTION = WindowExecution(
 @example(  # a window execution whose tasks never started
     execution=SAMPLE_EXECUTION,
     plans=[],
-    alert_statuses=frozenset(names.DEFAULT_ALERT_STATUSES),
+    alert_statuses=frozenset(contract.DEFAULT_ALERT_STATUSES),
     order=random.Random(0),
 )
 @example(  # the API responses the issue names: every optional field missing or odd
@@ -1144,7 +1147,7 @@ SAMPLE_EXECUTION = WindowExecution(
             ],
         )
     ],
-    alert_statuses=frozenset(names.DEFAULT_ALERT_STATUSES),
+    alert_statuses=frozenset(contract.DEFAULT_ALERT_STATUSES),
     order=random.Random(0),
 )
 @given(
@@ -1246,7 +1249,7 @@ def e2e_runs(draw: st.DrawFn) -> RunPlan:
     duration = draw(st.none() | st.integers(0, 86_400))
     return RunPlan(
         window_id=draw(WINDOW_IDS),
-        status=draw(st.sampled_from(names.ALL_STATUSES)),
+        status=draw(st.sampled_from(contract.ALL_STATUSES)),
         start=start,
         end=None if duration is None else start + timedelta(seconds=duration),
         tasks=draw(st.lists(task_plans(within_api_limits=True, many=250), max_size=3)),
@@ -1296,7 +1299,7 @@ def test_the_handler_sends_one_right_alert_or_none_for_any_api_shaped_window_exe
     assert MARKER not in output
     assert MARKER not in json.dumps(envelopes)
     records = printed_lines(output)
-    if run.status not in names.TERMINAL_STATUSES:
+    if run.status not in contract.TERMINAL_STATUSES:
         assert result["action"] == "ignored"
         assert envelopes == []
         return
@@ -1321,7 +1324,7 @@ def test_the_handler_sends_one_right_alert_or_none_for_any_api_shaped_window_exe
     assert_subject_follows_sns_rules(
         envelope["Subject"], execution, expected.failed, expected.total
     )
-    assert envelope["MessageAttributes"][names.ATTRIBUTE_FAILED_INVOCATIONS]["Value"] == str(
+    assert envelope["MessageAttributes"][contract.ATTRIBUTE_FAILED_INVOCATIONS]["Value"] == str(
         expected.failed
     )
     digest = json.loads(envelope["Message"], parse_constant=_strict_constant)

@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 from botocore.utils import parse_timestamp
 
-import handler
 from local_aws.environment import LambdaContext, local_aws
 from local_aws.scenario import TaskPlan, seed_window_execution
+from mwalerts import handler
 from mwalerts.clients import RETRY_CONFIG, AwsClients, epoch_timestamp
 from mwalerts.service import TASK_CONCURRENCY
 

@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -24,12 +23,12 @@ from moto import mock_aws
 from moto.core.models import patch_client
 
 from local_aws.fake_ssm import DEFAULT_PAGE_SIZE, FakeSsmExecutions
+from tests.support import ROOT
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
-REPO = Path(__file__).resolve().parents[1]
-API_EXAMPLES = REPO / "tests" / "data" / "api-examples"
+API_EXAMPLES = ROOT / "tests" / "data" / "api-examples"
 REGION = "us-east-1"
 WINDOW_ID = "mw-0123456789abcdef0"
 OTHER_WINDOW_ID = "mw-fedcba98765432100"
@@ -713,8 +712,7 @@ print(len(executions), type(executions[0]["StartTime"]).__name__, "moto" in sys.
 """
     result = subprocess.run(
         [sys.executable, "-c", script],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
