@@ -1,87 +1,38 @@
 """The CDK side of maintenance-window-alerts: the construct, its stacks, its settings and where
-they deploy (one account and region, a list of them, or a central account and its members)."""
+they deploy (one account and region, a list of them, or a central account and its members).
 
-import os
+In a CDK app of your own, the construct goes into any stack:
 
-from aws_cdk import Environment, Stack, Stage, Validations
-from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
+    from maintenance_window_alerts import MaintenanceWindowAlerts, Settings, add_compliance_checks
+
+    alerts = MaintenanceWindowAlerts(stack, "Alerts", settings=Settings(alert_emails=(...,)))
+    add_compliance_checks(app)  # optional: cdk-nag's packs on every synth
+
+and optionally `add_outputs(alerts)`: the stack outputs that `mwalerts redrive --stack NAME`
+reads (MaintenanceWindowAlertsStack has them).
+"""
 
 from maintenance_window_alerts.alerts import MaintenanceWindowAlerts
-from maintenance_window_alerts.alerts_stack import MaintenanceWindowAlertsStack
-from maintenance_window_alerts.layout import Layout, layout_from_scope
+from maintenance_window_alerts.alerts_stack import MaintenanceWindowAlertsStack, add_outputs
+from maintenance_window_alerts.app_stacks import create_stacks
+from maintenance_window_alerts.compliance import add_compliance_checks
+from maintenance_window_alerts.layout import parse_layout
+from maintenance_window_alerts.layout_model import Central, Deployment, Layout, Member
 from maintenance_window_alerts.member_stack import MaintenanceWindowAlertsMemberStack
 from maintenance_window_alerts.settings import Settings, SettingsError
-from mwalerts import contract
 
 __all__ = [
+    "Central",
+    "Deployment",
+    "Layout",
     "MaintenanceWindowAlerts",
     "MaintenanceWindowAlertsMemberStack",
     "MaintenanceWindowAlertsStack",
+    "Member",
     "Settings",
     "SettingsError",
     "add_compliance_checks",
+    "add_outputs",
     "create_stacks",
+    "parse_layout",
 ]
-
-
-def create_stacks(app: Stage, layout: Layout | None = None) -> list[Stack]:
-    """The app's stacks, as its context (cdk.json, -c, configFile) lays them out.
-
-    No deployments and no central: one stack, `MaintenanceWindowAlerts`, in the account and
-    region the CLI found credentials for (environment-agnostic without). `deployments`: one
-    `MaintenanceWindowAlerts-<account>-<region>` each. `central`: the central stack
-    `MaintenanceWindowAlerts-Central-<account>-<region>`, and a member stack
-    `MaintenanceWindowAlerts-Member-<account>-<region>` per member account and region, each
-    deployed after the central one (`cdk deploy --all`).
-    """
-    layout = layout or layout_from_scope(app)
-    if layout.central is not None:
-        central = layout.central
-        central_stack = MaintenanceWindowAlertsStack(
-            app,
-            central.stack_id,
-            settings=central.settings,
-            central=central,
-            env=Environment(account=central.account, region=central.region),
-        )
-        stacks: list[Stack] = [central_stack]
-        for account, region in central.member_environments:
-            member = MaintenanceWindowAlertsMemberStack(
-                app,
-                central.member_stack_id(account, region),
-                central=central,
-                env=Environment(account=account, region=region),
-            )
-            # Only the order of `cdk deploy --all`: the stacks share no reference.
-            member.add_stack_dependency(
-                central_stack, "forwards to the central bus, trusts the central role"
-            )
-            stacks.append(member)
-        return stacks
-    if layout.deployments:
-        return [
-            MaintenanceWindowAlertsStack(
-                app,
-                deployment.stack_id,
-                settings=deployment.settings,
-                env=Environment(account=deployment.account, region=deployment.region),
-            )
-            for deployment in layout.deployments
-        ]
-    # The CLI sets these when it finds credentials; without them the stack is environment-agnostic.
-    env = Environment(
-        account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-    )
-    return [
-        MaintenanceWindowAlertsStack(app, contract.STACK_NAME, settings=layout.settings, env=env)
-    ]
-
-
-def add_compliance_checks(app: Stage) -> None:
-    """Fail synth on every cdk-nag finding (AwsSolutions, Serverless, NIST 800-53 rev. 5) that
-    is not acknowledged in code."""
-    Validations.of(app).add_plugins(
-        AwsSolutionsChecks(app, verbose=True),
-        ServerlessChecks(app, verbose=True),
-        NIST80053R5Checks(app, verbose=True),
-    )

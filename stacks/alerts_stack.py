@@ -12,7 +12,7 @@ from constructs import Construct
 
 from maintenance_window_alerts import constants
 from maintenance_window_alerts.alerts import MaintenanceWindowAlerts
-from maintenance_window_alerts.layout import Central
+from maintenance_window_alerts.layout_model import Central
 from maintenance_window_alerts.settings import Settings
 from mwalerts import contract
 
@@ -36,41 +36,51 @@ class MaintenanceWindowAlertsStack(Stack):
             ),
             **kwargs,
         )
-        self.alerts = alerts = MaintenanceWindowAlerts(
+        self.alerts = MaintenanceWindowAlerts(
             self, constants.ALERTS_ID, settings=settings, central=central
         )
-        outputs = {
-            contract.OUTPUT_TOPIC_ARN: (
-                alerts.topic.topic_arn,
-                "SNS topic of the alerts: subscribe e-mail, chat or paging tools to it",
-            ),
-            contract.OUTPUT_FUNCTION_NAME: (
-                alerts.function.function_name,
-                "The alert function (its logs show every run it processed)",
-            ),
-            contract.OUTPUT_DASHBOARD_NAME: (
-                alerts.dashboard.dashboard_name,
-                "CloudWatch dashboard of maintenance-window runs",
-            ),
-            contract.OUTPUT_RULE_DLQ_URL: (
-                alerts.rule_dead_letter_queue.queue_url,
-                "Events EventBridge could not deliver to the function",
-            ),
-            contract.OUTPUT_FUNCTION_DLQ_URL: (
-                alerts.function_failure_queue.queue_url,
-                "Events the function failed on after its retries",
-            ),
-        }
-        if alerts.chat_topic is not None:
-            outputs[contract.OUTPUT_CHAT_TOPIC_ARN] = (
-                alerts.chat_topic.topic_arn,
-                "SNS topic of the alerts for chat: subscribe an Amazon Q Developer in chat "
-                "applications channel configuration (Slack, Microsoft Teams) to it",
-            )
-        if central is not None and alerts.event_bus is not None:
-            outputs[contract.OUTPUT_EVENT_BUS_ARN] = (
-                alerts.event_bus.event_bus_arn,
-                "Event bus the member stacks forward their maintenance-window events to",
-            )
-        for output_id, (value, description) in outputs.items():
-            CfnOutput(self, output_id, value=value, description=description)
+        add_outputs(self.alerts)
+
+
+def add_outputs(alerts: MaintenanceWindowAlerts) -> None:
+    """The stack outputs of the construct's stack: what an operator needs, and what the operator
+    command reads (`mwalerts redrive --stack NAME`: the function and the dead-letter queues).
+
+    A stack of your own that holds the construct calls it to get the same outputs (one
+    construct per stack: the output names are fixed)."""
+    outputs = {
+        contract.OUTPUT_TOPIC_ARN: (
+            alerts.topic.topic_arn,
+            "SNS topic of the alerts: subscribe e-mail, chat or paging tools to it",
+        ),
+        contract.OUTPUT_FUNCTION_NAME: (
+            alerts.function.function_name,
+            "The alert function (its logs show every run it processed)",
+        ),
+        contract.OUTPUT_DASHBOARD_NAME: (
+            alerts.dashboard.dashboard_name,
+            "CloudWatch dashboard of maintenance-window runs",
+        ),
+        contract.OUTPUT_RULE_DLQ_URL: (
+            alerts.rule_dead_letter_queue.queue_url,
+            "Events EventBridge could not deliver to the function",
+        ),
+        contract.OUTPUT_FUNCTION_DLQ_URL: (
+            alerts.function_failure_queue.queue_url,
+            "Events the function failed on after its retries",
+        ),
+    }
+    if alerts.chat_topic is not None:
+        outputs[contract.OUTPUT_CHAT_TOPIC_ARN] = (
+            alerts.chat_topic.topic_arn,
+            "SNS topic of the alerts for chat: subscribe an Amazon Q Developer in chat "
+            "applications channel configuration (Slack, Microsoft Teams) to it",
+        )
+    if alerts.central is not None and alerts.event_bus is not None:
+        outputs[contract.OUTPUT_EVENT_BUS_ARN] = (
+            alerts.event_bus.event_bus_arn,
+            "Event bus the member stacks forward their maintenance-window events to",
+        )
+    stack = Stack.of(alerts)
+    for output_id, (value, description) in outputs.items():
+        CfnOutput(stack, output_id, value=value, description=description)

@@ -10,159 +10,47 @@ such as `deployments[2] (111111111111/eu-west-9): unknown region 'eu-west-9'`.
 - `central`: {"account", "region", "organizationId" or "externalId", "members": [{"account",
   "regions"}], <settings>}: the alerts stack in the central account and region, and a small
   member stack in every member account and region.
+
+What it reads into is in layout_model (Layout, Deployment, Central, Member); the checks of one
+entry's values are in layout_entries.
 """
 
-import difflib
 import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
-from maintenance_window_alerts.settings import (
-    EXPECTED_WINDOWS,
-    KEYS,
-    MISSPELLED_KEYS,
-    WINDOW_ALARMS,
-    Settings,
-    SettingsError,
-    split_window_key,
+from maintenance_window_alerts import layout_entries as entries
+from maintenance_window_alerts.layout_entries import (
+    ACCOUNT,
+    CENTRAL,
+    CONFIG_FILE,
+    DEPLOYMENTS,
+    EXTERNAL_ID,
+    LAYOUT_MISSPELLED_KEYS,
+    MEMBERS,
+    ORGANIZATION_ID,
+    REGION,
+    REGIONS,
 )
+from maintenance_window_alerts.layout_model import (
+    KNOWN_REGIONS,
+    Central,
+    Deployment,
+    Layout,
+    Member,
+)
+from maintenance_window_alerts.settings import KEYS, MISSPELLED_KEYS, Settings, SettingsError
 from mwalerts import contract
 
-# Context keys (and keys of configFile).
-DEPLOYMENTS = "deployments"
-CENTRAL = "central"
-CONFIG_FILE = "configFile"
-# Keys of an entry.
-ACCOUNT = "account"
-REGION = "region"
-REGIONS = "regions"
-MEMBERS = "members"
-ORGANIZATION_ID = "organizationId"
-EXTERNAL_ID = "externalId"
-LAYOUT_MISSPELLED_KEYS = {
-    "deployment": DEPLOYMENTS,
-    "centralAccount": CENTRAL,
-    "configfile": CONFIG_FILE,
-    "config": CONFIG_FILE,
-}
-
-# The regions this CDK version knows, offline: name -> partition.
-KNOWN_REGIONS: dict[str, str] = {r.name: r.partition for r in RegionInfo.regions if r.partition}
 # The partitions whose member role ARNs the central function builds (mwalerts.links.partition).
 CENTRAL_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
-_ACCOUNT = re.compile(contract.ACCOUNT_ID_PATTERN)
-# AWS Organizations' ID pattern, and STS's for an external ID.
-_ORGANIZATION_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
-_EXTERNAL_ID_CHARS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+=,.@:/-"
-)
-EXTERNAL_ID_LENGTH = range(2, 1225)
 # Lambda allows 4 KB of environment variables in all (names and values). The central function's
 # other variables take about 1 KB once deployed (ARNs and names), which leaves this for the member
 # map (MEMBER_ACCOUNTS) and the external ID together.
 MAX_MEMBER_ENVIRONMENT_BYTES = 3000
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """Per-account mode: one alerts stack in this account and region."""
-
-    account: str
-    region: str
-    settings: Settings
-
-    @property
-    def stack_id(self) -> str:
-        return contract.deployment_stack_name(self.account, self.region)
-
-
-@dataclass(frozen=True)
-class Member:
-    """A member account of central mode and the regions whose windows the central stack watches."""
-
-    account: str
-    regions: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Central:
-    """Central mode: the alerts stack in one account and region, fed by its members."""
-
-    account: str
-    region: str
-    settings: Settings
-    members: tuple[Member, ...]
-    organization_id: str | None = None
-    external_id: str | None = None
-
-    @property
-    def stack_id(self) -> str:
-        return contract.central_stack_name(self.account, self.region)
-
-    @staticmethod
-    def member_stack_id(account: str, region: str) -> str:
-        return contract.member_stack_name(account, region)
-
-    @property
-    def partition(self) -> str:
-        return KNOWN_REGIONS[self.region]
-
-    @property
-    def member_environments(self) -> Iterator[tuple[str, str]]:
-        """(account, region) of every member stack."""
-        for member in self.members:
-            for region in member.regions:
-                yield member.account, region
-
-    @property
-    def member_accounts(self) -> dict[str, list[str]]:
-        """Member account -> its regions, as the function reads it (ENV_MEMBER_ACCOUNTS)."""
-        return {member.account: list(member.regions) for member in self.members}
-
-    @property
-    def member_accounts_json(self) -> str:
-        return json.dumps(self.member_accounts, separators=(",", ":"))
-
-    def member_role_arn(self, account: str, region: str) -> str:
-        """The read-only role of a member stack, which the central function assumes."""
-        return f"arn:{self.partition}:iam::{account}:role/{contract.member_role_name(region)}"
-
-    @property
-    def member_role_arns(self) -> list[str]:
-        return [self.member_role_arn(a, r) for a, r in self.member_environments]
-
-    @property
-    def function_role_arn(self) -> str:
-        """The central function's role (a fixed name), the only principal member roles trust."""
-        role = contract.central_function_role_name(self.region)
-        return f"arn:{self.partition}:iam::{self.account}:role/{role}"
-
-    @property
-    def event_bus_arn(self) -> str:
-        """The central event bus (a fixed name), which member stacks forward events to."""
-        return (
-            f"arn:{self.partition}:events:{self.region}:{self.account}"
-            f":event-bus/{contract.CENTRAL_BUS_NAME}"
-        )
-
-    def account_root_arn(self, account: str) -> str:
-        return f"arn:{self.partition}:iam::{account}:root"
-
-
-@dataclass(frozen=True)
-class Layout:
-    """What the app deploys. Neither deployments nor central: one stack for the CLI's account
-    and region, with the top-level settings."""
-
-    settings: Settings
-    deployments: tuple[Deployment, ...] = ()
-    central: Central | None = None
 
 
 def layout_from_scope(scope: Construct, *, base_dir: Path | None = None) -> Layout:
@@ -180,8 +68,21 @@ def parse_layout(context: Mapping[str, Any], *, base_dir: Path) -> Layout:
             raise SettingsError(f"unknown setting {wrong!r}: did you mean {right!r}?")
     top = {key: context[key] for key in (*KEYS, *MISSPELLED_KEYS) if context.get(key) is not None}
     settings = Settings.from_context(top)
+    raw, origin = _sources(context, base_dir)
+    if raw[CENTRAL] is not None:
+        return Layout(settings, central=_central(f"{origin[CENTRAL]}{CENTRAL}", raw[CENTRAL], top))
+    if raw[DEPLOYMENTS] is not None:
+        entries.check_unqualified_windows("", settings)
+        deployments = _deployments(origin[DEPLOYMENTS], raw[DEPLOYMENTS], top)
+        return Layout(settings, deployments=deployments)
+    entries.check_unqualified_windows("", settings)
+    return Layout(settings)
+
+
+def _sources(context: Mapping[str, Any], base_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The raw deployments and central, from the context or configFile (one of them), and where
+    each came from, for the messages: "" (cdk.json or -c) or "<configFile>: "."""
     raw = {key: _from_json(key, context.get(key)) for key in (DEPLOYMENTS, CENTRAL)}
-    # Where each came from, for the messages: "" (cdk.json or -c) or "<configFile>: ".
     origin = dict.fromkeys(raw, "")
     if context.get(CONFIG_FILE) is not None:
         path, from_file = _config_file(context[CONFIG_FILE], base_dir)
@@ -198,17 +99,7 @@ def parse_layout(context: Mapping[str, Any], *, base_dir: Path) -> Layout:
             f"a stack of their own in {DEPLOYMENTS}, or a central account and its members in "
             f"{CENTRAL}, not both"
         )
-    if raw[CENTRAL] is not None:
-        return Layout(settings, central=_central(f"{origin[CENTRAL]}{CENTRAL}", raw[CENTRAL], top))
-    if raw[DEPLOYMENTS] is not None:
-        _check_unqualified_windows("", settings)
-        deployments = _deployments(origin[DEPLOYMENTS], raw[DEPLOYMENTS], top)
-        return Layout(settings, deployments=deployments)
-    _check_unqualified_windows("", settings)
-    return Layout(settings)
-
-
-# --- Sources ----------------------------------------------------------------------------------
+    return raw, origin
 
 
 def _from_json(key: str, raw: Any) -> Any:
@@ -240,11 +131,8 @@ def _config_file(raw: Any, base_dir: Path) -> tuple[str, dict[str, Any]]:
         raise SettingsError(
             f"{CONFIG_FILE} {path!r} must hold a JSON object with {DEPLOYMENTS} or {CENTRAL}"
         )
-    _check_keys(f"{CONFIG_FILE} {path!r}", content, (DEPLOYMENTS, CENTRAL))
+    entries.check_keys(f"{CONFIG_FILE} {path!r}", content, (DEPLOYMENTS, CENTRAL))
     return path, content
-
-
-# --- Per-account mode -------------------------------------------------------------------------
 
 
 def _deployments(prefix: str, raw: Any, top: Mapping[str, Any]) -> tuple[Deployment, ...]:
@@ -258,21 +146,20 @@ def _deployments(prefix: str, raw: Any, top: Mapping[str, Any]) -> tuple[Deploym
     seen: dict[tuple[str, str], int] = {}
     for index, entry in enumerate(raw):
         name = f"{prefix}{DEPLOYMENTS}[{index}]"
-        where = _label(name, entry, ACCOUNT, REGION)
-        account, region, overrides = _environment(where, entry, (ACCOUNT, REGION, *KEYS))
+        where = entries.entry_label(name, entry, ACCOUNT, REGION)
+        account, region, overrides = entries.parse_environment(
+            where, entry, (ACCOUNT, REGION, *KEYS)
+        )
         if (account, region) in seen:
             raise SettingsError(
                 f"{where}: duplicate of {prefix}{DEPLOYMENTS}[{seen[account, region]}]: "
                 "one stack per account and region"
             )
         seen[account, region] = index
-        settings = _settings(where, top, overrides)
-        _check_unqualified_windows(where, settings)
+        settings = entries.entry_settings(where, top, overrides)
+        entries.check_unqualified_windows(where, settings)
         deployments.append(Deployment(account, region, settings))
     return tuple(deployments)
-
-
-# --- Central mode -----------------------------------------------------------------------------
 
 
 def _central(name: str, raw: Any, top: Mapping[str, Any]) -> Central:
@@ -280,26 +167,26 @@ def _central(name: str, raw: Any, top: Mapping[str, Any]) -> Central:
         raise SettingsError(
             f'{name} must be an object {{"{ACCOUNT}", "{REGION}", "{MEMBERS}", ...}}, got {raw!r}'
         )
-    where = _label(name, raw, ACCOUNT, REGION)
+    where = entries.entry_label(name, raw, ACCOUNT, REGION)
     allowed = (ACCOUNT, REGION, MEMBERS, ORGANIZATION_ID, EXTERNAL_ID, *KEYS)
-    account, region, rest = _environment(where, raw, allowed)
+    account, region, rest = entries.parse_environment(where, raw, allowed)
     if KNOWN_REGIONS[region] not in CENTRAL_PARTITIONS:
         raise SettingsError(
             f"{where}: region {region!r} is in partition {KNOWN_REGIONS[region]}; central mode "
             f"works in {', '.join(CENTRAL_PARTITIONS)}"
         )
-    organization_id = _organization_id(where, rest.pop(ORGANIZATION_ID, None))
-    external_id = _external_id(where, rest.pop(EXTERNAL_ID, None), organization_id)
+    organization_id = entries.parse_organization_id(where, rest.pop(ORGANIZATION_ID, None))
+    external_id = entries.parse_external_id(where, rest.pop(EXTERNAL_ID, None), organization_id)
     members = _members(name, where, rest.pop(MEMBERS, None), KNOWN_REGIONS[region])
     central = Central(
         account=account,
         region=region,
-        settings=_settings(where, top, rest),
+        settings=entries.entry_settings(where, top, rest),
         members=members,
         organization_id=organization_id,
         external_id=external_id,
     )
-    _check_qualified_windows(where, central)
+    entries.check_qualified_windows(where, central)
     size = len(central.member_accounts_json.encode()) + len((external_id or "").encode())
     if size > MAX_MEMBER_ENVIRONMENT_BYTES:
         raise SettingsError(
@@ -322,193 +209,20 @@ def _members(name: str, where: str, raw: Any, partition: str) -> tuple[Member, .
     seen: dict[str, int] = {}
     for index, entry in enumerate(raw):
         member_name = f"{name}.{MEMBERS}[{index}]"
-        member_where = _label(member_name, entry, ACCOUNT)
+        member_where = entries.entry_label(member_name, entry, ACCOUNT)
         if not isinstance(entry, dict):
             raise SettingsError(
                 f'{member_where}: must be an object {{"{ACCOUNT}": "...", "{REGIONS}": '
                 f'["..."]}}, got {entry!r}'
             )
-        _check_keys(member_where, entry, (ACCOUNT, REGIONS))
-        account = _account(member_where, entry.get(ACCOUNT))
+        entries.check_keys(member_where, entry, (ACCOUNT, REGIONS))
+        account = entries.parse_account(member_where, entry.get(ACCOUNT))
         if account in seen:
             raise SettingsError(
                 f"{member_where}: account listed twice (also {name}.{MEMBERS}[{seen[account]}]): "
                 f"list all its regions in one entry"
             )
         seen[account] = index
-        regions = entry.get(REGIONS)
-        if not isinstance(regions, list) or not regions:
-            raise SettingsError(
-                f"{member_where}: {REGIONS} must be a non-empty list of regions such as "
-                f'["eu-west-1", "us-east-1"], got {regions!r}'
-            )
-        for region in regions:
-            _region(member_where, region)
-            if regions.count(region) > 1:
-                raise SettingsError(f"{member_where}: region {region!r} listed twice")
-            if KNOWN_REGIONS[region] != partition:
-                raise SettingsError(
-                    f"{member_where}: region {region!r} is in partition {KNOWN_REGIONS[region]}, "
-                    f"the central account's in {partition}: events and roles cannot cross "
-                    "partitions"
-                )
-        members.append(Member(account, tuple(regions)))
+        regions = entries.parse_member_regions(member_where, entry.get(REGIONS), partition)
+        members.append(Member(account, regions))
     return tuple(members)
-
-
-def _organization_id(where: str, raw: Any) -> str | None:
-    if raw is None:
-        return None
-    if not (
-        isinstance(raw, str)
-        and raw.startswith("o-")
-        and 10 <= len(raw) - 2 <= 32
-        and all(c in _ORGANIZATION_CHARS for c in raw[2:])
-    ):
-        raise SettingsError(
-            f"{where}: {ORGANIZATION_ID} {raw!r} is not an AWS Organizations ID: o- and 10 to 32 "
-            "lowercase letters or digits, such as o-a1b2c3d4e5"
-        )
-    return raw
-
-
-def _external_id(where: str, raw: Any, organization_id: str | None) -> str | None:
-    if raw is None:
-        if organization_id is None:
-            raise SettingsError(
-                f"{where}: set {EXTERNAL_ID} (or {ORGANIZATION_ID}): without an organization, "
-                "the member roles trust the central function only with the external ID"
-            )
-        return None
-    if not (
-        isinstance(raw, str)
-        and len(raw) in EXTERNAL_ID_LENGTH
-        and all(c in _EXTERNAL_ID_CHARS for c in raw)
-    ):
-        raise SettingsError(
-            f"{where}: {EXTERNAL_ID} must be {EXTERNAL_ID_LENGTH[0]} to {EXTERNAL_ID_LENGTH[-1]} "
-            "characters of letters, digits and _+=,.@:/- (what STS accepts), got "
-            f"{_shorten(raw)!r}"
-        )
-    return raw
-
-
-# --- Entries ----------------------------------------------------------------------------------
-
-
-def _label(name: str, entry: Any, *keys: str) -> str:
-    """How messages name an entry: `deployments[2] (111111111111/eu-west-9)`."""
-    if not isinstance(entry, dict):
-        return name
-    return f"{name} ({'/'.join(str(entry.get(key, '?')) for key in keys)})"
-
-
-def _environment(where: str, entry: Any, allowed: Sequence[str]) -> tuple[str, str, dict[str, Any]]:
-    """(account, region, the entry's other keys) of an object with account and region."""
-    if not isinstance(entry, dict):
-        raise SettingsError(
-            f'{where}: must be an object {{"{ACCOUNT}": "...", "{REGION}": "...", ...}}, '
-            f"got {entry!r}"
-        )
-    _check_keys(where, entry, allowed)
-    account = _account(where, entry.get(ACCOUNT))
-    region = _region(where, entry.get(REGION))
-    rest = {k: v for k, v in entry.items() if k not in (ACCOUNT, REGION)}
-    return account, region, rest
-
-
-def _check_keys(where: str, entry: Mapping[str, Any], allowed: Sequence[str]) -> None:
-    unknown = [key for key in entry if key not in allowed]
-    if not unknown:
-        return
-    hints = []
-    for key in unknown:
-        close = MISSPELLED_KEYS.get(key) or next(
-            iter(difflib.get_close_matches(key, allowed, n=1)), None
-        )
-        hints.append(f"{key!r} (did you mean {close!r}?)" if close in allowed else repr(key))
-    raise SettingsError(
-        f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
-        f"allowed: {', '.join(allowed)}"
-    )
-
-
-def _account(where: str, raw: Any) -> str:
-    if raw is None:
-        raise SettingsError(f"{where}: missing {ACCOUNT!r} (a 12-digit AWS account ID)")
-    if not (isinstance(raw, str) and _ACCOUNT.fullmatch(raw)):
-        raise SettingsError(
-            f"{where}: {ACCOUNT} {raw!r} is not a 12-digit AWS account ID (write it as a string, "
-            'such as "012345678901": a number loses leading zeros)'
-        )
-    return raw
-
-
-def _region(where: str, raw: Any) -> str:
-    if raw is None:
-        raise SettingsError(f"{where}: missing {REGION!r} (such as 'eu-west-1')")
-    if not isinstance(raw, str):
-        raise SettingsError(f"{where}: region must be a string such as 'eu-west-1', got {raw!r}")
-    if raw not in KNOWN_REGIONS:
-        close = sorted(difflib.get_close_matches(raw, KNOWN_REGIONS, n=3))
-        hint = (
-            f": did you mean {_one_of([repr(c) for c in close])}?"
-            if close
-            else " (not a region of aws_cdk.region_info)"
-        )
-        raise SettingsError(f"{where}: unknown region {raw!r}{hint}")
-    return raw
-
-
-def _settings(where: str, top: Mapping[str, Any], overrides: Mapping[str, Any]) -> Settings:
-    """The entry's settings over the top-level ones, validated like them."""
-    try:
-        return Settings.from_context({**top, **overrides})
-    except SettingsError as error:
-        raise SettingsError(f"{where}: {error}") from None
-
-
-def _window_keys(settings: Settings) -> Iterator[tuple[str, str]]:
-    for window in settings.window_alarms:
-        yield WINDOW_ALARMS, window
-    for window in settings.expected_windows:
-        yield EXPECTED_WINDOWS, window
-
-
-def _check_unqualified_windows(where: str, settings: Settings) -> None:
-    """Outside central mode a window is named by its ID alone: metrics have no Account."""
-    for key, window in _window_keys(settings):
-        account, _, window_id = split_window_key(window)
-        if account is not None:
-            raise SettingsError(
-                f"{where + ': ' if where else ''}{key} key {window!r} names an account and "
-                f"region, which only {CENTRAL} mode does: write the window ID alone ({window_id})"
-            )
-
-
-def _check_qualified_windows(where: str, central: Central) -> None:
-    """In central mode a window is named by its member account and region too, as its metrics
-    are (dimensions Account, Region, WindowId)."""
-    environments = set(central.member_environments)
-    for key, window in _window_keys(central.settings):
-        account, region, window_id = split_window_key(window)
-        if account is None or region is None:
-            example = "/".join((*next(central.member_environments), window_id))
-            raise SettingsError(
-                f"{where}: {key} key {window!r} must name the member account and region of the "
-                f"window in {CENTRAL} mode: '<account>/<region>/<window ID>', such as {example!r}"
-            )
-        if (account, region) not in environments:
-            raise SettingsError(
-                f"{where}: {key} key {window!r}: {account}/{region} is not a member account and "
-                f"region ({CENTRAL}.{MEMBERS})"
-            )
-
-
-def _one_of(words: Sequence[str]) -> str:
-    """'A', 'A or B', 'A, B or C'."""
-    return " or ".join(filter(None, (", ".join(words[:-1]), words[-1])))
-
-
-def _shorten(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}..."

@@ -13,10 +13,8 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from maintenance_window_alerts import constants, security
-from maintenance_window_alerts.alerts import window_execution_pattern
-from maintenance_window_alerts.layout import Central
-from maintenance_window_alerts.security import acknowledge
+from maintenance_window_alerts import compliance, constants, routing, security
+from maintenance_window_alerts.layout_model import Central
 from mwalerts import contract
 
 
@@ -41,7 +39,7 @@ class MaintenanceWindowAlertsMemberStack(Stack):
         # command output or secrets), usually nothing at all, and a key in every member account
         # and region would cost $1 a month each across the fleet. TLS is enforced, and its
         # policy admits only this stack's rule.
-        self.dead_letter_queue = security.dead_letter_queue(
+        self.dead_letter_queue = routing.dead_letter_queue(
             self,
             constants.FORWARD_DLQ_ID,
             holds="events EventBridge could not forward to the central account's bus",
@@ -53,7 +51,7 @@ class MaintenanceWindowAlertsMemberStack(Stack):
             self,
             constants.FORWARD_RULE_ID,
             description="SSM maintenance-window executions that have ended, to the central bus",
-            event_pattern=window_execution_pattern(),
+            event_pattern=routing.window_execution_pattern(),
             targets=[
                 targets.EventBus(
                     events.EventBus.from_event_bus_arn(
@@ -64,13 +62,7 @@ class MaintenanceWindowAlertsMemberStack(Stack):
                 )
             ],
         )
-        acknowledge(
-            self.forward_role.node.find_child("DefaultPolicy").node.default_child,
-            "NIST.800.53.R5-IAMNoInlinePolicy",
-            "Written by CDK's event bus target: its one statement allows events:PutEvents on "
-            "the central account's bus only; it belongs to this one role, which only "
-            "EventBridge assumes, and is deleted with it.",
-        )
+        compliance.acknowledge_forward_role_policy(self.forward_role)
         self.reader_role = self._reader_role()
         for output_id, value, description in (
             (

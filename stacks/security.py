@@ -1,30 +1,22 @@
-"""Keys, roles' policies and resource policies: who may do what, and nobody else."""
+"""Roles, their policies and the topics' resource policies: who may do what, and nobody else."""
 
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations
-from aws_cdk import aws_events as events
+from aws_cdk import Aws
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
-from constructs import Construct, IConstruct
+from constructs import Construct
 
-from maintenance_window_alerts import constants
-from maintenance_window_alerts.layout import Central
+from maintenance_window_alerts import compliance, constants
+from maintenance_window_alerts.keys import alarm_arns
+from maintenance_window_alerts.layout_model import Central
+from maintenance_window_alerts.settings import Settings
 from mwalerts import contract
-
-# The actions AWS documents for a CloudWatch Logs log group's key ("Encrypt log data in CloudWatch
-# Logs using AWS Key Management Service").
-LOGS_KEY_ACTIONS = (
-    "kms:Encrypt*",
-    "kms:Decrypt*",
-    "kms:ReEncrypt*",
-    "kms:GenerateDataKey*",
-    "kms:Describe*",
-)
-
 
 # What the function calls on SSM. Per the Service Authorization Reference for AWS Systems Manager,
 # DescribeMaintenanceWindowExecutions and GetMaintenanceWindow take the resource type
@@ -40,89 +32,67 @@ SSM_COMMAND_OUTPUT_ACTION = "ssm:GetCommandInvocation"
 # Role ARNs per customer managed policy that lets the central function assume member roles: well
 # within IAM's 6,144 characters per managed policy.
 ROLE_ARNS_PER_POLICY = 50
+# The only item actions Powertools' DynamoDB idempotency layer calls.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
 
 
-def message_key(scope: Construct) -> kms.Key:
-    """The key of messages in flight: the alert topic and both dead-letter queues."""
-    key = kms.Key(
+def execution_role(
+    scope: Construct, log_group: logs.ILogGroup, *, settings: Settings, central: Central | None
+) -> tuple[iam.Role, list[iam.ManagedPolicy]]:
+    """The function's role, and the customer managed policies that let it read SSM: this
+    account's and region's, or in central mode the member accounts' through their roles."""
+    # Not AWSLambdaBasicExecutionRole: this role may write to its own log group only.
+    role = iam.Role(
         scope,
-        constants.KEY_ID,
-        description="Encrypts the maintenance-window alert topic and its dead-letter queues",
-        enable_key_rotation=True,
-        # It only protects messages in flight, which are deleted with the topic and queues.
-        removal_policy=RemovalPolicy.DESTROY,
-        pending_window=Duration.days(7),
+        constants.ROLE_ID,
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description="Maintenance-window alert function",
+        # In central mode the member roles trust this role by its ARN, so its name is fixed.
+        role_name=(
+            contract.central_function_role_name(central.region) if central is not None else None
+        ),
     )
-    # CloudWatch alarms publishing to the topic: scoped to this account's alarms (their exact
-    # ARNs would make a cycle: key -> topic -> alarm -> key).
-    _allow_service(
-        key,
-        "cloudwatch",
-        ("kms:Decrypt", "kms:GenerateDataKey"),
-        {
-            "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-            "ArnLike": {"aws:SourceArn": alarm_arns(scope)},
-        },
-    )
-    # EventBridge sending to the rules' dead-letter queue: the statement AWS documents for
-    # encrypted EventBridge targets, without source conditions (EventBridge's KMS requests do
-    # not carry them, and a condition would silently drop dead letters). The queue's own
-    # policy admits only this construct's rules.
-    _allow_service(key, "events", ("kms:Decrypt", "kms:GenerateDataKey"))
-    return key
-
-
-def data_key(scope: Construct) -> kms.Key:
-    """The key of data at rest: the idempotency table and the function's log group."""
-    key = kms.Key(
+    log_group.grant_write(role)
+    if central is not None:
+        return role, assume_role_policies(scope, role, central.member_role_arns)
+    policy = ssm_read_policy(
         scope,
-        constants.DATA_KEY_ID,
-        description="Encrypts the maintenance-window alert function's idempotency table and logs",
-        enable_key_rotation=True,
-        # The log group is retained when the stack is deleted (it is the record of every run),
-        # so its key must be too: without it the retained logs could never be read again.
-        # Schedule the key's deletion once those logs are no longer needed.
-        removal_policy=RemovalPolicy.RETAIN,
+        role,
+        command_output=settings.error_details_limit > 0,
+        description="Read maintenance windows and their executions (alert function)",
     )
-    # CloudWatch Logs encrypts with the key what it stores, for this account and region's log
-    # groups only (the log group's exact ARN would make a cycle: key -> log group -> key).
-    log_groups = Stack.of(scope).format_arn(
-        service="logs",
-        resource="log-group",
-        resource_name="*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
-    _allow_service(
-        key,
-        "logs",
-        LOGS_KEY_ACTIONS,
-        {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
-        # CloudWatch Logs' principal is regional (logs.<region>.amazonaws.com[.cn]).
-        principal=f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}",
-    )
-    return key
+    return role, [policy]
 
 
-def dead_letter_queue(
-    scope: Construct, construct_id: str, *, holds: str, key: kms.IKey | None = None
-) -> sqs.Queue:
-    """A queue for what could not be delivered or processed: TLS only, kept 14 days (the
-    maximum), encrypted with `key`, or with SQS's own key (SSE-SQS) without one."""
-    queue = sqs.Queue(
-        scope,
-        construct_id,
-        encryption=sqs.QueueEncryption.KMS if key else sqs.QueueEncryption.SQS_MANAGED,
-        encryption_master_key=key,
-        enforce_ssl=True,
-        retention_period=Duration.days(14),  # the maximum: time to notice and redrive
+def grant_function(
+    function: lambda_.Function,
+    *,
+    topics: Sequence[sns.ITopic],
+    table: dynamodb.ITable,
+    data_key: kms.IKey,
+) -> None:
+    """Let the function publish to the topics and use its idempotency table, nothing more."""
+    for topic in topics:
+        topic.grant_publish(function)
+    table.grant(function, *TABLE_ACTIONS)
+    # DynamoDB decrypts the table key with the caller's permission on the first access to
+    # the table (and every 5 minutes after); it generates the table key itself, under the
+    # grant it creates with the table. So the caller needs kms:Decrypt only, and only through
+    # DynamoDB: the function cannot use the data key for anything else.
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt"],
+            resources=[data_key.key_arn],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"dynamodb.{Aws.REGION}.{Aws.URL_SUFFIX}"}
+            },
+        )
     )
-    reason = (
-        f"This queue is itself a dead-letter queue (it holds {holds}); "
-        "a dead-letter queue of a dead-letter queue would only move the problem."
-    )
-    for rule_id in ("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"):
-        acknowledge(queue.node.default_child, rule_id, reason)
-    return queue
 
 
 def ssm_read_policy(
@@ -154,30 +124,11 @@ def ssm_read_policy(
             ),
         ],
     )
-    cfn_policy = policy.node.default_child
-    output = (
-        f" {SSM_COMMAND_OUTPUT_ACTION} reads a Run Command invocation's output, which the alert "
-        "quotes for at most errorDetailsLimit failures per window execution."
-        if command_output
-        else ""
-    )
-    acknowledge(
-        cfn_policy,
-        "AwsSolutions-IAM5[Resource::*]",
-        f"{', '.join(unscoped)} support no resource-level permissions (Service Authorization "
-        "Reference for AWS Systems Manager: no resource type), so Resource must be '*'; the "
-        "statement allows only these read actions, and only in this region "
-        f"(aws:RequestedRegion).{output}",
-    )
-    acknowledge(
-        cfn_policy,
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:"
-        "<AWS::AccountId>:maintenancewindow/*]",
-        "The alert function reads the executions (reconciliation sweep) and the name and "
-        "description (alerts) of any maintenance window of this account and region, "
-        "including windows created after this stack, by anyone; so the only scope is all "
-        "maintenance windows here. The statement allows only "
-        f"{' and '.join(SSM_WINDOW_ACTIONS)}.",
+    compliance.acknowledge_ssm_read_policy(
+        policy,
+        window_actions=SSM_WINDOW_ACTIONS,
+        unscoped_actions=unscoped,
+        command_output_action=SSM_COMMAND_OUTPUT_ACTION if command_output else None,
     )
     return policy
 
@@ -202,31 +153,6 @@ def assume_role_policies(
         )
         for index, start in enumerate(range(0, len(role_arns), ROLE_ARNS_PER_POLICY))
     ]
-
-
-def central_event_bus(scope: Construct, central: Central) -> events.EventBus:
-    """The bus member stacks forward their events to; only the members (or, with an
-    organization ID, the accounts of that organization) may put events on it."""
-    bus = events.EventBus(
-        scope,
-        constants.CENTRAL_BUS_ID,
-        event_bus_name=contract.CENTRAL_BUS_NAME,
-        description="Maintenance-window executions forwarded by the member accounts",
-    )
-    principals: list[iam.IPrincipal] = (
-        [iam.OrganizationPrincipal(central.organization_id)]
-        if central.organization_id
-        else [iam.ArnPrincipal(central.account_root_arn(m.account)) for m in central.members]
-    )
-    bus.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=constants.BUS_POLICY_SID,
-            principals=principals,
-            actions=["events:PutEvents"],
-            resources=[bus.event_bus_arn],
-        )
-    )
-    return bus
 
 
 def allow_only_function_and_alarms_to_publish(topic: sns.Topic, role: iam.IRole) -> None:
@@ -272,40 +198,4 @@ def allow_only_function_and_alarms_to_publish(topic: sns.Topic, role: iam.IRole)
             "ArnNotEquals": {"aws:PrincipalArn": role.role_arn},
             "ArnNotLike": {"aws:SourceArn": alarms},
         },
-    )
-
-
-def alarm_arns(scope: IConstruct) -> str:
-    """The ARN pattern of every CloudWatch alarm in this stack's account and region."""
-    return Stack.of(scope).format_arn(
-        service="cloudwatch",
-        resource="alarm",
-        resource_name="*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
-
-
-def acknowledge(construct: IConstruct | None, rule_id: str, reason: str) -> None:
-    """Acknowledge one cdk-nag finding on one construct, with the reason it is acceptable."""
-    assert construct is not None, rule_id  # an L2 without its L1 would be a CDK bug
-    Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))
-
-
-def _allow_service(
-    key: kms.Key,
-    service: str,
-    actions: tuple[str, ...],
-    conditions: dict[str, Any] | None = None,
-    *,
-    principal: str | None = None,
-) -> None:
-    """Let an AWS service use the key for what it stores or sends on this construct's behalf."""
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=f"Allow{service.capitalize()}ToEncrypt",
-            principals=[iam.ServicePrincipal(principal or f"{service}.amazonaws.com")],
-            actions=list(actions),
-            resources=["*"],  # in a key policy, "*" is this key
-            conditions=conditions,
-        )
     )

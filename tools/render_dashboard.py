@@ -3,9 +3,10 @@
 The picture is drawn from the DashboardBody of a fresh synth (cdk.json's settings, offline), so it
 shows exactly what `cdk deploy` creates: each widget as a box at its position, with its title and
 kind. The PNG carries a hash of that layout (titles, kinds, positions) in a text chunk, and
-tests/test_dashboard_picture.py compares it with the layout of a fresh synth: the picture cannot
-drift from the code. The drawing is deterministic (fixed size and resolution, no timestamps, no
-software version), so running this again without a layout change rewrites identical bytes.
+tests/infra/test_dashboard_picture.py compares it with the layout of a fresh synth: the picture
+cannot drift from the code. The drawing is deterministic (fixed size and resolution, no
+timestamps, no software version), so running this again without a layout change rewrites
+identical bytes.
 """
 
 import argparse

@@ -15,14 +15,18 @@ import aws_cdk as cdk
 import pytest
 
 from maintenance_window_alerts import (
+    Central,
+    Deployment,
+    Layout,
     MaintenanceWindowAlertsMemberStack,
     MaintenanceWindowAlertsStack,
+    Member,
     Settings,
     SettingsError,
     create_stacks,
 )
 from maintenance_window_alerts import settings as keys
-from maintenance_window_alerts.layout import Central, Deployment, Layout, Member, parse_layout
+from maintenance_window_alerts.layout import parse_layout
 from mwalerts import contract
 from tests.support import ROOT
 

@@ -22,9 +22,11 @@ from cfnlint import api as cfn_lint  # type: ignore[import-untyped]
 from constructs import IConstruct
 
 from maintenance_window_alerts import (
+    MaintenanceWindowAlerts,
     MaintenanceWindowAlertsStack,
     Settings,
     add_compliance_checks,
+    add_outputs,
     constants,
 )
 from maintenance_window_alerts import settings as keys
@@ -1211,6 +1213,41 @@ def test_outputs_name_the_topics_function_dashboard_and_queues(
             **chat,
         }
     assert contract.OUTPUT_CHAT_TOPIC_ARN in custom.template.find_outputs("*")
+
+
+def test_construct_works_in_any_stack_of_a_users_own_app(tmp_path: Path) -> None:
+    """No cdk.json, no feature flags, not our stack: the construct alone passes cdk-nag, and
+    add_outputs gives its stack the outputs the operator command reads (redrive --stack)."""
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "TheirStack")
+    alerts = MaintenanceWindowAlerts(
+        stack, "Alerts", settings=Settings(alert_emails=("ops@example.com",))
+    )
+    add_compliance_checks(app)
+    outputs_of_the_construct_alone = [
+        c for c in stack.node.children if isinstance(c, cdk.CfnOutput)
+    ]
+    add_outputs(alerts)
+
+    template = app.synth().get_stack_artifact(stack.artifact_id).template  # raises on a finding
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    outputs = {k: v["Value"] for k, v in template["Outputs"].items()}
+
+    def ref(construct: IConstruct) -> dict[str, str]:
+        cfn = construct.node.default_child
+        assert isinstance(cfn, cdk.CfnElement)
+        return {"Ref": str(stack.resolve(stack.get_logical_id(cfn)))}
+
+    assert report["pluginReports"] == []
+    assert outputs_of_the_construct_alone == []
+    assert outputs == {
+        contract.OUTPUT_TOPIC_ARN: ref(alerts.topic),
+        contract.OUTPUT_FUNCTION_NAME: ref(alerts.function),
+        contract.OUTPUT_DASHBOARD_NAME: ref(alerts.dashboard),
+        contract.OUTPUT_RULE_DLQ_URL: ref(alerts.rule_dead_letter_queue),
+        contract.OUTPUT_FUNCTION_DLQ_URL: ref(alerts.function_failure_queue),
+    }
+    assert {*contract.DEAD_LETTER_QUEUE_OUTPUTS, contract.OUTPUT_FUNCTION_NAME} <= set(outputs)
 
 
 # --- Compliance, linting and the CLI --------------------------------------------------------

@@ -1,0 +1,149 @@
+"""The alarms on the maintenance windows: failed runs (fleet-wide, per window), missed windows.
+
+Every alarm notifies the alert topic and its description tells the on-call what to do (the
+alert path's own alarms are in health.py).
+"""
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from maintenance_window_alerts import constants
+from maintenance_window_alerts.metrics import failed_invocations, metric
+from maintenance_window_alerts.settings import Settings
+from maintenance_window_alerts.text import one_of
+from mwalerts import contract
+
+GREATER = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+LESS = cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD
+# What the on-call reads about a failed run, in every failure alarm's description.
+READ_THE_ALERT = (
+    "read the alert this topic received for the run: it names the window, the task and the "
+    "failed targets with their status details and error output, and links to Logs Insights; "
+    "the dashboard's table of the latest failed invocations lists them too"
+)
+
+
+def alarm(
+    scope: Construct,
+    construct_id: str,
+    metric: cloudwatch.IMetric,
+    *,
+    topic: sns.ITopic,
+    threshold: float,
+    description: str,
+    comparison: cloudwatch.ComparisonOperator = GREATER,
+    missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
+    evaluation_periods: int = 1,
+    datapoints: int | None = None,
+) -> cloudwatch.Alarm:
+    """An alarm on `metric` that notifies `topic` (one period unless told otherwise)."""
+    created = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=threshold,
+        comparison_operator=comparison,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=datapoints,
+        treat_missing_data=missing,
+        alarm_description=description,
+    )
+    created.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    return created
+
+
+def failed_invocations_alarm(
+    scope: Construct, settings: Settings, topic: sns.ITopic
+) -> cloudwatch.Alarm | None:
+    """Failed invocations > 0 across all windows; None if no alert status has a metric."""
+    statuses = settings.counted_alert_statuses
+    if not statuses:
+        return None
+    return alarm(
+        scope,
+        constants.ALARM_ID,
+        failed_invocations(settings.metrics_namespace, statuses),
+        topic=topic,
+        threshold=0,
+        description=(
+            f"Maintenance-window task invocations ended {one_of(statuses)} in the last 5 "
+            f"minutes. On-call: 1) {READ_THE_ALERT}; 2) no such alert? Check the alert "
+            "function's logs and both dead-letter queues (stack outputs); 3) fix the cause, then "
+            "rerun the window's tasks or wait for its next run, and check the dashboard for "
+            "windows that keep failing."
+        ),
+    )
+
+
+def window_alarms(
+    scope: Construct, settings: Settings, topic: sns.ITopic
+) -> tuple[cloudwatch.Alarm, ...]:
+    """windowAlarms: per window, its failed invocations in 5 minutes reach its threshold."""
+    statuses = settings.counted_alert_statuses
+    return tuple(
+        alarm(
+            scope,
+            _alarm_id(constants.WINDOW_ALARM_ID_PREFIX, window_id),
+            failed_invocations(settings.metrics_namespace, statuses, window=window_id),
+            topic=topic,
+            threshold=threshold,
+            comparison=AT_LEAST,
+            description=(
+                f"Maintenance window {window_id} had {threshold} or more task invocations end "
+                f"{one_of(statuses)} in the last 5 minutes (windowAlarms). On-call: "
+                f"1) {READ_THE_ALERT}; 2) fix the cause on the targets or in the task (SSM "
+                "Agent, the instance's role, the command or runbook, the target selection), "
+                "then rerun the window's tasks or wait for its next run."
+            ),
+        )
+        for window_id, threshold in sorted(settings.window_alarms.items())
+    )
+
+
+def missed_window_alarms(
+    scope: Construct, settings: Settings, topic: sns.ITopic
+) -> tuple[cloudwatch.Alarm, ...]:
+    """expectedWindows: per window, no execution ended within its gap.
+
+    Each of the alarm's periods without a WindowExecutions data point is missing data, counted
+    as breaching, and the alarm needs all of them: so it fires when the whole gap passed without
+    an execution, and one execution anywhere in it keeps it quiet (see settings.Gap).
+    """
+    return tuple(
+        alarm(
+            scope,
+            _alarm_id(constants.MISSED_WINDOW_ALARM_ID_PREFIX, window_id),
+            metric(
+                settings.metrics_namespace,
+                contract.METRIC_WINDOW_EXECUTIONS,
+                window=window_id,
+                period=Duration.seconds(gap.period_seconds),
+            ),
+            topic=topic,
+            threshold=1,
+            comparison=LESS,
+            # No data is the failure this alarm is for: a window that does not run emits nothing.
+            missing=cloudwatch.TreatMissingData.BREACHING,
+            evaluation_periods=gap.evaluation_periods,
+            datapoints=gap.evaluation_periods,
+            description=(
+                f"Maintenance window {window_id} has not completed an execution in {gap.text} "
+                "(expectedWindows): it may be disabled, past its schedule's end date, or have "
+                "lost its schedule, targets or tasks. On-call: 1) in Systems Manager, "
+                "Maintenance Windows, check the window is enabled, its schedule and end date, "
+                "its targets and tasks, and its execution history; 2) if it did run, check the "
+                "alert function's logs, error alarm and dead-letter queues. It also fires right "
+                "after it is created if the window has not run in that time."
+            ),
+        )
+        for window_id, gap in sorted(settings.gaps.items())
+    )
+
+
+def _alarm_id(prefix: str, window: str) -> str:
+    """<prefix><window ID>, or <prefix><account>-<region>-<window ID> in central mode."""
+    return prefix + window.replace("/", "-")
