@@ -2,7 +2,7 @@
 """The CDK app (`cdk synth`, `cdk deploy`): synthesizes offline, with no AWS calls or lookups.
 
 One stack for the CLI's account and region, one per entry of `deployments`, or a central stack
-and its member stacks (`central`): see stacks.create_stacks and maintenance_window_alerts.layout.
+and its member stacks (`central`): see maintenance_window_alerts.create_stacks and its layout.
 """
 
 import sys
