@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from benchmarks.bench import SCENARIOS, run_ours
-from mwalerts import service
+from mwalerts import pipeline
 
 
 class InlineExecutor:
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25, help="functions to list (25)")
     args = parser.parse_args(argv)
     scenario = SCENARIOS[names.index(args.scenario)]
-    setattr(service, "ThreadPoolExecutor", InlineExecutor)  # noqa: B010 - swapped for profiling
+    setattr(pipeline, "ThreadPoolExecutor", InlineExecutor)  # noqa: B010 - swapped for profiling
     profiler = cProfile.Profile()
     run = run_ours(scenario, 0.0, profiler=profiler)  # the handler call only
     print(f"{scenario.name}: CPU {run.cpu:.2f} s under the profiler")

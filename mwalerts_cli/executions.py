@@ -1,18 +1,17 @@
-"""Finding window executions: by ID, a window's latest, a window's since a time."""
+"""Finding window executions: by ID, a window's latest, a window's since a time; and checking
+their window (the function's own SSM reads, with a not-found said in the command's words)."""
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from mwalerts import contract
 from mwalerts.enrich import WindowInfo, window_info
 from mwalerts.errors import error_code
 from mwalerts.model import WindowExecution
-from mwalerts.service import TASK_CONCURRENCY
-from mwalerts.ssm import list_window_ids
+from mwalerts.pipeline import TASK_CONCURRENCY
+from mwalerts.ssm import iter_window_executions, list_window_ids
 from mwalerts_cli.aws import Place
 from mwalerts_cli.errors import CliError
 
@@ -52,7 +51,7 @@ def execution_by_id(
 
 def latest_execution(ssm: "SSMClient", window_id: str, place: Place) -> WindowExecution:
     """The window's execution with the latest start time (every page: AWS documents no order)."""
-    items = [item for item in window_executions(ssm, window_id) if item.get("StartTime")]
+    items = [item for item in iter_window_executions(ssm, window_id) if item.get("StartTime")]
     if not items:
         raise CliError(f"window {window_id} has no executions in {place}")
     latest = max(items, key=lambda item: item["StartTime"])
@@ -65,7 +64,7 @@ def executions_since(
     """The window's executions that started in [since, until], oldest first."""
     found = [
         _execution(item, window_id, place)
-        for item in window_executions(ssm, window_id, since, until)
+        for item in iter_window_executions(ssm, window_id, since, until)
         if item.get("StartTime")
     ]
     return sorted(found, key=lambda execution: execution.start_time or since)
@@ -88,27 +87,6 @@ def checked_window(ssm: "SSMClient", window_id: str, place: Place) -> WindowInfo
     return window
 
 
-def window_executions(
-    ssm: "SSMClient",
-    window_id: str,
-    after: datetime | None = None,
-    before: datetime | None = None,
-) -> Iterator[Any]:
-    """DescribeMaintenanceWindowExecutions, every page, optionally between two start times."""
-    filters = [
-        {"Key": key, "Values": [_filter_time(moment)]}
-        for key, moment in (("ExecutedAfter", after), ("ExecutedBefore", before))
-        if moment is not None
-    ]
-    pages = ssm.get_paginator("describe_maintenance_window_executions").paginate(
-        WindowId=window_id,
-        Filters=filters,  # type: ignore[arg-type]
-        PaginationConfig={"PageSize": contract.SSM_PAGE_SIZE},
-    )
-    for page in pages:
-        yield from page.get("WindowExecutions", [])
-
-
 def _window_of(
     ssm: "SSMClient", execution_id: str, start: datetime | None, window_ids: list[str]
 ) -> str | None:
@@ -121,7 +99,7 @@ def _window_of(
     def has_it(window_id: str) -> bool:
         return any(
             item["WindowExecutionId"] == execution_id
-            for item in window_executions(ssm, window_id, after, before)
+            for item in iter_window_executions(ssm, window_id, after, before)
         )
 
     with ThreadPoolExecutor(TASK_CONCURRENCY, thread_name_prefix="ssm") as pool:
@@ -132,16 +110,6 @@ def _window_of(
 
 
 def _execution(item: Any, window_id: str, place: Place) -> WindowExecution:
-    return WindowExecution(
-        account=place.account,
-        region=place.region,
-        window_id=window_id,
-        window_execution_id=item["WindowExecutionId"],
-        status=item.get("Status", "UNKNOWN"),
-        start_time=item.get("StartTime"),
-        end_time=item.get("EndTime"),
+    return WindowExecution.described(
+        item, account=place.account, region=place.region, window_id=window_id
     )
-
-
-def _filter_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

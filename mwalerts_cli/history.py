@@ -1,7 +1,9 @@
-"""`mwalerts history`: a window's executions, one line each, and optionally their metrics."""
+"""`mwalerts history`: a window's executions, one line each (counted by the function's own
+mwalerts.pipeline.count_invocations), and optionally their metrics."""
 
 import argparse
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,14 +12,16 @@ from rich.text import Text
 from mwalerts import contract
 from mwalerts.alert import iso, ordered_counts
 from mwalerts.model import WindowExecution
+from mwalerts.pipeline import TASK_CONCURRENCY, count_invocations
 from mwalerts.tally import ExecutionReport
 from mwalerts_cli import backfill, options
 from mwalerts_cli.aws import Clients
-from mwalerts_cli.collect import collect
 from mwalerts_cli.errors import USAGE, CliError
 from mwalerts_cli.executions import checked_window, executions_since
 from mwalerts_cli.output import Column, Ui, count_list, duration, utc
 
+NAME = "history"
+SUMMARY = "a window's executions, one line each; backfill their metrics"
 DESCRIPTION = """\
 One line per execution of a window: start, status, duration and its invocations by status
 (every page of every task, counted as the function counts them). `--emit-metrics` backfills the
@@ -57,16 +61,7 @@ COLUMNS = (
 Result = tuple[WindowExecution, ExecutionReport]
 
 
-def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
-    parser = options.add_command(
-        commands,
-        common,
-        "history",
-        summary="a window's executions, one line each; backfill their metrics",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        run=run,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--window-id", type=options.window_id, metavar="ID", required=True, help="the window"
     )
@@ -118,13 +113,14 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
     window = checked_window(ssm, args.window_id, place)
     executions = executions_since(ssm, args.window_id, place, args.since, args.until)
     results: list[Result] = []
-    with ui.progress() as progress:
+    with ui.progress() as progress, ThreadPoolExecutor(TASK_CONCURRENCY, "ssm") as pool:
         bar = progress.add_task("Counting invocations", total=len(executions), detail="")
         for execution in executions:
             progress.update(bar, detail=utc(execution.start_time))
-            results.append(
-                (execution, collect(ssm, execution.window_execution_id, args.alert_statuses))
+            report = count_invocations(
+                ssm, execution.window_execution_id, args.alert_statuses, pool.map
             )
+            results.append((execution, report))
             progress.advance(bar)
 
     if args.output == "json":

@@ -11,8 +11,12 @@ import sys
 
 from mwalerts_cli import history, redrive, replay, report
 from mwalerts_cli.aws import Clients
+from mwalerts_cli.options import Command, add_command
 from mwalerts_cli.output import Ui
 from mwalerts_cli.runner import add_aws_options, execute
+
+# In the order `mwalerts --help` lists them.
+COMMANDS: tuple[Command, ...] = (report, history, replay, redrive)
 
 EPILOG = """\
 examples:
@@ -38,10 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     add_aws_options(common, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    report.add_parser(commands, common)
-    history.add_parser(commands, common)
-    replay.add_parser(commands, common)
-    redrive.add_parser(commands, common)
+    for command in COMMANDS:
+        add_command(commands, common, command)
     return parser
 
 

@@ -1,12 +1,17 @@
-"""Arguments the commands share, checked when parsed so that a typo fails before any AWS call."""
+"""The commands' parsers, and the arguments they share, checked when parsed so that a typo fails
+before any AWS call (with the stack's own rules, from mwalerts.contract, where it has the same
+setting)."""
 
 import argparse
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from mwalerts import contract
+from mwalerts.pipeline import AlertRules
+from mwalerts_cli.aws import Clients
+from mwalerts_cli.output import Ui
 
 _AGO = re.compile(r"^([0-9]+)([dh])$")
 
@@ -25,22 +30,12 @@ def execution_id(text: str) -> str:
 
 def statuses(text: str) -> frozenset[str]:
     """`FAILED,TIMED_OUT`: the statuses that count as a failure, as the stack's alertStatuses."""
-    found = frozenset(part.strip().upper() for part in text.split(",") if part.strip())
-    unknown = sorted(found - set(contract.ALL_STATUSES))
-    if not found or unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown status(es) {', '.join(unknown) or '(none given)'}; "
-            f"valid: {', '.join(contract.ALL_STATUSES)}"
-        )
-    return found
+    return frozenset(_checked(contract.alert_status_list, text))
 
 
 def error_details(text: str) -> int:
-    if not text.isdigit() or int(text) > contract.MAX_ERROR_DETAILS_LIMIT:
-        raise argparse.ArgumentTypeError(
-            f"a whole number from 0 to {contract.MAX_ERROR_DETAILS_LIMIT}, got {text!r}"
-        )
-    return int(text)
+    """As the stack's errorDetailsLimit."""
+    return _checked(lambda raw: contract.error_details_limit(contract.whole_number(raw)), text)
 
 
 def moment(text: str, now: datetime | None = None) -> datetime:
@@ -61,35 +56,48 @@ def moment(text: str, now: datetime | None = None) -> datetime:
 
 
 def namespace(text: str) -> str:
-    if not re.match(contract.CUSTOM_NAMESPACE_PATTERN, text):
-        raise argparse.ArgumentTypeError(
-            "not a custom CloudWatch namespace (1 to 255 characters, not starting with AWS/): "
-            f"{text!r}"
-        )
-    return text
+    """As the stack's metricsNamespace."""
+    return _checked(contract.metrics_namespace, text)
 
 
-def add_command(
-    commands: Any,
-    common: argparse.ArgumentParser,
-    name: str,
-    *,
-    summary: str,
-    description: str,
-    epilog: str,
-    run: Callable[..., int],
-) -> argparse.ArgumentParser:
-    """A command's parser, with the options all commands share (`common`) and its `run`."""
+_Parsed = TypeVar("_Parsed")
+
+
+def _checked(rule: Callable[[str], _Parsed], text: str) -> _Parsed:
+    """One of mwalerts.contract's rules, its message after the option's name (argparse's
+    "argument --namespace: 'AWS/SSM' is not a valid custom CloudWatch namespace: ...")."""
+    try:
+        return rule(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+class Command(Protocol):
+    """A command's module (mwalerts_cli.report, history, replay, redrive): its name, help texts,
+    options and what it runs."""
+
+    NAME: str
+    SUMMARY: str
+    DESCRIPTION: str
+    EPILOG: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace, clients: Clients, ui: Ui) -> int: ...
+
+
+def add_command(commands: Any, common: argparse.ArgumentParser, command: Command) -> None:
+    """The command's parser, with the options all commands share (`common`), and its `run`."""
     parser: argparse.ArgumentParser = commands.add_parser(
-        name,
+        command.NAME,
         parents=[common],
-        help=summary,
-        description=description,
-        epilog=epilog,
+        help=command.SUMMARY,
+        description=command.DESCRIPTION,
+        epilog=command.EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.set_defaults(run=run)
-    return parser
+    command.add_arguments(parser)
+    parser.set_defaults(run=command.run)
 
 
 def add_output_option(parser: argparse.ArgumentParser, *formats: str) -> None:
@@ -126,4 +134,13 @@ def add_digest_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the function's log group, for the digest's Logs Insights link (links.failures); "
         "without it the link is null, where the function's digest has it",
+    )
+
+
+def alert_rules(args: argparse.Namespace) -> AlertRules:
+    """The alert rules given by `add_digest_options`' options."""
+    return AlertRules(
+        alert_statuses=args.alert_statuses,
+        error_details_limit=args.error_details,
+        log_group_name=args.log_group,
     )

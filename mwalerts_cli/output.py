@@ -19,12 +19,14 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.text import Text
 
 from mwalerts.alert import clean_text
+from mwalerts.pipeline import Watcher
 
 STATUS_STYLES = {
     "FAILED": "bold red",
@@ -141,6 +143,20 @@ class Ui:
             status = STATUS_STYLES.get(cell, "") if column.status and not style else ""
             line.append(_pad(cell, width, column.right), style=style or status)
         return line
+
+
+class ReadingProgress(Watcher):
+    """The progress display while a window execution's invocations are read: tasks read of all."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.bar: TaskID = progress.add_task("Reading invocations", total=None, detail="")
+
+    def tasks_listed(self, tasks: Sequence[Any]) -> None:
+        self.progress.update(self.bar, total=len(tasks))
+
+    def task_done(self, task: Any) -> None:
+        self.progress.advance(self.bar)
 
 
 def _pad(text: str, width: int, right: bool) -> str:

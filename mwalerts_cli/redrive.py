@@ -26,7 +26,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mwalerts import contract
 from mwalerts.errors import error_code
-from mwalerts_cli import options
 from mwalerts_cli.aws import Clients, Place
 from mwalerts_cli.errors import USAGE, CliError, explain
 from mwalerts_cli.output import Ui
@@ -35,6 +34,11 @@ from mwalerts_cli.runner import add_aws_options, execute
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_sqs import SQSClient
+
+# `mwalerts redrive`: its help is this module's docstring.
+NAME = "redrive"
+SUMMARY = "send dead-lettered events back through the deployed function"
+DESCRIPTION, EPILOG = (__doc__ or "").split("\n\n", 1)
 
 Invoke = Callable[[dict[str, Any]], None]
 # How long a received message stays hidden from other readers while it is being redriven.
@@ -169,21 +173,6 @@ def _messages(sqs: "SQSClient", queue_url: str, limit: int | None) -> Iterator[A
         yield from batch
 
 
-def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
-    """`mwalerts redrive`."""
-    description, epilog = (__doc__ or "").split("\n\n", 1)
-    parser = options.add_command(
-        commands,
-        common,
-        "redrive",
-        summary="send dead-lettered events back through the deployed function",
-        description=description,
-        epilog=epilog,
-        run=run,
-    )
-    add_arguments(parser)
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The redrive's own options (`mwalerts redrive` adds --profile and --region for all)."""
     parser.add_argument(
@@ -234,8 +223,7 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
 
 def main(argv: list[str] | None = None, *, clients: Clients | None = None) -> int:
     """`python -m mwalerts_cli.redrive` (`make redrive`): the same as `mwalerts redrive`."""
-    description = (__doc__ or "").split("\n\n", 1)[0]
-    parser = argparse.ArgumentParser(prog="python -m mwalerts_cli.redrive", description=description)
+    parser = argparse.ArgumentParser(prog="python -m mwalerts_cli.redrive", description=DESCRIPTION)
     add_arguments(parser)
     add_aws_options(parser)
     parser.set_defaults(run=run)

@@ -1,25 +1,27 @@
-"""`mwalerts replay`: the function's work on a saved event, printed or published."""
+"""`mwalerts replay`: the function's work on a saved event (mwalerts.pipeline), printed or
+published."""
 
 import argparse
 import json
 import sys
-from typing import Any
 
 from botocore.exceptions import ClientError
 from rich.text import Text
 
-from mwalerts.alert import Alert, should_alert
-from mwalerts.enrich import window_info
+from mwalerts.alert import Alert
 from mwalerts.errors import InvalidEventError, error_code
 from mwalerts.events import ScheduledEvent, WindowExecutionEvent, parse_event
+from mwalerts.model import WindowExecution
+from mwalerts.pipeline import AlertRules, Assessment, assess_execution
 from mwalerts.publish import publish_alert
 from mwalerts_cli import options
 from mwalerts_cli.aws import Clients
-from mwalerts_cli.collect import Watcher, build_alert, collect
 from mwalerts_cli.errors import USAGE, CliError
 from mwalerts_cli.executions import NOT_FOUND
-from mwalerts_cli.output import Ui
+from mwalerts_cli.output import ReadingProgress, Ui
 
+NAME = "replay"
+SUMMARY = "run the function's logic on a saved event; print or publish the alert"
 DESCRIPTION = """\
 Run the function's logic on a saved EventBridge event (a window execution state change, or a
 record from the function's on-failure queue): read every page of the execution, build the alert,
@@ -46,16 +48,7 @@ NO_TOPIC = (
 )
 
 
-def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
-    parser = options.add_command(
-        commands,
-        common,
-        "replay",
-        summary="run the function's logic on a saved event; print or publish the alert",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        run=run,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("event", metavar="EVENT.json", help="the event's file, or - for stdin")
     parser.add_argument(
         "--dry-run", action="store_true", help="print the alert (subject, email, digest) only"
@@ -93,20 +86,9 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
             USAGE,
         )
 
-    ssm = clients.ssm
-    window = window_info(ssm, execution.window_id)
-    try:
-        with ui.progress() as progress:
-            report = collect(
-                ssm, execution.window_execution_id, args.alert_statuses, _Progress(progress)
-            )
-    except ClientError as error:
-        if error_code(error) == NOT_FOUND:
-            raise CliError(
-                f"window execution {execution.window_execution_id} not found in {place}"
-            ) from None
-        raise
-    if not should_alert(execution.status, report, args.alert_statuses):
+    assessed = _assess(clients, execution, options.alert_rules(args), ui)
+    report = assessed.report
+    if not assessed.alerting:
         ui.info(
             f"All clear: {report.total_invocations:,} invocations, none in an alert status, and "
             f"the execution ended {execution.status}. The function publishes nothing for it."
@@ -114,20 +96,30 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
         if args.output == "json":
             ui.json({"alerting": False, "published": None, "counts": dict(report.counts)})
         return 0
-    alert = build_alert(
-        ssm,
-        execution,
-        report,
-        window,
-        alert_statuses=args.alert_statuses,
-        error_details=args.error_details,
-        log_group=args.log_group,
-    )
     message_id = None
     if topic_arn is not None:
-        message_id = publish_alert(clients.sns, topic_arn, alert)
-    _show(ui, args.output, alert, topic_arn, message_id)
+        message_id = publish_alert(clients.sns, topic_arn, assessed.alert)
+    _show(ui, args.output, assessed.alert, topic_arn, message_id)
     return 0
+
+
+def _assess(clients: Clients, execution: WindowExecution, rules: AlertRules, ui: Ui) -> Assessment:
+    """The function's pipeline on the execution, with a progress display; no failure logged."""
+    try:
+        with ui.progress() as progress:
+            return assess_execution(
+                clients.ssm,
+                execution,
+                rules,
+                watcher=ReadingProgress(progress),
+                log_failures=False,
+            )
+    except ClientError as error:
+        if error_code(error) == NOT_FOUND:
+            raise CliError(
+                f"window execution {execution.window_execution_id} not found in {clients.place}"
+            ) from None
+        raise
 
 
 def _read_event(path: str) -> WindowExecutionEvent:
@@ -151,18 +143,6 @@ def _read_event(path: str) -> WindowExecutionEvent:
             f"{path} is the sweep's schedule event: replay takes a window execution event", USAGE
         )
     return event
-
-
-class _Progress(Watcher):
-    def __init__(self, progress: Any) -> None:
-        self._progress = progress
-        self._bar = progress.add_task("Reading invocations", total=None, detail="")
-
-    def tasks_listed(self, tasks: list[Any]) -> None:
-        self._progress.update(self._bar, total=len(tasks))
-
-    def task_done(self, task: Any) -> None:
-        self._progress.advance(self._bar)
 
 
 def _show(ui: Ui, output: str, alert: Alert, topic_arn: str | None, message_id: str | None) -> None:

@@ -1,24 +1,36 @@
-"""`mwalerts report`: every task and invocation of one window execution, and what failed."""
+"""`mwalerts report`: every task and invocation of one window execution, and what failed: the
+function's pipeline (mwalerts.pipeline), its invocations shown as they stream past."""
 
 import argparse
 import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rich.progress import Progress, TaskID
+from rich.progress import Progress
 from rich.text import Text
 
 from mwalerts.alert import clean_text
 from mwalerts.enrich import WindowInfo
 from mwalerts.model import WindowExecution
+from mwalerts.pipeline import assess_execution
 from mwalerts.tally import instance_ids
 from mwalerts_cli import options
 from mwalerts_cli.aws import Clients
-from mwalerts_cli.collect import Watcher, build_alert, collect
 from mwalerts_cli.errors import USAGE, CliError
 from mwalerts_cli.executions import checked_window, execution_by_id, latest_execution
-from mwalerts_cli.output import STATUS_STYLES, Column, Ui, clock, count_list, short_arn, time_range
+from mwalerts_cli.output import (
+    STATUS_STYLES,
+    Column,
+    ReadingProgress,
+    Ui,
+    clock,
+    count_list,
+    short_arn,
+    time_range,
+)
 
+NAME = "report"
+SUMMARY = "every task and invocation of a window execution"
 DESCRIPTION = """\
 Report on one window execution: every task and every invocation (all pages), with instance IDs,
 status details and owner, then counts by status and failures by cause. `--output json` prints
@@ -56,16 +68,7 @@ CAUSE_COLUMNS = (
 )
 
 
-def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
-    parser = options.add_command(
-        commands,
-        common,
-        "report",
-        summary="every task and invocation of a window execution",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        run=run,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument(
         "--window-execution-id", type=options.execution_id, metavar="ID", help="the execution"
@@ -109,16 +112,15 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
     )
     with ui.progress() as progress:
         rows = _Rows(execution, only, progress)
-        report = collect(ssm, execution.window_execution_id, args.alert_statuses, rows)
-    alert = build_alert(
-        ssm,
-        execution,
-        report,
-        window,
-        alert_statuses=args.alert_statuses,
-        error_details=args.error_details,
-        log_group=args.log_group,
-    )
+        assessed = assess_execution(
+            ssm,
+            execution,
+            options.alert_rules(args),
+            window=window,
+            watcher=rows,
+            log_failures=False,
+        )
+    report, alert = assessed.report, assessed.alert
     if args.output == "json":
         ui.json(alert.digest)
         return 0
@@ -139,28 +141,27 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
     return 0
 
 
-class _Rows(Watcher):
+class _Rows(ReadingProgress):
     """The table's rows, made as the invocations stream past, and the progress display."""
 
     def __init__(
         self, execution: WindowExecution, only: frozenset[str] | None, progress: Progress
     ) -> None:
+        super().__init__(progress)
         self.by_task: dict[str, list[tuple[str, ...]]] = {}
         self._day = execution.start_time
         self._only = only
-        self._progress = progress
-        self._bar: TaskID = progress.add_task("Reading invocations", total=None, detail="")
         self._read = itertools.count(1)
 
-    def tasks_listed(self, tasks: list[Any]) -> None:
+    def tasks_listed(self, tasks: Sequence[Any]) -> None:
         # One list per task, made before the reading threads start: each appends to its own.
         self.by_task = {task["TaskExecutionId"]: [] for task in tasks}
-        self._progress.update(self._bar, total=len(tasks))
+        super().tasks_listed(tasks)
 
     def invocation(self, task: Any, invocation: Any) -> None:
         read = next(self._read)
         if read % 100 == 0:  # a page
-            self._progress.update(self._bar, detail=f"{read:,} invocations")
+            self.progress.update(self.bar, detail=f"{read:,} invocations")
         status = invocation.get("Status", "UNKNOWN")
         if self._only is not None and status not in self._only:
             return
@@ -183,9 +184,6 @@ class _Rows(Watcher):
                 clock(invocation.get("EndTime"), self._day),
             )
         )
-
-    def task_done(self, task: Any) -> None:
-        self._progress.advance(self._bar)
 
 
 def _print_title(ui: Ui, execution: WindowExecution, window: WindowInfo) -> None:

@@ -1,8 +1,11 @@
 """The product's settings: CDK context values (cdk.json, or `cdk deploy -c key=value`), validated.
 
-A bad value fails synth with a message that names the key, before anything is deployed.
+A bad value fails synth with a message that names the key, before anything is deployed. The rules
+the function and the command apply too (statuses, namespace, error-details limit, chat mode) are
+mwalerts.contract's; this module adds the key and what only the stack has.
 """
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -67,7 +70,6 @@ RETENTION_DAYS = {
     2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
     3653: "TEN_YEARS",
 }  # fmt: skip
-ERROR_DETAILS_RANGE = range(contract.MAX_ERROR_DETAILS_LIMIT + 1)
 # windowAlarms and expectedWindows name a window by its ID, and in central mode by the member
 # account and region too, as its metrics do: "111111111111/eu-west-1/mw-0123456789abcdef0"
 # (maintenance_window_alerts.layout checks which form the mode needs).
@@ -75,8 +77,6 @@ _WINDOW_KEY = re.compile(
     rf"^(?:(\d{{12}})/([a-z0-9-]+)/)?({contract.WINDOW_ID_PATTERN.strip('^$')})$"
 )
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
-# The same rule the Lambda applies (mwalerts.function_settings).
-_NAMESPACE = re.compile(contract.CUSTOM_NAMESPACE_PATTERN)
 
 # expectedWindows gaps: a whole number and a unit, minutes, hours or days ("90m", "26h", "7d").
 _GAP = re.compile(r"^(\d+)([mhd])$")
@@ -180,25 +180,13 @@ class Settings:
     expected_windows: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        if not self.alert_statuses:
-            raise SettingsError(f"{ALERT_STATUSES} must list at least one status")
-        unknown = [s for s in self.alert_statuses if s not in contract.ALL_STATUSES]
-        if unknown:
-            raise SettingsError(
-                f"{ALERT_STATUSES} has unknown status(es) {', '.join(map(repr, unknown))}; "
-                f"valid: {', '.join(contract.ALL_STATUSES)}"
-            )
+        _check(ALERT_STATUSES, contract.alert_statuses, self.alert_statuses)
         bad_emails = [e for e in self.alert_emails if not _EMAIL.match(e)]
         if bad_emails:
             raise SettingsError(
                 f"{ALERT_EMAILS} has invalid email address(es) {', '.join(map(repr, bad_emails))}"
             )
-        namespace = self.metrics_namespace
-        if not _NAMESPACE.match(namespace):
-            raise SettingsError(
-                f"{METRICS_NAMESPACE} {namespace!r} is not a valid custom CloudWatch namespace: "
-                "1-255 letters, digits or . - _ / # : and space, not starting with 'AWS/'"
-            )
+        _check(METRICS_NAMESPACE, contract.metrics_namespace, self.metrics_namespace)
         if self.log_retention_days not in RETENTION_DAYS:
             raise SettingsError(
                 f"{LOG_RETENTION_DAYS} {self.log_retention_days!r} is not a retention period "
@@ -210,16 +198,8 @@ class Settings:
                 f"{SWEEP_INTERVAL_MINUTES} {self.sweep_interval_minutes!r} is out of range: "
                 f"choose {low} to {high} minutes"
             )
-        if self.error_details_limit not in ERROR_DETAILS_RANGE:
-            raise SettingsError(
-                f"{ERROR_DETAILS_LIMIT} {self.error_details_limit!r} is out of range: choose 0 "
-                f"(no error output in alerts) to {contract.MAX_ERROR_DETAILS_LIMIT}"
-            )
-        if self.chat_notifications not in contract.CHAT_MODES:
-            raise SettingsError(
-                f"{CHAT_NOTIFICATIONS} {self.chat_notifications!r} is not one of "
-                f"{', '.join(contract.CHAT_MODES)}"
-            )
+        _check(ERROR_DETAILS_LIMIT, contract.error_details_limit, self.error_details_limit)
+        _check(CHAT_NOTIFICATIONS, contract.chat_mode, self.chat_notifications)
         self._check_window_ids(WINDOW_ALARMS, self.window_alarms)
         too_low = [w for w, t in self.window_alarms.items() if not _is_whole(t) or t < 1]
         if too_low:
@@ -291,6 +271,14 @@ class Settings:
         return cls.from_context({key: scope.node.try_get_context(key) for key in keys})
 
 
+def _check(key: str, rule: Callable[[Any], object], value: Any) -> None:
+    """Apply one of mwalerts.contract's rules; its message, after the key, is the error."""
+    try:
+        rule(value)
+    except ValueError as error:
+        raise SettingsError(f"{key} {error}") from None
+
+
 def _string_list(key: str, raw: Any) -> tuple[str, ...]:
     """A JSON list of strings (cdk.json) or a comma-separated string (`-c key=a,b`), deduped."""
     items = raw.split(",") if isinstance(raw, str) else raw
@@ -345,8 +333,9 @@ def _whole_number(key: str, raw: Any, unit: str) -> int:
     """An int, or its decimal string as `-c key=value` passes it."""
     if _is_whole(raw):
         return int(raw)
-    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit():
-        return int(raw)
+    if isinstance(raw, str):
+        with contextlib.suppress(ValueError):
+            return contract.whole_number(raw)
     raise SettingsError(f"{key} must be a whole number of {unit}, got {raw!r}")
 
 

@@ -256,47 +256,60 @@ def render_email(digest: Mapping[str, Any]) -> str:
             f"  {task['status'] or '-':<11} {task['taskType'] or '-':<14} "
             f"{clean_text(task['taskArn'] or '-', 60)}: {counts}"
         )
-    groups = digest["failureGroups"]
-    if groups:
-        lines += ["", f"Failures by cause ({len(groups)})"]
-        for group in groups[:EMAIL_GROUP_LINES]:
-            cause = clean_text(f"{group['status']} {group['statusDetails'] or ''}", 60)
-            lines.append(f"  {group['count']:>6} x {cause}")
-            for error in group["sampledErrors"][:2]:
-                lines.append(f"           {_error_text(error)} ({error['count']} sampled)")
-        if len(groups) > EMAIL_GROUP_LINES:
-            lines.append(f"  ... and {len(groups) - EMAIL_GROUP_LINES} more causes")
-    failures = digest["failures"]
-    shown = failures[:EMAIL_FAILURE_LINES]
-    if digest["failedInvocations"]:
-        lines += ["", f"Failed targets (showing {len(shown)} of {digest['failedInvocations']})"]
-        for failure in shown:
-            # Instance IDs for Run Command; otherwise the execution ID (what the Automation,
-            # Step Functions or Lambda console shows), else the window target.
-            target = clean_text(
-                " ".join(failure["instanceIds"])
-                or failure["executionId"]
-                or failure["windowTargetId"]
-                or "-",
-                60,
-            )
-            details = clean_text(failure["statusDetails"] or "", 120)
-            owner = clean_text(failure["ownerInformation"] or "", 60)
-            lines.append(
-                f"  {target:<20} {failure['status']:<10} {details}"
-                + (f" [owner: {owner}]" if owner else "")
-                + (f" - {_error_text(failure)}" if failure["responseCode"] is not None else "")
-            )
-        if digest["failedInvocations"] > len(shown):
-            lines.append(
-                f"  ... and {digest['failedInvocations'] - len(shown)} more: the JSON digest lists "
-                f"{len(failures)}, and every failure is in CloudWatch Logs under correlation ID "
-                f"{digest['windowExecutionId']}."
-            )
+    lines += _email_causes(digest["failureGroups"])
+    lines += _email_failed_targets(digest)
     lines += ["", "Links", f"  Window:        {digest['links']['window']}"]
     if digest["links"]["failures"]:
         lines.append(f"  All failures:  {digest['links']['failures']}")
     return "\n".join(lines) + "\n"
+
+
+def _email_causes(groups: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The most frequent causes, each with its sampled errors."""
+    if not groups:
+        return []
+    lines = ["", f"Failures by cause ({len(groups)})"]
+    for group in groups[:EMAIL_GROUP_LINES]:
+        cause = clean_text(f"{group['status']} {group['statusDetails'] or ''}", 60)
+        lines.append(f"  {group['count']:>6} x {cause}")
+        for error in group["sampledErrors"][:2]:
+            lines.append(f"           {_error_text(error)} ({error['count']} sampled)")
+    if len(groups) > EMAIL_GROUP_LINES:
+        lines.append(f"  ... and {len(groups) - EMAIL_GROUP_LINES} more causes")
+    return lines
+
+
+def _email_failed_targets(digest: Mapping[str, Any]) -> list[str]:
+    """The first failed targets, one line each, and where the rest are."""
+    failures = digest["failures"]
+    shown = failures[:EMAIL_FAILURE_LINES]
+    if not digest["failedInvocations"]:
+        return []
+    lines = ["", f"Failed targets (showing {len(shown)} of {digest['failedInvocations']})"]
+    for failure in shown:
+        # Instance IDs for Run Command; otherwise the execution ID (what the Automation,
+        # Step Functions or Lambda console shows), else the window target.
+        target = clean_text(
+            " ".join(failure["instanceIds"])
+            or failure["executionId"]
+            or failure["windowTargetId"]
+            or "-",
+            60,
+        )
+        details = clean_text(failure["statusDetails"] or "", 120)
+        owner = clean_text(failure["ownerInformation"] or "", 60)
+        lines.append(
+            f"  {target:<20} {failure['status']:<10} {details}"
+            + (f" [owner: {owner}]" if owner else "")
+            + (f" - {_error_text(failure)}" if failure["responseCode"] is not None else "")
+        )
+    if digest["failedInvocations"] > len(shown):
+        lines.append(
+            f"  ... and {digest['failedInvocations'] - len(shown)} more: the JSON digest lists "
+            f"{len(failures)}, and every failure is in CloudWatch Logs under correlation ID "
+            f"{digest['windowExecutionId']}."
+        )
+    return lines
 
 
 def _error_text(error: Mapping[str, Any]) -> str:

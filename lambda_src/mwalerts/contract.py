@@ -1,8 +1,12 @@
-"""Names shared by the Lambda, the CDK stack and the tests: one source of truth.
+"""Names and rules shared by the stack, the function, the operator command and the tests: one
+source of truth, including the validation of the settings all three read.
 
-This module imports nothing, so the stack can read it without loading the Lambda's dependencies.
+This module imports only the standard library, so the stack can read it without loading the
+function's dependencies.
 """
 
+import re
+from collections.abc import Iterable
 from typing import Final, Literal, get_args
 
 SERVICE_NAME: Final = "maintenance-window-alerts"
@@ -189,3 +193,66 @@ FAILED_INVOCATIONS_QUERY: Final = (
 )
 
 DIGEST_SCHEMA_VERSION: Final = 1
+
+
+# Validation of the settings the stack (context keys), the function (environment variables) and
+# the command (options) share: each rule once. A validator returns the parsed value or raises
+# ValueError with a message that names no key; the caller puts its key in front ("alertStatuses
+# must list at least one status") and raises its own error type.
+
+
+def alert_statuses(statuses: Iterable[str]) -> tuple[str, ...]:
+    """The statuses that count as a failure, as the API spells them: at least one, each known.
+    Order kept, repeats dropped."""
+    found = tuple(dict.fromkeys(statuses))
+    if not found:
+        raise ValueError("must list at least one status")
+    unknown = [status for status in found if status not in ALL_STATUSES]
+    if unknown:
+        raise ValueError(
+            f"has unknown status(es) {', '.join(map(repr, unknown))}; "
+            f"valid: {', '.join(ALL_STATUSES)}"
+        )
+    return found
+
+
+def alert_status_list(text: str) -> tuple[str, ...]:
+    """`alert_statuses` from a comma-separated list ("failed, TIMED_OUT"), as the environment
+    variable and the option hold it: any case, blank items ignored."""
+    return alert_statuses(part.strip().upper() for part in text.split(",") if part.strip())
+
+
+def metrics_namespace(namespace: str) -> str:
+    """A custom CloudWatch namespace (CUSTOM_NAMESPACE_PATTERN)."""
+    if not re.fullmatch(CUSTOM_NAMESPACE_PATTERN, namespace):
+        raise ValueError(
+            f"{namespace!r} is not a valid custom CloudWatch namespace: 1-255 letters, digits or "
+            ". - _ / # : and space, not starting with 'AWS/'"
+        )
+    return namespace
+
+
+def whole_number(text: str) -> int:
+    """A whole number written in ASCII digits, as environment variables and options hold it
+    (str.isdigit alone would take other scripts' digits, and superscripts int() refuses)."""
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(digits)
+
+
+def error_details_limit(limit: int) -> int:
+    """How many failed Run Command invocations per window execution the alert quotes."""
+    if limit not in range(MAX_ERROR_DETAILS_LIMIT + 1):
+        raise ValueError(
+            f"{limit!r} is out of range: choose 0 (no error output in alerts) to "
+            f"{MAX_ERROR_DETAILS_LIMIT}"
+        )
+    return limit
+
+
+def chat_mode(mode: str) -> str:
+    """One of CHAT_MODES, exactly (no case folding: the stack and the function compare them)."""
+    if mode not in CHAT_MODES:
+        raise ValueError(f"{mode!r} is not one of {', '.join(CHAT_MODES)}")
+    return mode

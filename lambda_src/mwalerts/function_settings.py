@@ -1,24 +1,28 @@
-"""The function's settings, parsed once from the environment into a typed model."""
+"""The function's settings, parsed once from the environment into a typed model.
+
+The rules the stack and the command share (statuses, namespace, error-details limit, chat mode)
+are mwalerts.contract's; a broken value raises ConfigurationError naming its variable.
+"""
 
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from mwalerts import contract
 from mwalerts.errors import ConfigurationError
+from mwalerts.pipeline import AlertRules
 
 _TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
-_NAMESPACE = re.compile(contract.CUSTOM_NAMESPACE_PATTERN)
-
-
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")  # DynamoDB's rule for table names
 _ACCOUNT = re.compile(contract.ACCOUNT_ID_PATTERN)
 _REGION = re.compile(contract.REGION_PATTERN)
 MAX_LOOKBACK_MINUTES = 7 * 24 * 60
+DEFAULT_LOOKBACK_MINUTES = contract.DEFAULT_SWEEP_INTERVAL_MINUTES * contract.SWEEP_LOOKBACK_PERIODS
 
 
 class FunctionSettings(BaseModel):
@@ -40,85 +44,109 @@ class FunctionSettings(BaseModel):
     def is_member(self, account: str, region: str) -> bool:
         return self.members is None or region in self.members.get(account, ())
 
-
-def parse_statuses(raw: str) -> frozenset[str]:
-    """Parse a comma-separated status list such as "FAILED,TIMED_OUT"; unknown values are errors."""
-    statuses = frozenset(part.strip().upper() for part in raw.split(",") if part.strip())
-    if not statuses:
-        raise ConfigurationError(f"{contract.ENV_ALERT_STATUSES} must list at least one status")
-    unknown = sorted(statuses - set(contract.ALL_STATUSES))
-    if unknown:
-        raise ConfigurationError(
-            f"{contract.ENV_ALERT_STATUSES} has unknown status(es) {', '.join(unknown)}; "
-            f"valid: {', '.join(contract.ALL_STATUSES)}"
+    @property
+    def alert_rules(self) -> AlertRules:
+        """What decides and shapes each alert (mwalerts.pipeline)."""
+        return AlertRules(
+            alert_statuses=self.alert_statuses,
+            error_details_limit=self.error_details_limit,
+            log_group_name=self.log_group_name,
+            chat_body=self.chat_mode == contract.CHAT_DEFAULT_BODY,
         )
-    return statuses
+
+
+_Parsed = TypeVar("_Parsed")
 
 
 def load_settings(environ: Mapping[str, str]) -> FunctionSettings:
-    topic_arn = environ.get(contract.ENV_ALERT_TOPIC_ARN, "").strip()
-    if not topic_arn:
-        raise ConfigurationError(f"{contract.ENV_ALERT_TOPIC_ARN} is not set")
-    if not _TOPIC_ARN.fullmatch(topic_arn):
-        raise ConfigurationError(
-            f"{contract.ENV_ALERT_TOPIC_ARN} is not an SNS topic ARN: {topic_arn!r}"
-        )
-    namespace = environ.get(
-        contract.ENV_METRICS_NAMESPACE, contract.DEFAULT_METRICS_NAMESPACE
-    ).strip()
-    if not _NAMESPACE.match(namespace):
-        raise ConfigurationError(
-            f"{contract.ENV_METRICS_NAMESPACE} is not a valid custom CloudWatch namespace: "
-            f"{namespace!r}"
-        )
-    statuses = parse_statuses(
-        environ.get(contract.ENV_ALERT_STATUSES, ",".join(contract.DEFAULT_ALERT_STATUSES))
+    """The settings in `environ`, each checked in turn: the first broken one raises
+    ConfigurationError naming its variable."""
+
+    def value(variable: str, default: str = "") -> str:
+        return environ.get(variable, default).strip()
+
+    return FunctionSettings(
+        alert_topic_arn=_topic_arn(value(contract.ENV_ALERT_TOPIC_ARN)),
+        metrics_namespace=_parsed(
+            contract.ENV_METRICS_NAMESPACE,
+            contract.metrics_namespace,
+            value(contract.ENV_METRICS_NAMESPACE, contract.DEFAULT_METRICS_NAMESPACE),
+        ),
+        alert_statuses=frozenset(
+            _parsed(
+                contract.ENV_ALERT_STATUSES,
+                contract.alert_status_list,
+                value(contract.ENV_ALERT_STATUSES, ",".join(contract.DEFAULT_ALERT_STATUSES)),
+            )
+        ),
+        idempotency_table=_table_name(value(contract.ENV_IDEMPOTENCY_TABLE)),
+        sweep_lookback_minutes=_lookback_minutes(
+            value(contract.ENV_SWEEP_LOOKBACK_MINUTES, str(DEFAULT_LOOKBACK_MINUTES))
+        ),
+        error_details_limit=_parsed(
+            contract.ENV_ERROR_DETAILS_LIMIT,
+            lambda raw: contract.error_details_limit(contract.whole_number(raw)),
+            value(contract.ENV_ERROR_DETAILS_LIMIT, str(contract.DEFAULT_ERROR_DETAILS_LIMIT)),
+        ),
+        chat_mode=(
+            chat_mode := _parsed(
+                contract.ENV_CHAT_NOTIFICATIONS,
+                contract.chat_mode,
+                value(contract.ENV_CHAT_NOTIFICATIONS, contract.CHAT_OFF),
+            )
+        ),
+        chat_topic_arn=_chat_topic_arn(chat_mode, value(contract.ENV_CHAT_TOPIC_ARN) or None),
+        members=_members(value(contract.ENV_MEMBER_ACCOUNTS)),
+        member_external_id=value(contract.ENV_MEMBER_EXTERNAL_ID) or None,
+        log_group_name=value(contract.ENV_LOG_GROUP_NAME) or None,
     )
-    table = environ.get(contract.ENV_IDEMPOTENCY_TABLE, "").strip()
+
+
+def _parsed(variable: str, parse: Callable[[str], _Parsed], raw: str) -> _Parsed:
+    """One of mwalerts.contract's rules applied to a variable; its message, after the variable's
+    name, is the error."""
+    try:
+        return parse(raw)
+    except ValueError as error:
+        raise ConfigurationError(f"{variable} {error}") from None
+
+
+def _topic_arn(arn: str) -> str:
+    if not arn:
+        raise ConfigurationError(f"{contract.ENV_ALERT_TOPIC_ARN} is not set")
+    if not _TOPIC_ARN.fullmatch(arn):
+        raise ConfigurationError(f"{contract.ENV_ALERT_TOPIC_ARN} is not an SNS topic ARN: {arn!r}")
+    return arn
+
+
+def _table_name(table: str) -> str:
     if not _TABLE_NAME.match(table):
         raise ConfigurationError(
             f"{contract.ENV_IDEMPOTENCY_TABLE} must name the idempotency table, got {table!r}"
         )
-    default_lookback = contract.DEFAULT_SWEEP_INTERVAL_MINUTES * contract.SWEEP_LOOKBACK_PERIODS
-    lookback = environ.get(contract.ENV_SWEEP_LOOKBACK_MINUTES, str(default_lookback)).strip()
-    if not lookback.isdigit() or not 1 <= int(lookback) <= MAX_LOOKBACK_MINUTES:
+    return table
+
+
+def _lookback_minutes(raw: str) -> int:
+    try:
+        minutes = contract.whole_number(raw)
+    except ValueError:
+        minutes = 0
+    if not 1 <= minutes <= MAX_LOOKBACK_MINUTES:
         raise ConfigurationError(
             f"{contract.ENV_SWEEP_LOOKBACK_MINUTES} must be a whole number of minutes from 1 to "
-            f"{MAX_LOOKBACK_MINUTES}, got {lookback!r}"
+            f"{MAX_LOOKBACK_MINUTES}, got {raw!r}"
         )
-    limit = environ.get(contract.ENV_ERROR_DETAILS_LIMIT, str(contract.DEFAULT_ERROR_DETAILS_LIMIT))
-    if not limit.strip().isdigit() or int(limit) > contract.MAX_ERROR_DETAILS_LIMIT:
-        raise ConfigurationError(
-            f"{contract.ENV_ERROR_DETAILS_LIMIT} must be a whole number from 0 to "
-            f"{contract.MAX_ERROR_DETAILS_LIMIT}, got {limit!r}"
-        )
-    chat_mode = environ.get(contract.ENV_CHAT_NOTIFICATIONS, contract.CHAT_OFF).strip()
-    if chat_mode not in contract.CHAT_MODES:
-        raise ConfigurationError(
-            f"{contract.ENV_CHAT_NOTIFICATIONS} must be one of {', '.join(contract.CHAT_MODES)}, "
-            f"got {chat_mode!r}"
-        )
-    chat_topic = environ.get(contract.ENV_CHAT_TOPIC_ARN, "").strip() or None
-    if chat_mode == contract.CHAT_SEPARATE_TOPIC and not (
-        chat_topic and _TOPIC_ARN.fullmatch(chat_topic)
-    ):
+    return minutes
+
+
+def _chat_topic_arn(chat_mode: str, arn: str | None) -> str | None:
+    if chat_mode == contract.CHAT_SEPARATE_TOPIC and not (arn and _TOPIC_ARN.fullmatch(arn)):
         raise ConfigurationError(
             f"{contract.ENV_CHAT_NOTIFICATIONS}={contract.CHAT_SEPARATE_TOPIC} needs "
-            f"{contract.ENV_CHAT_TOPIC_ARN}, an SNS topic ARN; got {chat_topic!r}"
+            f"{contract.ENV_CHAT_TOPIC_ARN}, an SNS topic ARN; got {arn!r}"
         )
-    return FunctionSettings(
-        members=_members(environ.get(contract.ENV_MEMBER_ACCOUNTS, "").strip()),
-        member_external_id=environ.get(contract.ENV_MEMBER_EXTERNAL_ID, "").strip() or None,
-        alert_topic_arn=topic_arn,
-        alert_statuses=statuses,
-        metrics_namespace=namespace,
-        idempotency_table=table,
-        sweep_lookback_minutes=int(lookback),
-        error_details_limit=int(limit),
-        chat_mode=chat_mode,
-        chat_topic_arn=chat_topic,
-        log_group_name=environ.get(contract.ENV_LOG_GROUP_NAME, "").strip() or None,
-    )
+    return arn
 
 
 def _members(raw: str) -> dict[str, tuple[str, ...]] | None:

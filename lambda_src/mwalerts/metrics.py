@@ -1,7 +1,8 @@
 """CloudWatch metrics in embedded metric format (log lines, no API calls).
 
 Each function adds one set of metrics and prints it as one EMF document straight away: a sweep
-handles several window executions in one invocation, each with its own WindowId.
+handles several window executions in one invocation, each with its own WindowId. The dimension
+sets are the contract's (contract.window_dimensions), and nothing else: see `function_metrics`.
 """
 
 from aws_lambda_powertools import Metrics
@@ -10,6 +11,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 from mwalerts import contract
 from mwalerts.model import WindowExecution
 from mwalerts.tally import ExecutionReport
+
+
+def function_metrics(namespace: str) -> Metrics:
+    """The function's Metrics, whose documents carry only the dimensions this module adds.
+
+    Powertools adds a `service` dimension to every metric once it has a service name, and takes
+    it from POWERTOOLS_SERVICE_NAME when none is given: a variable many teams set on every
+    function. The fleet-wide series (no dimension) that the alarms and dashboards read would then
+    get no data. An empty name (not None, which falls back to the variable) means none.
+    """
+    return Metrics(namespace=namespace, service="")
 
 
 def window_dimensions(execution: WindowExecution, *, central: bool = False) -> dict[str, str]:

@@ -1,10 +1,10 @@
 """The window execution this product alerts on (found by an event or by the sweep), and what
 handling it did."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from mwalerts import contract
 
@@ -23,6 +23,22 @@ class WindowExecution:
     status: str
     start_time: datetime | None
     end_time: datetime | None
+
+    @classmethod
+    def described(
+        cls, item: Mapping[str, Any], *, account: str, region: str, window_id: str
+    ) -> "WindowExecution":
+        """An execution as SSM describes it (DescribeMaintenanceWindowExecutions,
+        GetMaintenanceWindowExecution), with what the description leaves out."""
+        return cls(
+            account=account,
+            region=region,
+            window_id=window_id,
+            window_execution_id=item["WindowExecutionId"],
+            status=item.get("Status", "UNKNOWN"),
+            start_time=item.get("StartTime"),
+            end_time=item.get("EndTime"),
+        )
 
     @property
     def is_terminal(self) -> bool:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
         MaintenanceWindowExecutionTaskInvocationIdentityTypeDef as Invocation,
     )
     from mypy_boto3_ssm.type_defs import MaintenanceWindowExecutionTypeDef as Execution
-    from mypy_boto3_ssm.type_defs import PaginatorConfigTypeDef
+    from mypy_boto3_ssm.type_defs import MaintenanceWindowFilterTypeDef, PaginatorConfigTypeDef
 
 # botocore's paginators follow NextToken until it is absent or empty; PageSize becomes MaxResults.
 _PAGINATION: "PaginatorConfigTypeDef" = {"PageSize": contract.SSM_PAGE_SIZE}
@@ -51,17 +51,24 @@ def list_window_ids(ssm: "SSMClient") -> list[str]:
 
 
 def iter_window_executions(
-    ssm: "SSMClient", window_id: str, started_after: datetime
+    ssm: "SSMClient",
+    window_id: str,
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
 ) -> Iterator["Execution"]:
-    """Executions of one window that started after `started_after`."""
+    """Executions of one window, optionally only those that started after and before two times
+    (the API's filters take whole seconds and do not say whether their bounds are inclusive)."""
+    bounds = (("ExecutedAfter", started_after), ("ExecutedBefore", started_before))
+    filters: list[MaintenanceWindowFilterTypeDef] = [
+        {"Key": key, "Values": [_iso8601(moment)]} for key, moment in bounds if moment is not None
+    ]
     pages = ssm.get_paginator("describe_maintenance_window_executions").paginate(
-        WindowId=window_id,
-        Filters=[{"Key": "ExecutedAfter", "Values": [_iso8601(started_after)]}],
-        PaginationConfig=_PAGINATION,
+        WindowId=window_id, Filters=filters, PaginationConfig=_PAGINATION
     )
     for page in pages:
         yield from page.get("WindowExecutions", [])
 
 
 def _iso8601(moment: datetime) -> str:
+    """A time as the SSM filters take it: UTC, whole seconds ("2026-11-20T02:00:00Z")."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -25,7 +25,8 @@ from local_aws.scenario import (
 )
 from mwalerts import contract, handler
 from mwalerts.clients import MemberClients, aws_session
-from mwalerts.service import Invocation, handle_event
+from mwalerts.invocation import Invocation
+from mwalerts.service import handle_event
 from mwalerts_cli import redrive
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.main import main

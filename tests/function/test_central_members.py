@@ -19,7 +19,8 @@ from mwalerts import contract, handler
 from mwalerts.clients import MemberClients, member_ssm_client
 from mwalerts.errors import InvalidEventError, SweepIncompleteError
 from mwalerts.function_settings import load_settings
-from mwalerts.service import Invocation, handle_event
+from mwalerts.invocation import Invocation
+from mwalerts.service import handle_event
 from tests.support import emf_documents, log_records
 
 MEMBER_A, MEMBER_B, OUTSIDER = "111111111111", "222222222222", "333333333333"

@@ -17,8 +17,9 @@ from local_aws.scenario import (
 )
 from mwalerts import handler, links
 from mwalerts.chat import chat_notification
+from mwalerts.invocation import Invocation
 from mwalerts.redact import REDACTED, redact
-from mwalerts.service import Invocation, handle_event
+from mwalerts.service import handle_event
 from tests.support import assert_valid_chat_notification, assert_valid_digest, log_records
 
 PATCHING = TaskPlan({"SUCCESS": 30, "FAILED": 20, "TIMED_OUT": 5})

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence import datarecord
 
 from local_aws.environment import LambdaContext, LocalAws
 from local_aws.scenario import SeededExecution, TaskPlan, schedule_event, seed_window_execution
-from mwalerts import handler, service
+from mwalerts import handler, pipeline
 from mwalerts.errors import SweepIncompleteError
 from mwalerts.idempotency import RECORD_TTL_SECONDS
 from tests.support import emf_documents
@@ -249,14 +249,14 @@ def test_one_bad_execution_does_not_stop_the_sweep_which_then_fails_to_be_retrie
 ):
     bad = _seed(aws, FAILING, window=1, seed=1, ended=timedelta(minutes=5))
     good = _seed(aws, FAILING, window=2, seed=2, ended=timedelta(minutes=5))
-    real_collect = service.collect_report
+    real_count = pipeline.count_invocations
 
-    def collect_or_fail(ssm: Any, window_execution_id: str, *args: Any) -> Any:
+    def count_or_fail(ssm: Any, window_execution_id: str, *args: Any, **kwargs: Any) -> Any:
         if window_execution_id == bad.window_execution_id:
             raise RuntimeError("SSM is having a bad day")
-        return real_collect(ssm, window_execution_id, *args)
+        return real_count(ssm, window_execution_id, *args, **kwargs)
 
-    monkeypatch.setattr(service, "collect_report", collect_or_fail)
+    monkeypatch.setattr(pipeline, "count_invocations", count_or_fail)
 
     with pytest.raises(SweepIncompleteError, match=bad.window_execution_id):
         deliver(aws, schedule_event(T0))
@@ -265,7 +265,7 @@ def test_one_bad_execution_does_not_stop_the_sweep_which_then_fails_to_be_retrie
     assert len(sweeps) == 1
     assert "SweepRuns" not in sweeps[0]  # no heartbeat: the sweep did not complete
 
-    monkeypatch.setattr(service, "collect_report", real_collect)  # SSM recovers
+    monkeypatch.setattr(pipeline, "count_invocations", real_count)  # SSM recovers
     retry = deliver(aws, schedule_event(T0))
     assert retry["recovered"] == [bad.window_execution_id]
     assert alerts_for(aws) == {good.window_execution_id: 1, bad.window_execution_id: 1}

@@ -6,6 +6,9 @@ the project's fake of the SSM maintenance-window execution APIs, behind real bot
 
 import json
 import math
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +27,7 @@ from mwalerts import handler
 from mwalerts.alert import SNS_MAX_MESSAGE_BYTES
 from mwalerts.errors import InvalidEventError
 from tests.support import (
+    ROOT,
     assert_valid_digest,
     emf_documents,
     load_api_example,
@@ -377,6 +381,58 @@ def test_metrics_are_fleet_wide_and_per_window_without_execution_ids_as_dimensio
     units = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
     assert units["WindowExecutionDuration"] == "Seconds"
     assert units["Invocations"] == "Count"
+
+
+# Run where the variable is set before the handler is imported, as Lambda does: a window execution,
+# a malformed event and a sweep, each printing one EMF document.
+SERVICE_NAME_SCRIPT = """
+from datetime import timedelta
+from local_aws.environment import LambdaContext, local_aws, use_function_environment
+from local_aws.scenario import TaskPlan, schedule_event, seed_window_execution
+
+use_function_environment()
+from mwalerts import handler
+
+with local_aws() as aws:
+    execution = seed_window_execution(aws.ssm, [TaskPlan({"SUCCESS": 3, "FAILED": 1})])
+    handler.handler(execution.event(), LambdaContext(), clients=aws.clients)
+    try:
+        handler.handler({}, LambdaContext(), clients=aws.clients)
+    except Exception:
+        pass
+    sweep = schedule_event(execution.end_time + timedelta(minutes=5))
+    handler.handler(sweep, LambdaContext(), clients=aws.clients)
+"""
+
+
+def test_metrics_keep_their_dimensions_where_powertools_service_name_is_set():
+    """Powertools would add a `service` dimension to every metric, and the fleet-wide series the
+    alarms and the dashboard read (no dimension) would get no data."""
+    completed = subprocess.run(
+        [sys.executable, "-c", SERVICE_NAME_SCRIPT],
+        cwd=ROOT,
+        env={**os.environ, "POWERTOOLS_SERVICE_NAME": "payments"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    documents = emf_documents(completed.stdout)
+    dimension_sets = {
+        metric_name: directive["Dimensions"]
+        for document in documents
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric_name in [directive["Metrics"][0]["Name"]]
+    }
+    assert dimension_sets == {
+        "Invocations": [[], ["WindowId"]],  # the window execution's metrics
+        "InvalidEvents": [[]],
+        "SweepRecoveredExecutions": [[]],
+    }
+    assert all("service" not in document for document in documents)
+    # The logs keep the function's own service name.
+    assert {r["service"] for r in log_records(completed.stdout)} == {"maintenance-window-alerts"}
 
 
 def _from_api(item: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from local_aws.environment import LambdaContext, local_aws
 from local_aws.scenario import TaskPlan, seed_window_execution
 from mwalerts import handler
 from mwalerts.clients import RETRY_CONFIG, AwsClients, epoch_timestamp
-from mwalerts.service import TASK_CONCURRENCY
+from mwalerts.pipeline import TASK_CONCURRENCY
 
 PLANS = [TaskPlan({"SUCCESS": 180, "FAILED": 7, "TIMED_OUT": 3}) for _ in range(6)]
 

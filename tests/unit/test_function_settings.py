@@ -37,7 +37,7 @@ def test_reads_alert_statuses_leniently_but_exactly():
     [
         ({}, "ALERT_TOPIC_ARN is not set"),
         ({contract.ENV_ALERT_TOPIC_ARN: "alerts"}, "ALERT_TOPIC_ARN is not an SNS topic ARN"),
-        ({**REQUIRED, contract.ENV_ALERT_STATUSES: "FAILED,BROKEN"}, "unknown status(es) BROKEN"),
+        ({**REQUIRED, contract.ENV_ALERT_STATUSES: "FAILED,BROKEN"}, "unknown status(es) 'BROKEN'"),
         ({**REQUIRED, contract.ENV_ALERT_STATUSES: " , "}, "must list at least one status"),
         (
             {**REQUIRED, contract.ENV_METRICS_NAMESPACE: "AWS/SSM"},
@@ -46,6 +46,14 @@ def test_reads_alert_statuses_leniently_but_exactly():
         ({contract.ENV_ALERT_TOPIC_ARN: TOPIC}, "IDEMPOTENCY_TABLE_NAME must name the idempotency"),
         ({**REQUIRED, contract.ENV_SWEEP_LOOKBACK_MINUTES: "0"}, "SWEEP_LOOKBACK_MINUTES must be"),
         ({**REQUIRED, contract.ENV_SWEEP_LOOKBACK_MINUTES: "1h"}, "SWEEP_LOOKBACK_MINUTES must be"),
+        # Digits of other scripts: str.isdigit takes them, int() takes some of them.
+        (
+            {**REQUIRED, contract.ENV_SWEEP_LOOKBACK_MINUTES: "\u0664\u0665"},
+            "SWEEP_LOOKBACK_MINUTES must be",
+        ),
+        ({**REQUIRED, contract.ENV_ERROR_DETAILS_LIMIT: "\u00b2"}, "ERROR_DETAILS_LIMIT '\u00b2'"),
+        ({**REQUIRED, contract.ENV_ERROR_DETAILS_LIMIT: "51"}, "ERROR_DETAILS_LIMIT 51 is out of"),
+        ({**REQUIRED, contract.ENV_CHAT_NOTIFICATIONS: "Off"}, "CHAT_NOTIFICATIONS 'Off' is not"),
     ],
 )
 def test_fails_with_a_message_naming_the_variable(environ, message):
