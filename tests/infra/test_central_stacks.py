@@ -6,7 +6,6 @@ asserted exactly. A second, smaller layout trusts an AWS Organization instead of
 """
 
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +13,7 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import Stack, Validations
-from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
-from cfnlint import api as cfn_lint  # type: ignore[import-untyped]
+from aws_cdk import Stack
 from constructs import IConstruct
 
 from maintenance_window_alerts import (
@@ -27,10 +24,20 @@ from maintenance_window_alerts import (
     create_stacks,
 )
 from mwalerts import contract
-from tests.support import ROOT
+from tests.infra.synthesis import (
+    CDK_JSON_CONTEXT,
+    acknowledged,
+    arn,
+    arn_pattern,
+    assert_cdk_nag_passes,
+    cfn_lint_findings,
+    logical_id,
+    permissions,
+    ref,
+    validation_report,
+)
 from tools.render_dashboard import dashboard_body
 
-CDK_JSON_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 A, B, C = "111111111111", "222222222222", "333333333333"
 ACCOUNTS, REGIONS = (A, B, C), ("eu-west-1", "us-east-1")
 CENTRAL_ACCOUNT, CENTRAL_REGION = A, "eu-west-1"  # also a member
@@ -66,20 +73,7 @@ SSM_READ = [
     "ssm:DescribeMaintenanceWindowExecutionTasks",
     "ssm:DescribeMaintenanceWindows",
 ]
-WINDOWS_ARN = {
-    "Fn::Join": [
-        "",
-        [
-            "arn:",
-            {"Ref": "AWS::Partition"},
-            ":ssm:",
-            {"Ref": "AWS::Region"},
-            ":",
-            {"Ref": "AWS::AccountId"},
-            ":maintenancewindow/*",
-        ],
-    ]
-}
+WINDOWS_ARN = arn_pattern("ssm", "maintenancewindow/*")
 
 
 @dataclass(frozen=True)
@@ -101,22 +95,7 @@ class Fleet:
         return dict(resource["Properties"])
 
 
-def logical_id(construct: IConstruct) -> str:
-    cfn = construct.node.default_child
-    assert isinstance(cfn, cdk.CfnElement)
-    stack = Stack.of(construct)
-    return str(stack.resolve(stack.get_logical_id(cfn)))
-
-
-def arn(construct: IConstruct) -> dict[str, list[str]]:
-    return {"Fn::GetAtt": [logical_id(construct), "Arn"]}
-
-
-def ref(construct: IConstruct) -> dict[str, str]:
-    return {"Ref": logical_id(construct)}
-
-
-def synthesize(outdir: Path, layout: dict[str, Any]) -> Fleet:
+def synthesize_fleet(outdir: Path, layout: dict[str, Any]) -> Fleet:
     """The whole app as `cdk synth` runs it: cdk.json's context with this central layout."""
     app = cdk.App(context={**CDK_JSON_CONTEXT, "central": layout}, outdir=str(outdir))
     central, *members = create_stacks(app)
@@ -139,16 +118,12 @@ def synthesize(outdir: Path, layout: dict[str, Any]) -> Fleet:
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
-    return synthesize(tmp_path_factory.mktemp("central"), LAYOUT)
+    return synthesize_fleet(tmp_path_factory.mktemp("central"), LAYOUT)
 
 
 @pytest.fixture(scope="module")
 def organization(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
-    return synthesize(tmp_path_factory.mktemp("organization"), ORGANIZATION_LAYOUT)
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+    return synthesize_fleet(tmp_path_factory.mktemp("organization"), ORGANIZATION_LAYOUT)
 
 
 def attached_statements(fleet: Fleet, stack: Stack, role: IConstruct) -> list[dict[str, Any]]:
@@ -163,16 +138,6 @@ def attached_statements(fleet: Fleet, stack: Stack, role: IConstruct) -> list[di
         if ref(role) in policy["Properties"].get("Roles", [])
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
-
-
-def permissions(statements: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Action -> resources, over these statements (all Allow)."""
-    allowed: dict[str, list[Any]] = defaultdict(list)
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        for action in as_list(statement["Action"]):
-            allowed[action] += as_list(statement["Resource"])
-    return allowed
 
 
 def each_member(fleet: Fleet) -> Iterator[tuple[str, str, MaintenanceWindowAlertsMemberStack]]:
@@ -528,28 +493,10 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_any_stack(
     fleet: Fleet, organization: Fleet
 ) -> None:
     for synth in (fleet, organization):
-        report = json.loads((synth.outdir / "validation-report.json").read_text())
+        report = validation_report(synth.outdir)
         assert report["pluginReports"] == []  # the synth ran the packs and they found nothing
         for stack in all_stacks(synth):
-            for pack in (AwsSolutionsChecks(), ServerlessChecks(), NIST80053R5Checks()):
-                result = pack.validate_scope(stack)
-                assert result.success, (stack.stack_name, [v.rule_name for v in result.violations])
-
-
-def acknowledged(stack: Stack) -> set[tuple[str, str]]:
-    found = [
-        (construct, rule.removeprefix("Annotation::"), reason)
-        for construct in stack.node.find_all()
-        for entry in construct.node.metadata
-        if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY
-        for rule, reason in entry.data.items()
-    ]
-    assert all(isinstance(construct, cdk.CfnResource) for construct, _, _ in found)
-    assert all(len(reason) > 60 for _, _, reason in found)
-    return {
-        (construct.node.path.removeprefix(f"{stack.stack_name}/"), rule)
-        for construct, rule, _ in found
-    }
+            assert_cdk_nag_passes(stack)
 
 
 def test_every_member_acknowledgement_is_on_one_resource_and_says_why(fleet: Fleet) -> None:
@@ -586,10 +533,4 @@ def test_cfn_lint_finds_no_errors_or_warnings_in_any_template(
 ) -> None:
     for synth in (fleet, organization):
         for name, template in synth.templates.items():
-            matches = cfn_lint.lint(
-                json.dumps(template),
-                # W3005: CDK makes a function DependsOn its role although it already GetAtt's it.
-                config=cfn_lint.ManualArgs(ignore_checks=["W3005"]),
-            )
-
-            assert [str(m) for m in matches if not m.rule.id.startswith("I")] == [], name
+            assert cfn_lint_findings(template) == [], name

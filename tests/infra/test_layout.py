@@ -28,9 +28,9 @@ from maintenance_window_alerts import (
 from maintenance_window_alerts import settings as keys
 from maintenance_window_alerts.layout import parse_layout
 from mwalerts import contract
+from tests.infra.synthesis import CDK_JSON_CONTEXT
 from tests.support import ROOT
 
-CDK_JSON_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 A, B, C = "111111111111", "222222222222", "333333333333"
 WINDOW = "mw-0123456789abcdef0"
 EXTERNAL_ID = "mwa-2f6c1e"

@@ -1,6 +1,5 @@
 """The product settings: cdk.json holds the defaults, and a bad value fails synth naming its key."""
 
-import json
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,14 +11,13 @@ from maintenance_window_alerts import Settings, SettingsError
 from maintenance_window_alerts import settings as keys
 from maintenance_window_alerts.settings import RETENTION_DAYS, Gap
 from mwalerts import contract
-from tests.support import ROOT
+from tests.infra.synthesis import CDK_JSON_CONTEXT
 
-CDK_JSON = json.loads((ROOT / "cdk.json").read_text())
 WINDOW, OTHER_WINDOW = "mw-0123456789abcdef0", "mw-0fedcba9876543210"
 
 
 def test_cdk_json_context_holds_the_defaults() -> None:
-    context = CDK_JSON["context"]
+    context = CDK_JSON_CONTEXT
 
     assert {key: context[key] for key in keys.KEYS} == {
         keys.ALERT_STATUSES: list(contract.DEFAULT_ALERT_STATUSES),

@@ -1,0 +1,24 @@
+"""The synthesized alerts stack, default and custom: once per session, shared by every file."""
+
+import pytest
+
+from tests.infra.synthesis import CUSTOM_CONTEXT, CUSTOM_ENV, INTERVALS, Synth, synthesize
+
+
+@pytest.fixture(scope="session")
+def default(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """cdk.json's settings."""
+    return synthesize(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="session")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Every setting away from its default (CUSTOM_CONTEXT), in an account and region."""
+    return synthesize(tmp_path_factory.mktemp("custom"), CUSTOM_CONTEXT, CUSTOM_ENV)
+
+
+@pytest.fixture(params=INTERVALS, ids=[name for name, _ in INTERVALS])
+def synth_and_interval(request: pytest.FixtureRequest) -> tuple[Synth, int]:
+    """Each synth with its sweep interval in minutes."""
+    name, minutes = request.param
+    return request.getfixturevalue(name), minutes

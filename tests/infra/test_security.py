@@ -1,0 +1,249 @@
+"""Keys, encryption and IAM: each key used only as intended, the function's role least-privilege."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from aws_cdk.assertions import Match, Template
+
+from maintenance_window_alerts import settings as keys
+from tests.infra.synthesis import (
+    Synth,
+    alerts_stack,
+    arn_pattern,
+    as_list,
+    regional,
+    role_permissions,
+    role_statements,
+)
+
+
+def policy_statements(synth: Synth) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(resource type, statement) for every statement of every policy in the template."""
+    for resource in synth.resources.values():
+        props = resource.get("Properties", {})
+        documents = [
+            props.get(field)
+            for field in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument")
+        ] + [policy["PolicyDocument"] for policy in props.get("Policies", [])]
+        for document in filter(None, documents):
+            for statement in document["Statement"]:
+                yield resource["Type"], statement
+
+
+def test_function_logs_are_encrypted_with_the_data_key_and_kept_with_it(default: Synth) -> None:
+    data_key = default.stack.alerts.data_key
+    (log_group,) = default.template.find_resources("AWS::Logs::LogGroup").values()
+
+    assert log_group["Properties"]["KmsKeyId"] == default.arn(data_key)
+    # The logs outlive the stack, so the key that can read them must too.
+    assert log_group["DeletionPolicy"] == "Retain"
+    assert default.resources[default.logical_id(data_key)]["DeletionPolicy"] == "Retain"
+    assert default.properties(data_key)["EnableKeyRotation"] is True
+
+
+def test_data_key_lets_cloudwatch_logs_use_it_for_this_accounts_log_groups_only(
+    default: Synth,
+) -> None:
+    statements = default.properties(default.stack.alerts.data_key)["KeyPolicy"]["Statement"]
+    services = [s for s in statements if "Service" in s.get("Principal", {})]
+
+    assert services == [
+        {
+            "Sid": "AllowLogsToEncrypt",
+            "Effect": "Allow",
+            "Principal": {"Service": regional("logs")},
+            # The actions AWS documents for a log group's key.
+            "Action": sorted(
+                [
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ]
+            ),
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": arn_pattern("logs", "log-group:*")
+                }
+            },
+        }
+    ]
+
+
+def test_idempotency_table_is_encrypted_with_the_rotating_data_key(default: Synth) -> None:
+    alerts = default.stack.alerts
+
+    assert default.properties(alerts.table)["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": default.arn(alerts.data_key),
+    }
+    assert default.properties(alerts.data_key)["EnableKeyRotation"] is True
+    assert default.logical_id(alerts.data_key) != default.logical_id(alerts.key)
+    # A 15-day cache of what was alerted on: deleted with the stack.
+    assert default.resources[default.logical_id(alerts.table)]["DeletionPolicy"] == "Delete"
+
+
+def test_key_lets_this_accounts_alarms_and_eventbridge_encrypt(default: Synth) -> None:
+    statements = default.properties(default.stack.alerts.key)["KeyPolicy"]["Statement"]
+    services = {
+        s["Principal"]["Service"]: s for s in statements if "Service" in s.get("Principal", {})
+    }
+
+    assert set(services) == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
+    for statement in services.values():
+        assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    alarms = services["cloudwatch.amazonaws.com"]["Condition"]
+    assert alarms["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source_arn = alarms["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
+    assert ":cloudwatch:" in source_arn
+    assert source_arn[-1] == ":alarm:*"
+    # AWS documents EventBridge's statement without source conditions (its KMS requests carry
+    # none); the dead-letter queue's own policy admits only its rules (test_routing.py).
+    assert "Condition" not in services["events.amazonaws.com"]
+
+
+def test_topic_and_queues_refuse_requests_without_tls(default: Synth) -> None:
+    alerts = default.stack.alerts
+    deny_plain_http = Match.array_with(
+        [
+            Match.object_like(
+                {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+            )
+        ]
+    )
+    default.template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {"Topics": [default.ref(alerts.topic)], "PolicyDocument": {"Statement": deny_plain_http}},
+    )
+    for queue in (alerts.rule_dead_letter_queue, alerts.function_failure_queue):
+        default.template.has_resource_properties(
+            "AWS::SQS::QueuePolicy",
+            {"Queues": [default.ref(queue)], "PolicyDocument": {"Statement": deny_plain_http}},
+        )
+
+
+def test_function_role_has_exactly_the_permissions_it_needs(default: Synth) -> None:
+    alerts = default.stack.alerts
+    key, topic, queue = alerts.key, alerts.topic, alerts.function_failure_queue
+    (log_group_id,) = default.template.find_resources("AWS::Logs::LogGroup")
+    log_group = {"Fn::GetAtt": [log_group_id, "Arn"]}
+
+    assert role_permissions(default) == {
+        # The two SSM actions with a resource type (maintenancewindow): this account's and
+        # region's windows ...
+        "ssm:DescribeMaintenanceWindowExecutions": [arn_pattern("ssm", "maintenancewindow/*")],
+        "ssm:GetMaintenanceWindow": [arn_pattern("ssm", "maintenancewindow/*")],
+        # ... the others support no resource-level permissions.
+        "ssm:DescribeMaintenanceWindows": ["*"],
+        "ssm:DescribeMaintenanceWindowExecutionTasks": ["*"],
+        "ssm:DescribeMaintenanceWindowExecutionTaskInvocations": ["*"],
+        "ssm:GetCommandInvocation": ["*"],
+        # Exactly the item actions Powertools' idempotency layer calls, on the table only.
+        **{
+            f"dynamodb:{action}": [default.arn(alerts.table)]
+            for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+        },
+        "sns:Publish": [default.ref(topic)],
+        "sqs:SendMessage": [default.arn(queue)],
+        "sqs:GetQueueAttributes": [default.arn(queue)],
+        "sqs:GetQueueUrl": [default.arn(queue)],
+        # The message key (topic and queue), and the data key (the table, through DynamoDB).
+        "kms:Decrypt": [default.arn(key), default.arn(alerts.data_key)],
+        "kms:Encrypt": [default.arn(key)],
+        "kms:GenerateDataKey*": [default.arn(key)],
+        "kms:ReEncrypt*": [default.arn(key)],
+        "logs:CreateLogStream": [log_group],
+        "logs:PutLogEvents": [log_group],
+        # X-Ray supports no resource-level permissions.
+        "xray:PutTraceSegments": ["*"],
+        "xray:PutTelemetryRecords": ["*"],
+    }
+
+
+def test_ssm_read_policy_scopes_windows_with_pseudo_parameters_in_any_environment(
+    custom: Synth,
+) -> None:
+    # The custom synth has an account and a region; the ARN still reads them at deploy time, so
+    # the policy (and the ID of its acknowledged cdk-nag finding) is the same everywhere.
+    (policy,) = custom.template.find_resources("AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+
+    assert [(s["Action"], s["Resource"], s.get("Condition")) for s in statements] == [
+        (
+            ["ssm:DescribeMaintenanceWindowExecutions", "ssm:GetMaintenanceWindow"],
+            arn_pattern("ssm", "maintenancewindow/*"),
+            None,
+        ),
+        (
+            [
+                "ssm:DescribeMaintenanceWindowExecutionTaskInvocations",
+                "ssm:DescribeMaintenanceWindowExecutionTasks",
+                "ssm:DescribeMaintenanceWindows",
+                "ssm:GetCommandInvocation",
+            ],
+            "*",
+            # "*" narrowed to this region's SSM.
+            {"StringEquals": {"aws:RequestedRegion": {"Ref": "AWS::Region"}}},
+        ),
+    ]
+    assert "eu-west-1" not in json.dumps(policy)
+
+
+def test_function_may_not_read_command_output_when_alerts_quote_none(tmp_path: Path) -> None:
+    # Without cdk-nag or the CLI: only what errorDetailsLimit 0 changes.
+    _, stack = alerts_stack(tmp_path, {keys.ERROR_DETAILS_LIMIT: 0})
+    (policy,) = Template.from_stack(stack).find_resources("AWS::IAM::ManagedPolicy").values()
+    actions = [a for s in policy["Properties"]["PolicyDocument"]["Statement"] for a in s["Action"]]
+
+    assert "ssm:GetCommandInvocation" not in actions
+    assert "ssm:DescribeMaintenanceWindowExecutionTaskInvocations" in actions
+
+
+def test_function_may_use_the_data_key_only_through_dynamodb(default: Synth) -> None:
+    data_key = default.arn(default.stack.alerts.data_key)
+
+    assert [s for s in role_statements(default) if data_key in as_list(s["Resource"])] == [
+        {
+            "Effect": "Allow",
+            # DynamoDB decrypts the table key on the caller's behalf; it generates it itself.
+            "Action": "kms:Decrypt",
+            "Resource": data_key,
+            "Condition": {"StringEquals": {"kms:ViaService": regional("dynamodb")}},
+        }
+    ]
+
+
+def test_function_role_has_no_aws_managed_or_inline_policies(default: Synth) -> None:
+    role = default.stack.alerts.function.role
+    assert role is not None
+    properties = default.properties(role)
+
+    assert "ManagedPolicyArns" not in properties  # no AWSLambdaBasicExecutionRole
+    assert "Policies" not in properties
+    assert "RoleName" not in properties  # a fixed name only in central mode
+    # The one managed policy is this construct's own SSM read policy.
+    (managed,) = default.template.find_resources("AWS::IAM::ManagedPolicy").values()
+    assert managed["Properties"]["Roles"] == [default.ref(role)]
+
+
+def test_no_policy_allows_a_wildcard_action(default: Synth) -> None:
+    allowed = [(kind, s) for kind, s in policy_statements(default) if s["Effect"] == "Allow"]
+    wildcards = [
+        (kind, statement)
+        for kind, statement in allowed
+        if any(a == "*" or a.endswith(":*") for a in as_list(statement["Action"]))
+    ]
+
+    # The only ones are KMS's default key policies of both keys: each delegates the key's use to
+    # this account's IAM.
+    assert len(wildcards) == 2
+    for kind, statement in wildcards:
+        assert kind == "AWS::KMS::Key"
+        assert statement["Action"] == "kms:*"
+        assert statement["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"
+    assert len(allowed) > 10  # the check above saw the policies
