@@ -1,22 +1,23 @@
-"""The README says what the code does: its tables, query and examples come from the code."""
+"""The README, the front door, says what the code does: its commands, its configuration table, its
+sample alert and the construct's usage are the code's own."""
 
 import json
+import os
 import re
+import subprocess
+import sys
+import textwrap
 
 import aws_cdk as cdk
-import pytest
+from aws_cdk.assertions import Template
 
-from maintenance_window_alerts import SettingsError, create_stacks
-from maintenance_window_alerts.layout import parse_layout
-from mwalerts import contract
+from tests.docs.pages import README, doc_page, fenced_blocks, section
 from tests.support import ROOT
-
-README = (ROOT / "README.md").read_text()
 
 
 def test_the_two_commands_are_documented():
-    assert "make demo" in README
-    assert "make test" in README
+    assert "make demo" in doc_page(README)
+    assert "make test" in doc_page(README)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
@@ -24,51 +25,54 @@ def test_every_setting_in_cdk_json_is_documented_with_its_default():
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     ours = {k: v for k, v in context.items() if not k.startswith("@") and k != "cli-telemetry"}
     for key, default in ours.items():
-        row = re.search(rf"^\| `{key}` \| `([^`]*)` \|", README, re.M)
+        row = re.search(rf"^\| `{key}` \| `([^`]*)` \|", doc_page(README), re.M)
         assert row, f"README's configuration table lacks {key}"
         documented = row.group(1) if isinstance(default, str) else json.loads(row.group(1))
         assert documented == default, f"README gives another default for {key}"
 
 
-def test_every_metric_is_documented():
-    metrics = [value for name, value in vars(contract).items() if name.startswith("METRIC_")]
-    for metric in metrics:
-        assert re.search(rf"^\| `{metric}` \|", README, re.M), f"README lacks metric {metric}"
+def test_the_sample_alert_is_what_the_demo_prints_for_an_email_subscriber():
+    (sample,) = fenced_blocks(section(doc_page(README), "## A sample alert"), "text")
+    # The demo indents the email by 3 spaces, between its steps 3 and 4.
+    printed = _demo_output().split("3. An email subscriber receives\n")[1].split("\n4. ")[0]
+    printed_lines = textwrap.dedent(printed).strip("\n").splitlines()
+    sample_lines = sample.strip("\n").splitlines()
+    assert len(sample_lines) == len(printed_lines)
+    for documented, shown in zip(sample_lines, printed_lines, strict=True):
+        # "(...)" stands for the end of a link too long to show.
+        if documented.endswith("(...)"):
+            assert shown.startswith(documented.removesuffix("(...)")), shown
+        else:
+            assert documented == shown
 
 
-def test_the_documented_logs_insights_query_is_the_one_alerts_link_to():
-    assert contract.FAILED_INVOCATIONS_QUERY in README
+def test_the_construct_usage_synthesizes_in_a_stack_of_the_users_own():
+    (usage,) = [block for block in fenced_blocks(doc_page(README), "python") if "App()" in block]
+    namespace = {"__name__": "readme_usage"}
+
+    exec(compile(usage, "README.md", "exec"), namespace)  # synth fails on a cdk-nag finding
+
+    app = namespace["app"]
+    assert isinstance(app, cdk.App)
+    (stack,) = [child for child in app.node.children if isinstance(child, cdk.Stack)]
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function", {"Handler": "mwalerts.handler.handler"}
+    )
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+    )
 
 
-def test_every_environment_variable_of_the_function_is_documented():
-    variables = [value for name, value in vars(contract).items() if name.startswith("ENV_")]
-    for variable in variables:
-        assert re.search(rf"^\| [^|]*`{variable}`", README, re.M), f"README lacks {variable}"
-
-
-@pytest.mark.parametrize("key", ["deployments", "central"])
-def test_each_documented_layout_deploys_the_stacks_it_lists(key, tmp_path):
-    # The example as a user would use it: in its own file, named by configFile; then the stack
-    # names the README lists after it.
-    (example, listed), *others = [
-        (json.loads(config), stacks.split())
-        for config, stacks in re.findall(r"```json\n(.*?)```.*?```text\n(.*?)```", README, re.S)
-        if f'"{key}"' in config
-    ]
-    assert not others, f"README has more than one {key} example"
-    (tmp_path / "fleet.json").write_text(json.dumps(example))
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
-
-    layout = parse_layout({**context, "configFile": "fleet.json"}, base_dir=tmp_path)
-
-    app = cdk.App(context=context)
-    assert [stack.stack_name for stack in create_stacks(app, layout)] == listed
-
-
-def test_the_documented_configuration_error_is_the_one_synth_prints():
-    documented = re.search(r"^Invalid setting in cdk.json, -c or configFile: (.*)$", README, re.M)
-    assert documented, "README lacks its example of a configuration error"
-    with pytest.raises(SettingsError) as raised:
-        parse_layout({"deployments": '[{"account": "1111", "region": "eu-west-9"}]'}, base_dir=ROOT)
-    assert str(raised.value) == documented.group(1)
-    assert "Invalid setting in cdk.json, -c or configFile: " in (ROOT / "app.py").read_text()
+def _demo_output() -> str:
+    # As tests/docs/test_demo.py runs it: piped, with no COLUMNS.
+    environment = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "local_aws.demo"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return completed.stdout
