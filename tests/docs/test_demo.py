@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+from tests.docs.pages import doc_page
 from tests.support import ROOT
 
 
@@ -29,8 +30,7 @@ def test_the_demo_shows_one_alert_and_exits_zero():
     assert "An SQS subscriber receives" in out
     assert "InvocationsFailed" in out
     assert "Demo passed" in out
-    # The README's sample of `mwalerts report` is what the demo prints for the same run.
-    readme = (ROOT / "README.md").read_text()
-    sample = re.search(r"^\$ mwalerts report [^\n]*\n(.*?)^```", readme, re.M | re.S)
-    assert sample, "README lacks its mwalerts report sample"
+    # docs/cli.md's sample of `mwalerts report` is what the demo prints for the same run.
+    sample = re.search(r"^\$ mwalerts report [^\n]*\n(.*?)^```", doc_page("cli"), re.M | re.S)
+    assert sample, "docs/cli.md lacks its mwalerts report sample"
     assert sample.group(1) in out
