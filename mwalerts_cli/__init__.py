@@ -1,4 +1,6 @@
-"""Operator commands for maintenance-window-alerts: `mwalerts --help` (installed by `make dev`).
+"""Operator commands for maintenance-window-alerts: `mwalerts --help` (installed with the
+distribution, or by `make dev` in a checkout).
 
-They reuse the function's own package, `mwalerts` (lambda_src/), not a copy of its logic.
+They reuse the function's own package, `mwalerts` (its pipeline, contract and SSM reads), not a
+copy of its logic.
 """
