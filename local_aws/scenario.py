@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local_aws.fake_ssm import FakeSsmExecutions
+from mwalerts import contract
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-2"
@@ -151,15 +152,31 @@ def window_execution_event(
     }
     if end_time is not None:
         detail["end-time"] = _event_time(end_time)
+    return _envelope(
+        f"{window_execution_id}/{status}",
+        detail_type=contract.WINDOW_EXECUTION_DETAIL_TYPE,
+        source=contract.EVENT_SOURCE,
+        time=end_time or start_time,
+        resource=f"arn:aws:ssm:{region}:{account}:maintenancewindow/{window_id}",
+        detail=detail,
+    )
+
+
+def _envelope(
+    name: str, *, detail_type: str, source: str, time: datetime, resource: str, detail: Any
+) -> dict[str, Any]:
+    """The EventBridge envelope around `detail`; its ID derives from `name`, so a redelivery of
+    the same event carries the same ID, as EventBridge's does."""
+    account, region = resource.split(":")[4], resource.split(":")[3]
     return {
         "version": "0",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{window_execution_id}/{status}")),
-        "detail-type": "Maintenance Window Execution State-change Notification",
-        "source": "aws.ssm",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+        "detail-type": detail_type,
+        "source": source,
         "account": account,
-        "time": (end_time or start_time).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
-        "resources": [f"arn:aws:ssm:{region}:{account}:maintenancewindow/{window_id}"],
+        "resources": [resource],
         "detail": detail,
     }
 
@@ -261,14 +278,11 @@ def schedule_event(
     time: datetime, *, account: str = ACCOUNT, region: str = REGION
 ) -> dict[str, Any]:
     """The event an EventBridge schedule sends to start the sweep."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"sweep/{time.isoformat()}")),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": account,
-        "time": time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [f"arn:aws:events:{region}:{account}:rule/maintenance-window-alerts-sweep"],
-        "detail": {},
-    }
+    return _envelope(
+        f"sweep/{time.isoformat()}",
+        detail_type=contract.SCHEDULE_DETAIL_TYPE,
+        source=contract.SCHEDULE_SOURCE,
+        time=time,
+        resource=f"arn:aws:events:{region}:{account}:rule/maintenance-window-alerts-sweep",
+        detail={},
+    )
