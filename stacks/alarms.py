@@ -1,14 +1,15 @@
 """The alarms on the maintenance windows: failed runs (fleet-wide, per window), missed windows.
 
 Every alarm notifies the alert topic and its description tells the on-call what to do (the
-alert path's own alarms are in health.py).
+alert path's own alarms are in health.py). Every alarm's name starts with its construct's
+prefix (name_prefix), which is how the topic's and the key's policies tell its alarms from others.
 """
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from maintenance_window_alerts import constants
 from maintenance_window_alerts.metrics import failed_invocations, metric
@@ -25,6 +26,41 @@ READ_THE_ALERT = (
     "failed targets with their status details and error output, and links to Logs Insights; "
     "the dashboard's table of the latest failed invocations lists them too"
 )
+# CloudFormation's limit on a stack name's length, and CloudWatch's on an alarm name's.
+MAX_STACK_NAME = 128
+MAX_ALARM_NAME = 255
+
+
+def name_prefix(alerts: IConstruct) -> str:
+    """How the name of every alarm of the construct `alerts` starts: "<stack name>/<its path in
+    the stack>/", e.g. "MaintenanceWindowAlerts/Alerts/".
+
+    No other construct's alarm names start with it: CloudFormation allows a stack name once per
+    account and region and CDK a construct path once per stack, and neither a stack name nor a
+    construct id can hold a "/" (so "Stack/Alerts/" is no prefix of "Stack-Central/Alerts/..."
+    nor of "Stack/Alerts2/..."). It is the stack's name as deployed (AWS::StackName), so it holds
+    however the template is deployed, and stays the same from one deployment to the next.
+    """
+    return f"{Aws.STACK_NAME}/{_path_in_stack(alerts)}/"
+
+
+def own_alarm_arns(alerts: IConstruct) -> str:
+    """The ARN pattern (ArnLike) of the alarms of the construct `alerts`, and of no others."""
+    return (
+        f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:{Aws.ACCOUNT_ID}:alarm:{name_prefix(alerts)}*"
+    )
+
+
+def alarm_name(alerts: IConstruct, construct_id: str) -> str:
+    """<name_prefix><construct id>: within CloudWatch's limit whatever the stack's name."""
+    after_stack_name = f"/{_path_in_stack(alerts)}/{construct_id}"
+    if MAX_STACK_NAME + len(after_stack_name) > MAX_ALARM_NAME:
+        raise ValueError(
+            f"The alarm name <stack name>{after_stack_name} could exceed CloudWatch's "
+            f"{MAX_ALARM_NAME} characters (a stack name may have {MAX_STACK_NAME}): give the "
+            "construct a shorter id or place it higher in the stack."
+        )
+    return name_prefix(alerts) + construct_id
 
 
 def alarm(
@@ -51,6 +87,8 @@ def alarm(
         datapoints_to_alarm=datapoints,
         treat_missing_data=missing,
         alarm_description=description,
+        # The topic's and the key's policies admit only alarms of this name prefix.
+        alarm_name=alarm_name(scope, construct_id),
     )
     created.add_alarm_action(cloudwatch_actions.SnsAction(topic))
     return created
@@ -142,6 +180,10 @@ def missed_window_alarms(
         )
         for window_id, gap in sorted(settings.gaps.items())
     )
+
+
+def _path_in_stack(construct: IConstruct) -> str:
+    return construct.node.path.removeprefix(f"{Stack.of(construct).node.path}/")
 
 
 def _alarm_id(prefix: str, window: str) -> str:

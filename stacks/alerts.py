@@ -11,6 +11,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from maintenance_window_alerts import (
@@ -185,14 +186,27 @@ class MaintenanceWindowAlerts(Construct):
                 log_group=self.log_group,
             ),
             log_group=self.log_group,
-            failure_queue=self.function_failure_queue,
+            # The queue by its ARN alone: its destination then grants the SQS actions only, not
+            # also kms:Encrypt and kms:ReEncrypt* on its key (queue.grant_send_messages does);
+            # grant_function grants what sending needs of the key.
+            failure_queue=sqs.Queue.from_queue_arn(
+                self, constants.FUNCTION_DLQ_ARN_ID, self.function_failure_queue.queue_arn
+            ),
         )
         # No first invocation before it may read SSM (or assume the member roles that may).
         function.node.add_dependency(*read_policies)
         security.grant_function(
-            function, topics=self.topics, table=self.table, data_key=self.data_key
+            function,
+            topics=self.topics,
+            message_key=self.key,
+            table=self.table,
+            data_key=self.data_key,
         )
         compliance.acknowledge_function_role_policy(role)
-        for topic in self.topics:
-            security.allow_only_function_and_alarms_to_publish(topic, role)
+        # The alarms notify the alert topic only; the chat topic admits none.
+        security.allow_only_function_and_own_alarms_to_publish(
+            self.topic, role, alarms.own_alarm_arns(self)
+        )
+        if self.chat_topic is not None:
+            security.allow_only_function_to_publish(self.chat_topic, role)
         return function

@@ -107,16 +107,14 @@ def acknowledge_function_role_policy(role: iam.Role) -> None:
         "Only xray:PutTraceSegments and xray:PutTelemetryRecords (tracing=ACTIVE) have "
         "Resource '*': X-Ray supports no resource-level permissions for them.",
     )
-    for action, grants in (
-        ("kms:GenerateDataKey*", "topic.grant_publish and queue.grant_send_messages"),
-        ("kms:ReEncrypt*", "queue.grant_send_messages"),
-    ):
-        acknowledge(
-            default_policy,
-            f"AwsSolutions-IAM5[Action::{action}]",
-            f"Written by CDK's {grants} for the KMS-encrypted topic and on-failure queue; "
-            "the statement's only Resource is this construct's message key.",
-        )
+    acknowledge(
+        default_policy,
+        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+        "What AWS documents a sender to a KMS-encrypted SNS topic or SQS queue needs (with "
+        "kms:Decrypt): the function publishes to its topics, and Lambda sends its failed events "
+        "to the on-failure queue with its role. The statement's only Resource is this "
+        "construct's message key.",
+    )
     acknowledge(
         default_policy,
         "NIST.800.53.R5-IAMNoInlinePolicy",

@@ -21,6 +21,8 @@ TOPIC_ID: Final = "AlertTopic"
 CHAT_TOPIC_ID: Final = "ChatTopic"
 RULE_DLQ_ID: Final = "RuleDeadLetterQueue"
 FUNCTION_DLQ_ID: Final = "FunctionFailureQueue"
+# The failure queue as the function's destination sees it: by its ARN (no resource of its own).
+FUNCTION_DLQ_ARN_ID: Final = "FunctionFailureQueueArn"
 LOG_GROUP_ID: Final = "FunctionLogs"
 ROLE_ID: Final = "FunctionRole"
 # A customer managed policy; a new id, as CloudFormation cannot change the type of a resource.

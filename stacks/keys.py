@@ -5,9 +5,10 @@ from typing import Any
 from aws_cdk import ArnFormat, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from maintenance_window_alerts import constants
+from maintenance_window_alerts.alarms import own_alarm_arns
 
 # The actions AWS documents for a CloudWatch Logs log group's key ("Encrypt log data in CloudWatch
 # Logs using AWS Key Management Service").
@@ -21,7 +22,8 @@ LOGS_KEY_ACTIONS = (
 
 
 def message_key(scope: Construct) -> kms.Key:
-    """The key of messages in flight: the alert topic and both dead-letter queues."""
+    """The key of messages in flight: the topics and both dead-letter queues of the construct
+    `scope`."""
     key = _rotating_key(
         scope,
         constants.KEY_ID,
@@ -30,15 +32,16 @@ def message_key(scope: Construct) -> kms.Key:
         removal_policy=RemovalPolicy.DESTROY,
         pending_window=Duration.days(7),
     )
-    # CloudWatch alarms publishing to the topic: scoped to this account's alarms (their exact
-    # ARNs would make a cycle: key -> topic -> alarm -> key).
+    # The construct's alarms publishing to the alert topic, told by their name prefix:
+    # CloudWatch's requests carry the alarm's ARN and account. (A list of every alarm's ARN
+    # could outgrow the key policy's 32 KB with many windows.)
     _allow_service(
         key,
         "cloudwatch",
         ("kms:Decrypt", "kms:GenerateDataKey"),
         {
             "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-            "ArnLike": {"aws:SourceArn": alarm_arns(scope)},
+            "ArnLike": {"aws:SourceArn": own_alarm_arns(scope)},
         },
     )
     # EventBridge sending to the rules' dead-letter queue: the statement AWS documents for
@@ -77,16 +80,6 @@ def data_key(scope: Construct) -> kms.Key:
         principal=f"logs.{Aws.REGION}.{Aws.URL_SUFFIX}",
     )
     return key
-
-
-def alarm_arns(scope: IConstruct) -> str:
-    """The ARN pattern of every CloudWatch alarm in this stack's account and region."""
-    return Stack.of(scope).format_arn(
-        service="cloudwatch",
-        resource="alarm",
-        resource_name="*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
 
 
 def _rotating_key(

@@ -105,7 +105,8 @@ def dead_letter_queue(
     scope: Construct, construct_id: str, *, holds: str, key: kms.IKey | None = None
 ) -> sqs.Queue:
     """A queue for what could not be delivered or processed: TLS only, kept 14 days (the
-    maximum), encrypted with `key`, or with SQS's own key (SSE-SQS) without one."""
+    maximum), encrypted with `key`, or with SQS's own key (SSE-SQS) without one, and no other
+    queue's dead-letter queue."""
     queue = sqs.Queue(
         scope,
         construct_id,
@@ -113,6 +114,11 @@ def dead_letter_queue(
         encryption_master_key=key,
         enforce_ssl=True,
         retention_period=Duration.days(14),  # the maximum: time to notice and redrive
+        # No queue may name it as its dead-letter queue (AWS Control Tower: ct-sqs-pr-1): what
+        # lands here is only what EventBridge or Lambda could not deliver or process.
+        redrive_allow_policy=sqs.RedriveAllowPolicy(
+            redrive_permission=sqs.RedrivePermission.DENY_ALL
+        ),
     )
     compliance.acknowledge_dead_letter_queue(queue, holds=holds)
     return queue

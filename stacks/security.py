@@ -13,7 +13,6 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from maintenance_window_alerts import compliance, constants
-from maintenance_window_alerts.keys import alarm_arns
 from maintenance_window_alerts.layout_model import Central
 from maintenance_window_alerts.settings import Settings
 from mwalerts import contract
@@ -39,6 +38,10 @@ TABLE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
+# What AWS documents a sender to a KMS-encrypted SNS topic or SQS queue needs of its key (SNS and
+# SQS developer guides, key management); not kms:Encrypt or kms:ReEncrypt*, which
+# queue.grant_send_messages adds as well.
+SENDER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 
 def execution_role(
@@ -73,12 +76,20 @@ def grant_function(
     function: lambda_.Function,
     *,
     topics: Sequence[sns.ITopic],
+    message_key: kms.IKey,
     table: dynamodb.ITable,
     data_key: kms.IKey,
 ) -> None:
-    """Let the function publish to the topics and use its idempotency table, nothing more."""
+    """Let the function publish to the topics and use its idempotency table, nothing more.
+
+    Lambda sends the events the function failed on to its on-failure queue with the function's
+    role: the destination grants sqs:SendMessage on the queue, and this what sending needs of the
+    queue's key (the message key)."""
     for topic in topics:
-        topic.grant_publish(function)
+        topic.grant_publish(function)  # sns:Publish, and SENDER_KEY_ACTIONS on the topic's key
+    function.add_to_role_policy(
+        iam.PolicyStatement(actions=list(SENDER_KEY_ACTIONS), resources=[message_key.key_arn])
+    )
     table.grant(function, *TABLE_ACTIONS)
     # DynamoDB decrypts the table key with the caller's permission on the first access to
     # the table (and every 5 minutes after); it generates the table key itself, under the
@@ -155,47 +166,68 @@ def assume_role_policies(
     ]
 
 
-def allow_only_function_and_alarms_to_publish(topic: sns.Topic, role: iam.IRole) -> None:
-    """Let only the alert function's role and this account's CloudWatch alarms publish to the topic.
+def allow_only_function_and_own_alarms_to_publish(
+    topic: sns.Topic, role: iam.IRole, alarm_arns: str
+) -> None:
+    """Let only the alert function's role and the construct's own alarms (`alarm_arns`, an ARN
+    pattern) publish to the topic.
 
     IAM alone would let any principal of the account with sns:Publish on "*" (an administrator, a
-    careless CI role) send messages that look like alerts. The Deny closes that: it applies to a
-    request unless it comes from the function's role (aws:PrincipalArn) or from a CloudWatch
-    alarm of this account and region (aws:SourceArn). Both negated conditions must hold for it to
-    apply, and a negated operator is true when its key is absent: an IAM user's request carries
-    no aws:SourceArn, so it is denied; CloudWatch's request carries the alarm's ARN (and, being a
-    service principal, no aws:PrincipalArn), so it is not.
+    careless CI role) send messages that look like alerts, and any alarm of the account could be
+    pointed at the topic. The Deny closes that: it applies to a request unless it comes from the
+    function's role (aws:PrincipalArn) or from one of the construct's alarms (aws:SourceArn). Both
+    negated conditions must hold for it to apply, and a negated operator is true when its key is
+    absent: an IAM user's request carries no aws:SourceArn, so it is denied; CloudWatch's request
+    carries the alarm's ARN (and, being a service principal, no aws:PrincipalArn), so it is
+    denied unless the alarm is one of the construct's.
     """
-    alarms = alarm_arns(topic)
-
-    def publish(sid: str, principal: iam.IPrincipal, **options: Any) -> None:
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=sid,
-                principals=[principal],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                **options,
-            )
-        )
-
     # The topic's policy replaces SNS's default one, so the alarms need an Allow of their own.
-    publish(
+    _publish_statement(
+        topic,
         "AllowAlarmsToPublish",
         iam.ServicePrincipal("cloudwatch.amazonaws.com"),
         conditions={
             "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-            "ArnLike": {"aws:SourceArn": alarms},
+            "ArnLike": {"aws:SourceArn": alarm_arns},
         },
     )
+    _allow_function_and_deny_anyone_else(
+        topic, role, also_not={"ArnNotLike": {"aws:SourceArn": alarm_arns}}
+    )
+
+
+def allow_only_function_to_publish(topic: sns.Topic, role: iam.IRole) -> None:
+    """Let only the alert function's role publish to the topic: no alarm, nobody else (a
+    service principal's request has no aws:PrincipalArn, so the Deny applies to it too)."""
+    _allow_function_and_deny_anyone_else(topic, role, also_not={})
+
+
+def _allow_function_and_deny_anyone_else(
+    topic: sns.Topic, role: iam.IRole, *, also_not: dict[str, Any]
+) -> None:
+    """Allow the function's role; deny everyone else, except whom `also_not` leaves out (more
+    negated conditions, which must all hold too for the Deny to apply)."""
     # Redundant with the role's own policy (same account), but it states the intent here too.
-    publish("AllowFunctionToPublish", iam.ArnPrincipal(role.role_arn))
-    publish(
+    _publish_statement(topic, "AllowFunctionToPublish", iam.ArnPrincipal(role.role_arn))
+    _publish_statement(
+        topic,
         "DenyPublishByAnyoneElse",
         iam.StarPrincipal(),
         effect=iam.Effect.DENY,
-        conditions={
-            "ArnNotEquals": {"aws:PrincipalArn": role.role_arn},
-            "ArnNotLike": {"aws:SourceArn": alarms},
-        },
+        conditions={"ArnNotEquals": {"aws:PrincipalArn": role.role_arn}, **also_not},
+    )
+
+
+def _publish_statement(
+    topic: sns.Topic, sid: str, principal: iam.IPrincipal, **options: Any
+) -> None:
+    """A statement on sns:Publish to the topic (an Allow unless `options` say otherwise)."""
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[principal],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            **options,
+        )
     )

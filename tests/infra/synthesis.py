@@ -6,7 +6,7 @@ tests/infra/conftest.py, so the tier synthesizes each once.
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +90,72 @@ def arn_pattern(service: str, resource: str) -> dict[str, Any]:
             ],
         ]
     }
+
+
+def stack_named(text: str) -> dict[str, Any]:
+    """The template's rendering of <stack name as deployed><text>."""
+    return {"Fn::Join": ["", [{"Ref": "AWS::StackName"}, text]]}
+
+
+def own_alarm_arns(path: str = "Alerts") -> dict[str, Any]:
+    """The template's rendering of the ARN pattern of the alarms of the construct at `path` in
+    its stack: arn:<partition>:cloudwatch:<region>:<account>:alarm:<stack name>/<path>/*."""
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":cloudwatch:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                ":alarm:",
+                {"Ref": "AWS::StackName"},
+                f"/{path}/*",
+            ],
+        ]
+    }
+
+
+def as_text(value: Any) -> str:
+    """A template value as text, each intrinsic function as its JSON (so "alarm:*" in an
+    Fn::Join shows as it would deployed)."""
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(as_text(part) for part in parts)
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def policy_statements(template: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(resource type, statement) for every statement of every policy in the template."""
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        documents = [
+            props.get(field)
+            for field in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument")
+        ] + [policy["PolicyDocument"] for policy in props.get("Policies", [])]
+        for document in filter(None, documents):
+            for statement in document["Statement"]:
+                yield resource["Type"], statement
+
+
+def dead_letter_queue_ids(template: Mapping[str, Any]) -> set[str]:
+    """The logical IDs of the queues that something sends what it could not deliver or process
+    to: a rule target's dead-letter queue, a function's on-failure destination."""
+    resources = template["Resources"].values()
+    targets = [
+        target.get("DeadLetterConfig", {}).get("Arn")
+        for r in resources
+        if r["Type"] == "AWS::Events::Rule"
+        for target in r["Properties"].get("Targets", [])
+    ]
+    destinations = [
+        r["Properties"].get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        for r in resources
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+    ]
+    return {arn["Fn::GetAtt"][0] for arn in [*targets, *destinations] if arn is not None}
 
 
 def regional(prefix: str) -> dict[str, Any]:

@@ -1,13 +1,23 @@
 """The alarms: failed invocations fleet-wide and per window, missed windows, and the alert path's
 own health; each notifies the topic and says what to do."""
 
+from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
-from maintenance_window_alerts import constants
+from maintenance_window_alerts import MaintenanceWindowAlerts, Settings, constants
 from mwalerts import contract
-from tests.infra.synthesis import FIVE_MINUTES, GAPS, WINDOW_THRESHOLDS, Synth
+from tests.infra.synthesis import (
+    FIVE_MINUTES,
+    GAPS,
+    WINDOW_THRESHOLDS,
+    Synth,
+    as_text,
+    own_alarm_arns,
+    stack_named,
+)
 
 
 def alarm_metrics(synth: Synth) -> tuple[str, list[dict[str, Any]]]:
@@ -229,3 +239,35 @@ def test_every_alarm_notifies_the_topic_and_says_what_to_do(default: Synth, cust
             description = alarm["Properties"]["AlarmDescription"]
             assert "On-call: 1)" in description or "On-call: look" in description
             assert len(description) <= 1024  # CloudWatch's limit
+
+
+def test_every_alarm_is_named_for_the_stack_and_the_construct(
+    default: Synth, custom: Synth
+) -> None:
+    for synth in (default, custom):
+        alerts = synth.stack.alerts
+
+        # <stack name as deployed>/<construct path>/<construct id>: the prefix the topic's and
+        # the key's policies admit (own_alarm_arns), unique to this construct in its account and
+        # region, and the same at every deployment.
+        names = {a.node.id: synth.properties(a)["AlarmName"] for a in alerts.alarms}
+        admitted = as_text(own_alarm_arns()).split(":alarm:")[1].removesuffix("*")
+
+        assert names == {a.node.id: stack_named(f"/Alerts/{a.node.id}") for a in alerts.alarms}
+        assert all(as_text(name).startswith(admitted) for name in names.values())
+
+
+def test_an_alarm_name_that_could_exceed_cloudwatchs_limit_fails_synth(tmp_path: Path) -> None:
+    def alerts_in_their_stack(construct_id: str) -> MaintenanceWindowAlerts:
+        stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "TheirStack")
+        return MaintenanceWindowAlerts(stack, construct_id, settings=Settings())
+
+    # "<stack name>/<construct id>/<alarm id>" with a stack name of up to 128 characters
+    # (CloudFormation's limit) and the longest alarm id: at most 255 (CloudWatch's limit).
+    longest = constants.FUNCTION_DLQ_ALARM_ID
+    fits = "A" * (255 - 128 - len(f"//{longest}"))
+    alarms = alerts_in_their_stack(fits).alarms
+
+    assert max(len(a.node.id) for a in alarms) == len(longest)
+    with pytest.raises(ValueError, match="could exceed CloudWatch's 255 characters"):
+        alerts_in_their_stack(fits + "A")

@@ -29,11 +29,16 @@ from tests.infra.synthesis import (
     acknowledged,
     arn,
     arn_pattern,
+    as_text,
     assert_cdk_nag_passes,
     cfn_lint_findings,
+    dead_letter_queue_ids,
     logical_id,
+    own_alarm_arns,
     permissions,
+    policy_statements,
     ref,
+    stack_named,
     validation_report,
 )
 from tools.render_dashboard import dashboard_body
@@ -333,6 +338,17 @@ def test_central_window_alarms_watch_the_members_window(fleet: Fleet) -> None:
     ] * len(contract.DEFAULT_ALERT_STATUSES)
     assert missed["Dimensions"] == dimensions(C, "eu-west-1")
     assert window_alarm.node.id == f"{constants.WINDOW_ALARM_ID_PREFIX}{B}-us-east-1-{WINDOW}"
+    # Named for the central stack, as the topic's and the key's policies admit (test_topics.py).
+    assert fleet.properties(window_alarm)["AlarmName"] == stack_named(
+        f"/Alerts/{window_alarm.node.id}"
+    )
+    assert {
+        as_text(arn)
+        for _, statement in policy_statements(fleet.template(fleet.central))
+        for condition in statement.get("Condition", {}).values()
+        for key, arn in condition.items()
+        if key == "aws:SourceArn" and ":alarm:" in as_text(arn)
+    } == {as_text(own_alarm_arns())}
 
 
 def test_central_outputs_name_the_bus_too(fleet: Fleet) -> None:
@@ -387,7 +403,12 @@ def test_forwarding_dead_letter_queue_is_encrypted_tls_only_and_admits_only_the_
         (policy,) = fleet.resources(stack, "AWS::SQS::QueuePolicy").values()
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
 
-        assert queue == {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 14 * 86400}
+        assert queue == {
+            "SqsManagedSseEnabled": True,
+            "MessageRetentionPeriod": 14 * 86400,
+            # No queue may name it as its dead-letter queue (AWS Control Tower ct-sqs-pr-1).
+            "RedriveAllowPolicy": {"redrivePermission": "denyAll"},
+        }
         assert policy["Properties"]["Queues"] == [ref(stack.dead_letter_queue)]
         assert [{k: v for k, v in s.items() if k != "Sid"} for s in statements] == [
             {
@@ -405,6 +426,22 @@ def test_forwarding_dead_letter_queue_is_encrypted_tls_only_and_admits_only_the_
                 "Resource": arn(stack.dead_letter_queue),
             },
         ]
+
+
+def test_every_queue_of_every_stack_is_a_dead_letter_queue_no_queue_may_redrive_into(
+    fleet: Fleet,
+) -> None:
+    for name, template in fleet.templates.items():
+        queues = {
+            queue_id: queue
+            for queue_id, queue in template["Resources"].items()
+            if queue["Type"] == "AWS::SQS::Queue"
+        }
+
+        assert dead_letter_queue_ids(template) == set(queues), name
+        assert [q["Properties"]["RedriveAllowPolicy"] for q in queues.values()] == [
+            {"redrivePermission": "denyAll"}
+        ] * len(queues), name
 
 
 def test_member_reader_role_trusts_only_the_central_function_role_with_the_external_id(

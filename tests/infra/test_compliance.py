@@ -49,7 +49,6 @@ def test_every_acknowledgement_is_on_one_resource_and_says_why(
         (ssm_read, f"AwsSolutions-IAM5[Resource::{windows}]"),
         (default_policy, "AwsSolutions-IAM5[Resource::*]"),
         (default_policy, "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]"),
-        (default_policy, "AwsSolutions-IAM5[Action::kms:ReEncrypt*]"),
         (default_policy, "NIST.800.53.R5-IAMNoInlinePolicy"),
         (function, "AwsSolutions-L1"),
         (function, "Serverless-LambdaLatestVersion"),

@@ -1,8 +1,11 @@
 """The stack outputs the operator command reads, and the construct in a user's own stack."""
 
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk.assertions import Template
+from constructs import Construct
 
 from maintenance_window_alerts import (
     MaintenanceWindowAlerts,
@@ -11,7 +14,15 @@ from maintenance_window_alerts import (
     add_outputs,
 )
 from mwalerts import contract
-from tests.infra.synthesis import Synth, ref, validation_report
+from tests.infra.synthesis import (
+    Synth,
+    as_text,
+    logical_id,
+    own_alarm_arns,
+    ref,
+    stack_named,
+    validation_report,
+)
 
 
 def test_outputs_name_the_topics_function_dashboard_and_queues(
@@ -66,3 +77,46 @@ def test_construct_works_in_any_stack_of_a_users_own_app(tmp_path: Path) -> None
         contract.OUTPUT_FUNCTION_DLQ_URL: ref(alerts.function_failure_queue),
     }
     assert {*contract.DEAD_LETTER_QUEUE_OUTPUTS, contract.OUTPUT_FUNCTION_NAME} <= set(outputs)
+
+
+def test_in_a_users_stack_each_construct_admits_only_its_own_alarms(tmp_path: Path) -> None:
+    """Two constructs in one stack, one deeper in it: each names its alarms after the stack and
+    its own path in it, and its topic and key admit those alarms and not the other's."""
+    stack = cdk.Stack(cdk.App(outdir=str(tmp_path)), "TheirStack")
+    constructs = {
+        "Alerts": MaintenanceWindowAlerts(stack, "Alerts", settings=Settings()),
+        "Team/Alerts": MaintenanceWindowAlerts(
+            Construct(stack, "Team"), "Alerts", settings=Settings()
+        ),
+    }
+    resources = Template.from_stack(stack).to_json()["Resources"]
+
+    def properties(construct: Any) -> dict[str, Any]:
+        return dict(resources[logical_id(construct)]["Properties"])
+
+    names = {path: [properties(a)["AlarmName"] for a in c.alarms] for path, c in constructs.items()}
+    for path, alerts in constructs.items():
+        (topic_policy,) = [
+            r["Properties"]["PolicyDocument"]["Statement"]
+            for r in resources.values()
+            if r["Type"] == "AWS::SNS::TopicPolicy"
+            and r["Properties"]["Topics"] == [ref(alerts.topic)]
+        ]
+        key_policy = properties(alerts.key)["KeyPolicy"]["Statement"]
+        source_arns = [
+            arn
+            for statement in topic_policy + key_policy
+            for condition in statement.get("Condition", {}).values()
+            for key, arn in condition.items()
+            if key == "aws:SourceArn"
+        ]
+        prefix = as_text(own_alarm_arns(path)).split(":alarm:")[1].removesuffix("*")
+
+        assert names[path] == [stack_named(f"/{path}/{a.node.id}") for a in alerts.alarms]
+        # The topic's Allow and Deny, and the key's Allow.
+        assert source_arns == [own_alarm_arns(path)] * 3
+        assert [
+            path_of_name
+            for path_of_name, alarm_names in names.items()
+            if any(as_text(name).startswith(prefix) for name in alarm_names)
+        ] == [path]

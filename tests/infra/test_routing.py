@@ -4,7 +4,9 @@ that keep what EventBridge or the function could not deliver."""
 import json
 
 from mwalerts import contract
-from tests.infra.synthesis import Synth
+from tests.infra.synthesis import Synth, dead_letter_queue_ids
+
+DENY_ALL = {"redrivePermission": "denyAll"}
 
 
 def test_rule_sends_only_ended_window_executions_from_ssm(default: Synth) -> None:
@@ -87,7 +89,29 @@ def test_dead_letter_queues_are_encrypted_and_keep_messages_14_days(default: Syn
         assert default.properties(queue) == {
             "KmsMasterKeyId": default.arn(alerts.key),
             "MessageRetentionPeriod": 14 * 24 * 3600,
+            "RedriveAllowPolicy": DENY_ALL,
         }
+
+
+def test_every_queue_is_a_dead_letter_queue_that_no_queue_may_redrive_into(
+    default: Synth, custom: Synth
+) -> None:
+    for synth in (default, custom):
+        alerts = synth.stack.alerts
+        queues = synth.template.find_resources("AWS::SQS::Queue")
+
+        # Both rules' targets and the function's on-failure destination send to them.
+        assert (
+            dead_letter_queue_ids(synth.template.to_json())
+            == set(queues)
+            == {
+                synth.logical_id(alerts.rule_dead_letter_queue),
+                synth.logical_id(alerts.function_failure_queue),
+            }
+        )
+        # No queue may name them as its dead-letter queue (AWS Control Tower ct-sqs-pr-1).
+        for queue in queues.values():
+            assert queue["Properties"]["RedriveAllowPolicy"] == DENY_ALL
 
 
 def test_eventbridge_may_send_to_the_rule_dead_letter_queue_from_these_rules_only(

@@ -1,9 +1,8 @@
 """Keys, encryption and IAM: each key used only as intended, the function's role least-privilege."""
 
 import json
-from collections.abc import Iterator
+from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from aws_cdk.assertions import Match, Template
 
@@ -13,23 +12,13 @@ from tests.infra.synthesis import (
     alerts_stack,
     arn_pattern,
     as_list,
+    as_text,
+    own_alarm_arns,
+    policy_statements,
     regional,
     role_permissions,
     role_statements,
 )
-
-
-def policy_statements(synth: Synth) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(resource type, statement) for every statement of every policy in the template."""
-    for resource in synth.resources.values():
-        props = resource.get("Properties", {})
-        documents = [
-            props.get(field)
-            for field in ("PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument")
-        ] + [policy["PolicyDocument"] for policy in props.get("Policies", [])]
-        for document in filter(None, documents):
-            for statement in document["Statement"]:
-                yield resource["Type"], statement
 
 
 def test_function_logs_are_encrypted_with_the_data_key_and_kept_with_it(default: Synth) -> None:
@@ -88,7 +77,7 @@ def test_idempotency_table_is_encrypted_with_the_rotating_data_key(default: Synt
     assert default.resources[default.logical_id(alerts.table)]["DeletionPolicy"] == "Delete"
 
 
-def test_key_lets_this_accounts_alarms_and_eventbridge_encrypt(default: Synth) -> None:
+def test_key_lets_the_stacks_own_alarms_and_eventbridge_encrypt(default: Synth) -> None:
     statements = default.properties(default.stack.alerts.key)["KeyPolicy"]["Statement"]
     services = {
         s["Principal"]["Service"]: s for s in statements if "Service" in s.get("Principal", {})
@@ -97,14 +86,36 @@ def test_key_lets_this_accounts_alarms_and_eventbridge_encrypt(default: Synth) -
     assert set(services) == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
     for statement in services.values():
         assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
-    alarms = services["cloudwatch.amazonaws.com"]["Condition"]
-    assert alarms["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    source_arn = alarms["ArnLike"]["aws:SourceArn"]["Fn::Join"][1]
-    assert ":cloudwatch:" in source_arn
-    assert source_arn[-1] == ":alarm:*"
+    # Only this stack's alarms: those whose names start with <stack name>/Alerts/.
+    assert services["cloudwatch.amazonaws.com"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {"aws:SourceArn": own_alarm_arns()},
+    }
     # AWS documents EventBridge's statement without source conditions (its KMS requests carry
     # none); the dead-letter queue's own policy admits only its rules (test_routing.py).
     assert "Condition" not in services["events.amazonaws.com"]
+
+
+def test_no_policy_admits_every_alarm_of_the_account(default: Synth, custom: Synth) -> None:
+    for synth in (default, custom):
+        statements = [s for _, s in policy_statements(synth.template.to_json())]
+        alarm_statements = [
+            s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+        ]
+        alarm_arns = [
+            as_text(arn)
+            for s in statements
+            for condition in s.get("Condition", {}).values()
+            for key, arn in condition.items()
+            if key == "aws:SourceArn" and ":alarm:" in as_text(arn)
+        ]
+
+        # The key's and the alert topic's Allow, and the alert topic's Deny (test_topics.py):
+        # each names this stack's alarms, none every alarm.
+        assert len(alarm_statements) == 2
+        assert len(alarm_arns) == 3
+        assert not [arn for arn in alarm_arns if arn.endswith(":alarm:*")]
+        assert set(alarm_arns) == {as_text(own_alarm_arns())}
 
 
 def test_topic_and_queues_refuse_requests_without_tls(default: Synth) -> None:
@@ -154,9 +165,7 @@ def test_function_role_has_exactly_the_permissions_it_needs(default: Synth) -> N
         "sqs:GetQueueUrl": [default.arn(queue)],
         # The message key (topic and queue), and the data key (the table, through DynamoDB).
         "kms:Decrypt": [default.arn(key), default.arn(alerts.data_key)],
-        "kms:Encrypt": [default.arn(key)],
         "kms:GenerateDataKey*": [default.arn(key)],
-        "kms:ReEncrypt*": [default.arn(key)],
         "logs:CreateLogStream": [log_group],
         "logs:PutLogEvents": [log_group],
         # X-Ray supports no resource-level permissions.
@@ -204,6 +213,24 @@ def test_function_may_not_read_command_output_when_alerts_quote_none(tmp_path: P
     assert "ssm:DescribeMaintenanceWindowExecutionTaskInvocations" in actions
 
 
+def test_function_role_uses_the_keys_only_as_a_sender_and_through_dynamodb(
+    default: Synth, custom: Synth
+) -> None:
+    for synth in (default, custom):  # custom has the chat topic too
+        alerts = synth.stack.alerts
+        kms_actions: dict[str, set[str]] = defaultdict(set)
+        for statement in role_statements(synth):
+            for action in as_list(statement["Action"]):
+                if action.startswith("kms:"):
+                    kms_actions[json.dumps(statement["Resource"])].add(action)
+
+        # What a sender to an encrypted topic or queue needs; no kms:Encrypt, no kms:ReEncrypt*.
+        assert kms_actions == {
+            json.dumps(synth.arn(alerts.key)): {"kms:Decrypt", "kms:GenerateDataKey*"},
+            json.dumps(synth.arn(alerts.data_key)): {"kms:Decrypt"},
+        }
+
+
 def test_function_may_use_the_data_key_only_through_dynamodb(default: Synth) -> None:
     data_key = default.arn(default.stack.alerts.data_key)
 
@@ -232,7 +259,11 @@ def test_function_role_has_no_aws_managed_or_inline_policies(default: Synth) -> 
 
 
 def test_no_policy_allows_a_wildcard_action(default: Synth) -> None:
-    allowed = [(kind, s) for kind, s in policy_statements(default) if s["Effect"] == "Allow"]
+    allowed = [
+        (kind, s)
+        for kind, s in policy_statements(default.template.to_json())
+        if s["Effect"] == "Allow"
+    ]
     wildcards = [
         (kind, statement)
         for kind, statement in allowed

@@ -1,6 +1,5 @@
 """The alert topic and the chat topic: who is subscribed, who may publish, their encryption."""
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +12,12 @@ from tests.infra.synthesis import (
     CUSTOM_EMAILS,
     Synth,
     alerts_stack,
-    arn_pattern,
+    own_alarm_arns,
     role_permissions,
 )
 
-ALARM_ARNS = arn_pattern("cloudwatch", "alarm:*")
+# This stack's alarms: those whose names start with <stack name>/Alerts/ (test_alarms.py).
+ALARM_ARNS = own_alarm_arns()
 
 
 def topic_policy(synth: Synth, topic: IConstruct) -> dict[str, dict[str, Any]]:
@@ -47,7 +47,7 @@ def test_email_subscriptions_come_from_the_settings(default: Synth, custom: Synt
     default.template.resource_count_is("AWS::SNS::Subscription", 0)
 
 
-def test_only_the_function_and_this_accounts_alarms_may_publish_to_the_topic(
+def test_only_the_function_and_the_stacks_own_alarms_may_publish_to_the_topic(
     default: Synth,
 ) -> None:
     alerts = default.stack.alerts
@@ -72,8 +72,9 @@ def test_only_the_function_and_this_accounts_alarms_may_publish_to_the_topic(
         "Principal": {"AWS": role_arn},
         **publish,
     }
-    # Denied unless from the function's role or from an alarm of this account and region: an IAM
-    # principal's request has no aws:SourceArn, so the negated condition holds and it is denied.
+    # Denied unless from the function's role or from one of this stack's alarms: an IAM
+    # principal's request has no aws:SourceArn, so the negated condition holds and it is denied;
+    # another alarm's has an ARN the pattern does not match.
     assert statements["DenyPublishByAnyoneElse"] == {
         "Sid": "DenyPublishByAnyoneElse",
         "Effect": "Deny",
@@ -92,7 +93,7 @@ def test_only_the_function_and_this_accounts_alarms_may_publish_to_the_topic(
     }
 
 
-def test_chat_topic_exists_only_with_separate_topic_and_is_locked_down_like_the_alert_topic(
+def test_chat_topic_exists_only_with_separate_topic_and_only_the_function_may_publish(
     default: Synth, custom: Synth
 ) -> None:
     assert default.stack.alerts.chat_topic is None
@@ -100,23 +101,43 @@ def test_chat_topic_exists_only_with_separate_topic_and_is_locked_down_like_the_
     alerts = custom.stack.alerts
     chat = alerts.chat_topic
     assert chat is not None
+    assert alerts.function.role is not None
+    role_arn = custom.arn(alerts.function.role)
     custom.template.resource_count_is("AWS::SNS::Topic", 2)
 
     # Encrypted with the rotating message key, like the alert topic.
     assert custom.properties(chat)["KmsMasterKeyId"] == custom.arn(alerts.key)
-    # The alert topic's policy, statement for statement: TLS only, and only the function's role
-    # and this account's alarms may publish (anyone else is denied).
-    alert_policy = json.dumps(topic_policy(custom, alerts.topic))
-    chat_policy = topic_policy(custom, chat)
-    assert chat_policy == json.loads(
-        alert_policy.replace(json.dumps(custom.ref(alerts.topic)), json.dumps(custom.ref(chat)))
-    )
-    assert set(chat_policy) == {
+    statements = topic_policy(custom, chat)
+    publish = {"Action": "sns:Publish", "Resource": custom.ref(chat)}
+    # TLS only, like the alert topic; the function's role may publish, and no alarm: no alarm
+    # notifies it, and a service principal's request has no aws:PrincipalArn, so it is denied.
+    assert statements["AllowPublishThroughSSLOnly"] == {
+        **topic_policy(custom, alerts.topic)["AllowPublishThroughSSLOnly"],
+        "Resource": custom.ref(chat),
+    }
+    assert statements["AllowFunctionToPublish"] == {
+        "Sid": "AllowFunctionToPublish",
+        "Effect": "Allow",
+        "Principal": {"AWS": role_arn},
+        **publish,
+    }
+    assert statements["DenyPublishByAnyoneElse"] == {
+        "Sid": "DenyPublishByAnyoneElse",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": role_arn}},
+        **publish,
+    }
+    assert statements.keys() == {
         "AllowPublishThroughSSLOnly",
-        "AllowAlarmsToPublish",
         "AllowFunctionToPublish",
         "DenyPublishByAnyoneElse",
     }
+    assert not [s for s in statements.values() if "Service" in s.get("Principal", {})]
+    alarms = custom.template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert [a["Properties"]["AlarmActions"] for a in alarms] == [[custom.ref(alerts.topic)]] * len(
+        alerts.alarms
+    )
     # The function may publish to both topics; a chat channel configuration subscribes itself.
     assert role_permissions(custom)["sns:Publish"] == [custom.ref(alerts.topic), custom.ref(chat)]
     assert not custom.template.find_resources(
