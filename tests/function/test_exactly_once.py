@@ -17,6 +17,7 @@ from local_aws.scenario import SeededExecution, TaskPlan, schedule_event, seed_w
 from mwalerts import handler, pipeline
 from mwalerts.errors import SweepIncompleteError
 from mwalerts.idempotency import RECORD_TTL_SECONDS
+from tests.function.concurrency import run_in_threads
 from tests.support import emf_documents
 
 FAILING = [TaskPlan({"SUCCESS": 150, "FAILED": 3}), TaskPlan({"SUCCESS": 40, "TIMED_OUT": 1})]
@@ -81,11 +82,7 @@ def test_concurrent_deliveries_alert_once(aws, capsys):
         except BaseException as error:  # reported by the assertion below
             errors.append(error)
 
-    threads = [threading.Thread(target=one_delivery) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_in_threads(one_delivery, 8)
 
     assert errors == []
     assert alerts_for(aws) == {execution.window_execution_id: 1}
