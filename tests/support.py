@@ -2,6 +2,7 @@
 
 import functools
 import json
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -51,3 +52,22 @@ def _validator(name: str) -> jsonschema.Draft202012Validator:
     schema = json.loads((SCHEMAS / name).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+def run_in_repo(
+    command: list[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: int = 120,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command from the repository's root, as a person would, capturing its text output."""
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=None if env is None else dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
+    )

@@ -2,10 +2,8 @@
 sample alert and the construct's usage are the code's own."""
 
 import json
-import os
 import re
 import subprocess
-import sys
 import textwrap
 
 import aws_cdk as cdk
@@ -31,10 +29,13 @@ def test_every_setting_in_cdk_json_is_documented_with_its_default():
         assert documented == default, f"README gives another default for {key}"
 
 
-def test_the_sample_alert_is_what_the_demo_prints_for_an_email_subscriber():
+def test_the_sample_alert_is_what_the_demo_prints_for_an_email_subscriber(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
+    assert demo.returncode == 0, demo.stderr
     (sample,) = fenced_blocks(section(doc_page(README), "## A sample alert"), "text")
     # The demo indents the email by 3 spaces, between its steps 3 and 4.
-    printed = _demo_output().split("3. An email subscriber receives\n")[1].split("\n4. ")[0]
+    printed = demo.stdout.split("3. An email subscriber receives\n")[1].split("\n4. ")[0]
     printed_lines = textwrap.dedent(printed).strip("\n").splitlines()
     sample_lines = sample.strip("\n").splitlines()
     assert len(sample_lines) == len(printed_lines)
@@ -61,18 +62,3 @@ def test_the_construct_usage_synthesizes_in_a_stack_of_the_users_own():
     Template.from_stack(stack).has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
     )
-
-
-def _demo_output() -> str:
-    # As tests/docs/test_demo.py runs it: piped, with no COLUMNS.
-    environment = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "local_aws.demo"],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return completed.stdout

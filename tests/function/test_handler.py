@@ -7,7 +7,6 @@ the project's fake of the SSM maintenance-window execution APIs, behind real bot
 import json
 import math
 import os
-import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -27,12 +26,12 @@ from mwalerts import handler
 from mwalerts.alert import SNS_MAX_MESSAGE_BYTES
 from mwalerts.errors import InvalidEventError
 from tests.support import (
-    ROOT,
     assert_valid_digest,
     emf_documents,
     load_api_example,
     load_event,
     log_records,
+    run_in_repo,
 )
 
 PATCHING = TaskPlan({"SUCCESS": 240, "FAILED": 8, "TIMED_OUT": 2}, "RUN_COMMAND")
@@ -408,13 +407,9 @@ with local_aws() as aws:
 def test_metrics_keep_their_dimensions_where_powertools_service_name_is_set():
     """Powertools would add a `service` dimension to every metric, and the fleet-wide series the
     alarms and the dashboard read (no dimension) would get no data."""
-    completed = subprocess.run(
+    completed = run_in_repo(
         [sys.executable, "-c", SERVICE_NAME_SCRIPT],
-        cwd=ROOT,
         env={**os.environ, "POWERTOOLS_SERVICE_NAME": "payments"},
-        capture_output=True,
-        text=True,
-        timeout=120,
         check=True,
     )
 

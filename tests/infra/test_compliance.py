@@ -2,7 +2,6 @@
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from tests.infra.synthesis import (
     cfn_lint_findings,
     validation_report,
 )
-from tests.support import ROOT
+from tests.support import ROOT, run_in_repo
 
 
 def test_cdk_nag_finds_nothing_unacknowledged(default: Synth, custom: Synth) -> None:
@@ -137,14 +136,10 @@ def test_pinned_cdk_cli_synthesizes_offline(tmp_path: Path) -> None:
     context_file = ROOT / "cdk.context.json"
     had_context_file = context_file.exists()
 
-    result = subprocess.run(
+    result = run_in_repo(
         ["npx", "--no", "cdk", "synth", "--quiet", "--output", str(outdir)],
-        cwd=ROOT,
         env=environment,
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
     )
 
     assert result.returncode == 0, result.stderr

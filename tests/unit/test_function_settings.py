@@ -1,7 +1,6 @@
 """The function's settings: defaults, and clear failures on a broken environment."""
 
 import os
-import subprocess
 import sys
 
 import pytest
@@ -9,7 +8,7 @@ import pytest
 from mwalerts import contract
 from mwalerts.errors import ConfigurationError
 from mwalerts.function_settings import load_settings
-from tests.support import ROOT
+from tests.support import run_in_repo
 
 TOPIC = "arn:aws:sns:us-east-2:123456789012:alerts"
 REQUIRED = {
@@ -64,16 +63,9 @@ def test_fails_with_a_message_naming_the_variable(environ, message):
 
 def test_a_broken_environment_fails_the_functions_start_up_with_a_clear_message():
     """Lambda imports the handler in its init phase: the error must show there, not on an event."""
-    root = ROOT
     environment = {k: v for k, v in os.environ.items() if k != contract.ENV_ALERT_TOPIC_ARN}
-    completed = subprocess.run(
-        [sys.executable, "-c", "import mwalerts.handler"],
-        cwd=root,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    completed = run_in_repo(
+        [sys.executable, "-c", "import mwalerts.handler"], env=environment, timeout=60
     )
     assert completed.returncode != 0
     assert "ConfigurationError: ALERT_TOPIC_ARN is not set" in completed.stderr

@@ -2,7 +2,6 @@
 needs no moto at all, and attaching is safe to repeat but refused on a second fake or another
 service's client."""
 
-import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -22,7 +21,7 @@ from tests.function.fake_ssm.builders import (
     uid,
     window_execution,
 )
-from tests.support import ROOT
+from tests.support import run_in_repo
 
 
 @pytest.fixture
@@ -100,14 +99,7 @@ ssm = fake.attach(boto3.session.Session(region_name="{REGION}").client("ssm"))
 executions = ssm.describe_maintenance_window_executions(WindowId="{WINDOW_ID}")["WindowExecutions"]
 print(len(executions), type(executions[0]["StartTime"]).__name__, "moto" in sys.modules)
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_repo([sys.executable, "-c", script], timeout=60)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["1", "datetime", "False"]
