@@ -32,7 +32,8 @@ from tests.support import assert_valid_digest
 # Stands in for the commands and secrets Parameters can hold: it must never reach an alert.
 MARKER = SECRET_IN_PARAMETERS
 TASK_TYPES = ("RUN_COMMAND", "AUTOMATION", "STEP_FUNCTIONS", "LAMBDA")
-INSTANCE_ID = re.compile(r"m?i-[0-9a-f]{8,17}")  # what README calls an instance ID (fullmatch)
+# What docs/alerts.md calls an instance ID (fullmatch).
+INSTANCE_ID = re.compile(r"m?i-[0-9a-f]{8,17}")
 TASK_ARNS = (
     "AWS-RunPatchBaseline",
     "AWS-RunShellScript",
@@ -216,7 +217,7 @@ def parameters(draw: st.DrawFn) -> str:
 
 
 def expected_instance_ids(task_type: Any, parameters: Any) -> list[str]:
-    """README: the instance IDs of a Run Command invocation's Parameters, nothing else."""
+    """docs/alerts.md: the instance IDs of a Run Command invocation's Parameters, nothing else."""
     if task_type != "RUN_COMMAND" or not isinstance(parameters, str):
         return []
     try:

@@ -1,5 +1,5 @@
-"""The README's subscription filter policies route alerts as it says (SNS filter policies, applied
-by moto's SNS to the alert's message attributes)."""
+"""The subscription filter policies of docs/alerts.md route alerts as it says (SNS filter
+policies, applied by moto's SNS to the alert's message attributes)."""
 
 import json
 from typing import Any
@@ -10,7 +10,7 @@ from local_aws.environment import LambdaContext, LocalAws
 from local_aws.scenario import TaskPlan, seed_window_execution
 from mwalerts import handler
 
-# The examples in README.md, "Route alerts with subscription filter policies".
+# The examples in docs/alerts.md, "Message attributes and subscription filter policies".
 PRODUCTION_ONLY = {"windowName": [{"prefix": "prod-"}]}
 TIMEOUTS_ONLY = {"status": ["TIMED_OUT"]}
 TEN_OR_MORE_FAILURES = {"failedInvocations": [{"numeric": [">=", 10]}]}

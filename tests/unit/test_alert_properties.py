@@ -63,7 +63,7 @@ from tests.strategies import (
     task_plans,
 )
 
-EMAIL_FAILURE_LINES = 20  # README: the email lists the first 20 failed targets
+EMAIL_FAILURE_LINES = 20  # docs/alerts.md: the email lists the first 20 failed targets
 WINDOW_EXECUTION_ID = "791b72e0-f0da-4021-8b35-f95df1a2b3c4"
 FREE_TEXT = ("StatusDetails", "OwnerInformation")
 
