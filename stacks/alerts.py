@@ -176,6 +176,7 @@ class MaintenanceWindowAlerts(Construct):
         )
         function = alert_function(
             self,
+            settings=self.settings,
             role=role,
             environment=function_environment(
                 self.settings,

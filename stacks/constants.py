@@ -55,7 +55,8 @@ FORWARD_ROLE_ID: Final = "ForwardRole"
 FORWARD_DLQ_ID: Final = "ForwardDeadLetterQueue"
 READER_ROLE_ID: Final = "ReaderRole"
 
-# The Lambda: plain source (its one dependency comes from the Powertools layer), no bundling. The
+# The Lambda: plain source (its one dependency comes from the Powertools layer; with powertoolsLayer
+# "bundled", installed beside it at synth: maintenance_window_alerts.function.bundled_code). The
 # asset is the function's package, `mwalerts`, wherever it is installed: lambda_src/ in a checkout,
 # site-packages once the distribution is installed. Its parent folder is the asset root, filtered
 # down to the package alone, so the handler string is the same in both.
@@ -80,6 +81,12 @@ LOG_LEVEL: Final = "INFO"
 
 # Powertools for AWS Lambda (Python): the version the tests run against (a test keeps them equal).
 POWERTOOLS_VERSION: Final = "3.37.0"
+# powertoolsLayer "bundled": what pip installs into the asset, and for which platform. The parser
+# extra brings pydantic, whose core is compiled: pip picks the wheel of the function's platform,
+# so no Docker. pydantic-core's aarch64 wheels carry this tag (and manylinux_2_17_aarch64).
+POWERTOOLS_REQUIREMENT: Final = f"aws-lambda-powertools[parser]=={POWERTOOLS_VERSION}"
+LAMBDA_PIP_PLATFORM: Final = "manylinux2014_aarch64"
+LAMBDA_PYTHON_VERSION: Final = LAMBDA_RUNTIME.name.removeprefix("python")  # "3.13"
 # AWS-published public parameter holding the layer ARN of that version, in every region.
 POWERTOOLS_LAYER_PARAMETER: Final = (
     f"/aws/service/powertools/python/{LAMBDA_ARCHITECTURE.name}/{LAMBDA_RUNTIME.name}"

@@ -1,6 +1,15 @@
 """The alert function: its code and runtime, its environment, its log group and its table."""
 
-from aws_cdk import Duration, RemovalPolicy
+import hashlib
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, Duration, ILocalBundling, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -14,7 +23,12 @@ from constructs import Construct
 
 from maintenance_window_alerts import compliance, constants
 from maintenance_window_alerts.layout_model import Central
-from maintenance_window_alerts.settings import Settings
+from maintenance_window_alerts.settings import (
+    POWERTOOLS_BUNDLED,
+    POWERTOOLS_LAYER,
+    POWERTOOLS_PUBLIC,
+    Settings,
+)
 from mwalerts import contract
 
 
@@ -83,15 +97,11 @@ def alert_function(
     environment: dict[str, str],
     log_group: logs.ILogGroup,
     failure_queue: sqs.IQueue,
+    settings: Settings,
 ) -> lambda_.Function:
-    """The function: plain source on the AWS-published Powertools layer, traced, logging JSON;
+    """The function: its source with Powertools (see powertools_layer), traced, logging JSON;
     an event it fails on after its retries goes to `failure_queue`."""
-    layer = lambda_.LayerVersion.from_layer_version_arn(
-        scope,
-        constants.POWERTOOLS_LAYER_ID,
-        # Resolved at deploy time from AWS's public parameter: no lookup at synth, any region.
-        ssm.StringParameter.value_for_string_parameter(scope, constants.POWERTOOLS_LAYER_PARAMETER),
-    )
+    bundled = settings.powertools_layer == POWERTOOLS_BUNDLED
     function = lambda_.Function(
         scope,
         constants.FUNCTION_ID,
@@ -99,10 +109,8 @@ def alert_function(
         runtime=constants.LAMBDA_RUNTIME,
         architecture=constants.LAMBDA_ARCHITECTURE,
         handler=constants.LAMBDA_HANDLER,
-        code=lambda_.Code.from_asset(
-            str(constants.LAMBDA_SOURCE), exclude=list(constants.LAMBDA_ASSET_EXCLUDE)
-        ),
-        layers=[layer],
+        code=bundled_code() if bundled else source_code(),
+        layers=[] if bundled else [powertools_layer(scope, settings.powertools_layer)],
         role=role,
         memory_size=512,
         # A large window means hundreds of paged SSM calls, slowed down further by adaptive
@@ -119,6 +127,129 @@ def alert_function(
     )
     compliance.acknowledge_alert_function(function)
     return function
+
+
+def powertools_layer(scope: Construct, choice: str) -> lambda_.ILayerVersion:
+    """The Powertools layer of powertoolsLayer "public" or a layer version ARN."""
+    arn = (
+        # Resolved at deploy time from AWS's public parameter: no lookup at synth, any region.
+        ssm.StringParameter.value_for_string_parameter(scope, constants.POWERTOOLS_LAYER_PARAMETER)
+        if choice == POWERTOOLS_PUBLIC
+        else choice
+    )
+    return lambda_.LayerVersion.from_layer_version_arn(scope, constants.POWERTOOLS_LAYER_ID, arn)
+
+
+def source_code() -> lambda_.Code:
+    """The function's package alone, plain source: Powertools comes from a layer."""
+    return lambda_.Code.from_asset(
+        str(constants.LAMBDA_SOURCE), exclude=list(constants.LAMBDA_ASSET_EXCLUDE)
+    )
+
+
+@dataclass(frozen=True)
+class PipTarget:
+    """The platform pip installs wheels for: a manylinux tag and a Python version."""
+
+    platform: str = constants.LAMBDA_PIP_PLATFORM
+    python_version: str = constants.LAMBDA_PYTHON_VERSION
+
+    @property
+    def options(self) -> list[str]:
+        return [
+            *("--platform", self.platform, "--implementation", "cp"),
+            *("--python-version", self.python_version, "--only-binary=:all:"),
+        ]
+
+
+class BundlingError(RuntimeError):
+    """powertoolsLayer "bundled" could not build the asset; the message names the setting."""
+
+
+def bundled_code(target: PipTarget = PipTarget()) -> lambda_.Code:
+    """The function's package with Powertools and its dependencies installed beside it, by pip
+    on this machine at synth (CDK local bundling: no Docker). Its hash covers the package's files,
+    the requirement and the platform, so CDK bundles again only when one of them changes."""
+    return lambda_.Code.from_asset(
+        str(constants.FUNCTION_PACKAGE),
+        asset_hash_type=AssetHashType.CUSTOM,
+        asset_hash=bundled_asset_hash(constants.FUNCTION_PACKAGE, target),
+        bundling=BundlingOptions(
+            # Never run: the local bundling below always builds the asset or fails.
+            image=constants.LAMBDA_RUNTIME.bundling_image,
+            local=_PipInstall(target),
+        ),
+    )
+
+
+def bundled_asset_hash(package: Path, target: PipTarget) -> str:
+    digest = hashlib.sha256()
+    for part in (constants.POWERTOOLS_REQUIREMENT, *target.options):
+        digest.update(part.encode() + b"\0")
+    for path in _package_files(package):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def install_function_asset(output_dir: Path, target: PipTarget) -> None:
+    """Copy the function's package into `output_dir` and pip install Powertools beside it."""
+    package = constants.FUNCTION_PACKAGE
+    for path in _package_files(package):
+        copy = output_dir / package.name / path.relative_to(package)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+    _pip_install(output_dir, target)
+    # Console scripts, their first line naming this machine's Python: of no use in Lambda.
+    shutil.rmtree(output_dir / "bin", ignore_errors=True)
+
+
+def _package_files(package: Path) -> list[Path]:
+    """The package's files, without the caches that LAMBDA_ASSET_EXCLUDE leaves out."""
+    ignored = [p.removeprefix("**/") for p in constants.LAMBDA_ASSET_EXCLUDE if p.startswith("**/")]
+    return sorted(
+        path
+        for path in package.rglob("*")
+        if path.is_file()
+        and not any(part.match(pattern) for part in _parts(path, package) for pattern in ignored)
+    )
+
+
+def _parts(path: Path, root: Path) -> list[Path]:
+    """Each component of `path` below `root`, as a Path to match a pattern against."""
+    return [Path(part) for part in path.relative_to(root).parts]
+
+
+def _pip_install(output_dir: Path, target: PipTarget) -> None:
+    command = [
+        *(sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"),
+        *("--no-compile", *target.options, "--target", str(output_dir)),
+        constants.POWERTOOLS_REQUIREMENT,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        details = "\n".join(result.stderr.strip().splitlines()[-5:])
+        raise BundlingError(
+            f"{POWERTOOLS_LAYER} {POWERTOOLS_BUNDLED!r}: pip could not install "
+            f"{constants.POWERTOOLS_REQUIREMENT} for {target.platform}, Python "
+            f"{target.python_version} (is PyPI reachable?). Synth where it is, or choose "
+            f"{POWERTOOLS_LAYER} {POWERTOOLS_PUBLIC!r} or a layer version ARN. pip said:\n"
+            f"{details}"
+        )
+
+
+@jsii.implements(ILocalBundling)
+class _PipInstall:
+    """CDK's local bundling of the function's asset (install_function_asset)."""
+
+    def __init__(self, target: PipTarget) -> None:
+        self.target = target
+
+    # The bundling options (the second argument) do not matter here: taken as *args, which
+    # type-checks against ILocalBundling's keyword-only parameters.
+    def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
+        install_function_asset(Path(output_dir), self.target)
+        return True
 
 
 def _central_environment(central: Central | None) -> dict[str, str]:

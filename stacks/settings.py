@@ -28,6 +28,7 @@ ERROR_DETAILS_LIMIT = "errorDetailsLimit"
 CHAT_NOTIFICATIONS = "chatNotifications"
 WINDOW_ALARMS = "windowAlarms"
 EXPECTED_WINDOWS = "expectedWindows"
+POWERTOOLS_LAYER = "powertoolsLayer"
 KEYS = (
     ALERT_STATUSES,
     ALERT_EMAILS,
@@ -38,6 +39,7 @@ KEYS = (
     CHAT_NOTIFICATIONS,
     WINDOW_ALARMS,
     EXPECTED_WINDOWS,
+    POWERTOOLS_LAYER,
 )
 # Near misses of the keys: silently ignoring one would deploy defaults the user did not ask for.
 MISSPELLED_KEYS = {
@@ -54,7 +56,21 @@ MISSPELLED_KEYS = {
     "windowAlarmThresholds": WINDOW_ALARMS,
     "expectedWindow": EXPECTED_WINDOWS,
     "expectedWindowGaps": EXPECTED_WINDOWS,
+    "powertoolsLayers": POWERTOOLS_LAYER,
+    "powertoolLayer": POWERTOOLS_LAYER,
+    "powertoolsLayerArn": POWERTOOLS_LAYER,
 }
+
+# powertoolsLayer: where the function gets Powertools from. "public": the layer whose ARN AWS
+# publishes in an SSM parameter (resolved at deploy time); a layer version ARN: that layer;
+# "bundled": installed into the function's own asset at synth, no layer (for a partition or
+# region without the public parameter).
+POWERTOOLS_PUBLIC = "public"
+POWERTOOLS_BUNDLED = "bundled"
+# Lambda's own pattern for a layer version ARN, with the region's form spelt out.
+_LAYER_VERSION_ARN = re.compile(
+    r"arn:aws[a-z-]*:lambda:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:layer:[A-Za-z0-9_-]{1,140}:[1-9]\d*"
+)
 
 DEFAULT_LOG_RETENTION_DAYS = 90
 # More often costs SSM calls (and throttling) for little gain; less often than twice a day would
@@ -178,6 +194,7 @@ class Settings:
     window_alarms: Mapping[str, int] = field(default_factory=dict, hash=False)
     # Window ID -> the longest gap allowed between two of its executions ("26h").
     expected_windows: Mapping[str, str] = field(default_factory=dict, hash=False)
+    powertools_layer: str = POWERTOOLS_PUBLIC
 
     def __post_init__(self) -> None:
         _check(ALERT_STATUSES, contract.alert_statuses, self.alert_statuses)
@@ -216,6 +233,7 @@ class Settings:
         self._check_window_ids(EXPECTED_WINDOWS, self.expected_windows)
         for window_id, gap in self.expected_windows.items():
             Gap.parse(window_id, gap)
+        _check_powertools_layer(self.powertools_layer)
 
     @staticmethod
     def _check_window_ids(key: str, windows: Mapping[str, Any]) -> None:
@@ -277,6 +295,18 @@ def _check(key: str, rule: Callable[[Any], object], value: Any) -> None:
         rule(value)
     except ValueError as error:
         raise SettingsError(f"{key} {error}") from None
+
+
+def _check_powertools_layer(value: object) -> None:
+    if value in (POWERTOOLS_PUBLIC, POWERTOOLS_BUNDLED) or (
+        isinstance(value, str) and _LAYER_VERSION_ARN.fullmatch(value)
+    ):
+        return
+    raise SettingsError(
+        f"{POWERTOOLS_LAYER} {value!r} is not {POWERTOOLS_PUBLIC!r}, {POWERTOOLS_BUNDLED!r} or a "
+        "Lambda layer version ARN: arn:<partition>:lambda:<region>:<account>:layer:<name>:"
+        "<version>, such as arn:aws:lambda:eu-west-1:123456789012:layer:powertools:3"
+    )
 
 
 def _string_list(key: str, raw: Any) -> tuple[str, ...]:
@@ -354,4 +384,5 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     CHAT_NOTIFICATIONS: ("chat_notifications", _string),
     WINDOW_ALARMS: ("window_alarms", _thresholds),
     EXPECTED_WINDOWS: ("expected_windows", _object),
+    POWERTOOLS_LAYER: ("powertools_layer", _string),
 }

@@ -29,6 +29,7 @@ def test_cdk_json_context_holds_the_defaults() -> None:
         keys.CHAT_NOTIFICATIONS: contract.CHAT_OFF,
         keys.WINDOW_ALARMS: {},
         keys.EXPECTED_WINDOWS: {},
+        keys.POWERTOOLS_LAYER: keys.POWERTOOLS_PUBLIC,
     }
     assert Settings.from_context(context) == Settings()
 
@@ -44,6 +45,7 @@ def test_missing_settings_take_their_defaults() -> None:
         chat_notifications=contract.CHAT_OFF,
         window_alarms={},
         expected_windows={},
+        powertools_layer=keys.POWERTOOLS_PUBLIC,
     )
 
 
@@ -60,6 +62,7 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
             keys.CHAT_NOTIFICATIONS: " separate-topic ",
             keys.WINDOW_ALARMS: f"{WINDOW}=3, {OTHER_WINDOW}=1",
             keys.EXPECTED_WINDOWS: f'{{"{WINDOW}": "26h"}}',  # a JSON object works too
+            keys.POWERTOOLS_LAYER: " bundled ",
         }
     )
 
@@ -73,6 +76,7 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         chat_notifications=contract.CHAT_SEPARATE_TOPIC,
         window_alarms={WINDOW: 3, OTHER_WINDOW: 1},
         expected_windows={WINDOW: "26h"},
+        powertools_layer=keys.POWERTOOLS_BUNDLED,
     )
 
 
@@ -126,6 +130,16 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         (keys.EXPECTED_WINDOWS, {WINDOW: "169h"}, "604,800 seconds"),
         # 1499 minutes is prime: no equal periods of 1 hour to 1 day make it up.
         (keys.EXPECTED_WINDOWS, {WINDOW: "1499m"}, "use whole hours"),
+        (keys.POWERTOOLS_LAYER, "Public", "is not 'public', 'bundled' or a Lambda layer"),
+        (keys.POWERTOOLS_LAYER, "docker", "arn:<partition>:lambda:<region>:<account>:layer:"),
+        (keys.POWERTOOLS_LAYER, True, "must be a string"),
+        # A layer ARN without its version, a function's ARN, a short account, a bad region.
+        (keys.POWERTOOLS_LAYER, "arn:aws:lambda:eu-west-1:123456789012:layer:pt", "not 'public'"),
+        (keys.POWERTOOLS_LAYER, "arn:aws:lambda:eu-west-1:123456789012:function:f:1", "ARN"),
+        (keys.POWERTOOLS_LAYER, "arn:aws:lambda:eu-west-1:12345:layer:pt:3", "ARN"),
+        (keys.POWERTOOLS_LAYER, "arn:aws:lambda:euwest1:123456789012:layer:pt:3", "ARN"),
+        (keys.POWERTOOLS_LAYER, "arn:aws:lambda:eu-west-1:123456789012:layer:pt:0", "ARN"),
+        (keys.POWERTOOLS_LAYER, "arn:aws:lambda:eu-west-1:123456789012:layer:p.t:3", "ARN"),
     ],
 )
 def test_invalid_setting_fails_with_a_message_naming_the_key(
