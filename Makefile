@@ -83,9 +83,13 @@ secrets-baseline: $(PY_STAMP)
 	detect-secrets scan --baseline .secrets.baseline
 	detect-secrets audit .secrets.baseline
 
+# Test processes: one per core (pytest-xdist), so the suite uses the second core that a serial
+# run leaves idle once lint is done. PYTEST_WORKERS=0 runs the tests in this process.
+PYTEST_WORKERS ?= auto
+
 # The whole suite, without coverage.
 unit: dev
-	python -m pytest
+	python -m pytest --numprocesses=$(PYTEST_WORKERS)
 
 $(TIER_TARGETS): test-%: dev
 	python -m pytest tests/$*
@@ -113,7 +117,7 @@ COVERAGE_OF = coverage json --quiet --include='$(2)/*' -o - | python -c "$$COVER
 # floors (`coverage report -m` lists the lines missed, `coverage html` shows them).
 coverage: dev
 	coverage erase
-	coverage run -m pytest
+	python -m pytest --numprocesses=$(PYTEST_WORKERS) --cov --cov-report=
 	@$(call COVERAGE_OF,mwalerts,lambda_src/mwalerts,$(COVERAGE_FLOOR_FUNCTION))
 	@$(call COVERAGE_OF,mwalerts_cli,mwalerts_cli,$(COVERAGE_FLOOR_CLI))
 	@$(call COVERAGE_OF,maintenance_window_alerts,stacks)

@@ -4,6 +4,7 @@ construct to a stack of its own, synthesized there with the pinned CDK CLI."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,7 +93,7 @@ def run(*command: str | Path, cwd: Path, **env: str) -> subprocess.CompletedProc
 
 def ask(python: Path, script: str, *args: str) -> str:
     """What `script` prints, run by `python` in isolated mode (no PYTHONPATH, no current folder
-    on sys.path) from outside the checkout."""
+    on the module search path) from outside the checkout."""
     result = run(python, "-I", "-c", script, *args, cwd=python.parent)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -180,7 +181,6 @@ distribution = importlib.metadata.distribution("maintenance-window-alerts")
 print(json.dumps({
     "files": {name: importlib.import_module(name).__file__ for name in sys.argv[1:]},
     "distribution": str(distribution.locate_file("")),
-    "path": sys.path,
 }))
 """
 
@@ -193,8 +193,12 @@ def test_packages_import_from_the_fresh_environment_not_the_checkout(
     for package in PACKAGES:
         assert Path(found["files"][package]) == fresh_venv.site_packages / package / "__init__.py"
     assert Path(found["distribution"]) == fresh_venv.site_packages
-    # Of the checkout, Python sees the dev venv's third-party packages and nothing else.
-    in_checkout = [Path(entry) for entry in found["path"] if Path(entry).is_relative_to(ROOT)]
+    # Of the checkout, Python sees the dev venv's third-party packages and nothing else: the
+    # module search path as `python -m site` prints it, one quoted entry a line.
+    printed = run(fresh_venv.python, "-I", "-m", "site", cwd=fresh_venv.python.parent).stdout
+    search_path = re.findall(r"^    '(.*)',$", printed.split("]")[0], re.M)
+    assert search_path, printed
+    in_checkout = [Path(entry) for entry in search_path if Path(entry).is_relative_to(ROOT)]
     assert in_checkout == [DEV_SITE_PACKAGES]
 
 
