@@ -33,7 +33,7 @@ TIER_TARGETS := $(addprefix test-,$(TIERS))
 COVERAGE_FLOOR_FUNCTION := 98.9
 COVERAGE_FLOOR_CLI := 94.0
 
-.PHONY: dev test lint format typecheck pre-commit secrets-baseline unit coverage $(TIER_TARGETS) \
+.PHONY: dev test lint format typecheck pre-commit secrets-baseline suite coverage $(TIER_TARGETS) \
 	synth demo bench profile bootstrap deploy diff destroy redrive pr clean
 
 dev: $(LINK_STAMP) $(NODE_STAMP)
@@ -56,7 +56,7 @@ $(NODE_STAMP): package.json package-lock.json | $(PY_STAMP)
 
 # The offline targets must not wait on the EC2 metadata endpoint for credentials that are not there
 # (deploy and friends may need it: an instance profile is a valid credential source).
-unit coverage $(TIER_TARGETS) synth demo: export AWS_EC2_METADATA_DISABLED := true
+suite coverage $(TIER_TARGETS) synth demo: export AWS_EC2_METADATA_DISABLED := true
 
 lint: $(LINK_STAMP)
 	ruff check .
@@ -87,8 +87,8 @@ secrets-baseline: $(PY_STAMP)
 # run leaves idle once lint is done. PYTEST_WORKERS=0 runs the tests in this process.
 PYTEST_WORKERS ?= auto
 
-# The whole suite, without coverage.
-unit: dev
+# The whole suite, without coverage (make test-unit runs the unit tier alone).
+suite: dev
 	python -m pytest --numprocesses=$(PYTEST_WORKERS)
 
 $(TIER_TARGETS): test-%: dev

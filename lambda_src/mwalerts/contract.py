@@ -138,7 +138,7 @@ TERMINAL_STATUSES: Final = tuple(s for s in ALL_STATUSES if s not in NON_TERMINA
 ACCOUNT_ID_PATTERN: Final = r"^[0-9]{12}$"
 REGION_PATTERN: Final = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
 
-# ID patterns of the SSM API (botocore's model; tests/test_names.py keeps them in step).
+# ID patterns of the SSM API (botocore's model; tests/unit/test_contract.py keeps them in step).
 WINDOW_ID_PATTERN: Final = r"^mw-[0-9a-f]{17}$"
 EXECUTION_ID_PATTERN: Final = (
     r"^[0-9a-fA-F]{8}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{4}\-[0-9a-fA-F]{12}$"
