@@ -11,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local_aws.fake_ssm import FakeSsmExecutions
+from mwalerts import errors
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -93,7 +94,7 @@ def seeded_fake(
 
 
 def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:
-    return error.value.response["Error"]["Code"]
+    return errors.error_code(error.value)
 
 
 def error_message(error: pytest.ExceptionInfo[ClientError]) -> str:
