@@ -28,6 +28,8 @@ MEMBER_STACK_PREFIX: Final = f"{STACK_NAME}-Member"
 OUTPUT_EVENT_BUS_ARN: Final = "EventBusArn"
 OUTPUT_FORWARD_DLQ_URL: Final = "ForwardDeadLetterQueueUrl"
 OUTPUT_READER_ROLE_ARN: Final = "ReaderRoleArn"
+# The alarm `mwalerts selftest` sets to ALARM and back, to prove CloudWatch -> the alert topic.
+OUTPUT_SELF_TEST_ALARM_NAME: Final = "SelfTestAlarmName"
 
 # Environment variables the stack sets and the Lambda reads (parsed once: function_settings).
 ENV_ALERT_TOPIC_ARN: Final = "ALERT_TOPIC_ARN"
@@ -181,6 +183,23 @@ ATTRIBUTE_WINDOW_ID: Final = "windowId"
 ATTRIBUTE_STATUS: Final = "status"
 ATTRIBUTE_FAILED_INVOCATIONS: Final = "failedInvocations"
 ATTRIBUTE_WINDOW_NAME: Final = "windowName"
+# Carried (String "true") by every self-test message and by nothing else: a subscription drops
+# the test messages with the filter policy SELF_TEST_FILTER_POLICY (alarm notifications, which
+# carry no attributes, still pass it).
+ATTRIBUTE_SELF_TEST: Final = "selfTest"
+SELF_TEST_FILTER_POLICY: Final = {ATTRIBUTE_SELF_TEST: [{"exists": False}]}
+
+# The self-test event (`mwalerts selftest`, and the check at deploy time): only a direct
+# invocation brings it, as no rule's pattern admits its source. The function proves its own
+# hops (publish through the topic and its key, the idempotency table and its key, a metric) and
+# returns each hop's result.
+SELF_TEST_SOURCE: Final = "maintenance-window-alerts.self-test"
+SELF_TEST_DETAIL_TYPE: Final = "Self-test"
+METRIC_SELF_TESTS: Final = "SelfTests"
+# The deploy-time check (a CDK Trigger): its handler, in the function's own package, and the
+# environment variable that names the alert function it invokes.
+SELF_TEST_TRIGGER_HANDLER: Final = "mwalerts.self_test_trigger.handler"
+ENV_SELF_TEST_FUNCTION_NAME: Final = "ALERT_FUNCTION_NAME"
 
 # The log record written for every failed invocation, and the Logs Insights query that lists
 # them (the dashboard's table, and the link in each alert, filtered to its execution).
