@@ -90,14 +90,44 @@ def _rotating_key(
     removal_policy: RemovalPolicy,
     pending_window: Duration | None = None,
 ) -> kms.Key:
-    """A customer managed key that rotates every year."""
-    return kms.Key(
+    """A customer managed key that rotates every year, whose grants only AWS services make."""
+    key = kms.Key(
         scope,
         construct_id,
         description=description,
         enable_key_rotation=True,
         removal_policy=removal_policy,
         pending_window=pending_window,
+    )
+    _deny_grants_not_for_aws_resources(key)
+    return key
+
+
+def _deny_grants_not_for_aws_resources(key: kms.Key) -> None:
+    """No grant on the key but those an AWS service creates for its own use of it (AWS Control
+    Tower's CT.KMS.PR.3): a grant is a key permission that no key or IAM policy shows.
+
+    Nothing here needs another: DynamoDB creates its grants on the table's key through
+    CloudFormation's call (kms:GrantIsForAWSResource is true); CloudWatch Logs, SNS, SQS and
+    EventBridge use the key by the key policy's statements, Lambda by its role's policy. The
+    account keeps administering the key (this denies only kms:CreateGrant), and can lift it with
+    kms:PutKeyPolicy."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="DenyGrantsNotForAwsResources",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={
+                # Both false: a grant that no AWS service asked for, by no service principal.
+                # IfExists: a request without the key is denied too.
+                "BoolIfExists": {
+                    "kms:GrantIsForAWSResource": "false",
+                    "aws:PrincipalIsAWSService": "false",
+                }
+            },
+        )
     )
 
 

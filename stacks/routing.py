@@ -114,8 +114,9 @@ def dead_letter_queue(
         encryption_master_key=key,
         enforce_ssl=True,
         retention_period=Duration.days(14),  # the maximum: time to notice and redrive
-        # No queue may name it as its dead-letter queue (AWS Control Tower: ct-sqs-pr-1): what
-        # lands here is only what EventBridge or Lambda could not deliver or process.
+        # No queue may name it as its dead-letter queue: what lands here is only what EventBridge
+        # or Lambda could not deliver or process. (Control Tower's ct-sqs-pr-1 reads denyAll as
+        # "not a dead-letter queue": compliance.acknowledge_dead_letter_queue says why.)
         redrive_allow_policy=sqs.RedriveAllowPolicy(
             redrive_permission=sqs.RedrivePermission.DENY_ALL
         ),

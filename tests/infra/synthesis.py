@@ -242,9 +242,26 @@ def role_permissions(synth: Synth) -> dict[str, list[Any]]:
     return permissions(role_statements(synth))
 
 
+def package_assets(outdir: Path) -> list[Path]:
+    """The staged assets that hold the function's package: one, which the alert function and
+    the deploy-time self-test's function share (CDK's trigger provider, a Node.js function, has
+    an asset of its own)."""
+    return [asset for asset in outdir.glob("asset.*") if (asset / "mwalerts").is_dir()]
+
+
 def validation_report(outdir: Path) -> dict[str, Any]:
-    """What the synth's policy validation (cdk-nag's packs) reported."""
+    """What the synth's policy validation (cdk-nag's packs and cfn-guard's Control Tower rules)
+    reported: the findings nobody acknowledged, and (as suppressed) those acknowledged."""
     return dict(json.loads((outdir / "validation-report.json").read_text()))
+
+
+def unacknowledged(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """(plugin, rule) of each finding in a validation report that nobody acknowledged."""
+    return [
+        (plugin["pluginName"], violation["ruleName"])
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+    ]
 
 
 def assert_cdk_nag_passes(stack: Stack) -> None:

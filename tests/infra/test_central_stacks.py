@@ -39,6 +39,7 @@ from tests.infra.synthesis import (
     policy_statements,
     ref,
     stack_named,
+    unacknowledged,
     validation_report,
 )
 from tools.render_dashboard import dashboard_body
@@ -187,6 +188,18 @@ def test_member_stacks_hold_only_the_forwarding_rule_and_the_reader_role(fleet: 
             "AWS::IAM::Role",
             "AWS::SQS::Queue",
             "AWS::SQS::QueuePolicy",
+        ]
+
+
+def test_only_the_central_stack_runs_the_self_test_at_deploy_time(fleet: Fleet) -> None:
+    central = fleet.template(fleet.central)["Resources"].values()
+
+    assert [r["Type"] for r in central].count("Custom::Trigger") == 1
+    assert fleet.central.alerts.self_test is not None
+    for _, _, stack in each_member(fleet):
+        resources = fleet.template(stack)["Resources"].values()
+        assert not [
+            r for r in resources if r["Type"] in ("Custom::Trigger", "AWS::Lambda::Function")
         ]
 
 
@@ -531,7 +544,8 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_any_stack(
 ) -> None:
     for synth in (fleet, organization):
         report = validation_report(synth.outdir)
-        assert report["pluginReports"] == []  # the synth ran the packs and they found nothing
+        # The synth ran the packs and cfn-guard, and they found nothing unacknowledged.
+        assert unacknowledged(report) == []
         for stack in all_stacks(synth):
             assert_cdk_nag_passes(stack)
 
@@ -542,6 +556,7 @@ def test_every_member_acknowledgement_is_on_one_resource_and_says_why(fleet: Fle
         assert acknowledged(stack) == {
             ("ForwardDeadLetterQueue/Resource", "AwsSolutions-SQS3"),
             ("ForwardDeadLetterQueue/Resource", "Serverless-SQSRedrivePolicy"),
+            ("ForwardDeadLetterQueue/Resource", "cdk-validator-cfnguard::sqs_dlq_check"),
             ("ForwardRole/DefaultPolicy/Resource", "NIST.800.53.R5-IAMNoInlinePolicy"),
             ("ReadMaintenanceWindows/Resource", "AwsSolutions-IAM5[Resource::*]"),
             ("ReadMaintenanceWindows/Resource", f"AwsSolutions-IAM5[Resource::{windows}]"),

@@ -21,11 +21,12 @@ from tests.infra.synthesis import (
     own_alarm_arns,
     ref,
     stack_named,
+    unacknowledged,
     validation_report,
 )
 
 
-def test_outputs_name_the_topics_function_dashboard_and_queues(
+def test_outputs_name_the_topics_function_dashboard_queues_and_self_test_alarm(
     default: Synth, custom: Synth
 ) -> None:
     for synth in (default, custom):
@@ -44,6 +45,7 @@ def test_outputs_name_the_topics_function_dashboard_and_queues(
             contract.OUTPUT_DASHBOARD_NAME: synth.ref(alerts.dashboard),
             contract.OUTPUT_RULE_DLQ_URL: synth.ref(alerts.rule_dead_letter_queue),
             contract.OUTPUT_FUNCTION_DLQ_URL: synth.ref(alerts.function_failure_queue),
+            contract.OUTPUT_SELF_TEST_ALARM_NAME: synth.ref(alerts.self_test_alarm),
             **chat,
         }
     assert contract.OUTPUT_CHAT_TOPIC_ARN in custom.template.find_outputs("*")
@@ -67,7 +69,7 @@ def test_construct_works_in_any_stack_of_a_users_own_app(tmp_path: Path) -> None
     report = validation_report(tmp_path)
     outputs = {k: v["Value"] for k, v in template["Outputs"].items()}
 
-    assert report["pluginReports"] == []
+    assert unacknowledged(report) == []
     assert outputs_of_the_construct_alone == []
     assert outputs == {
         contract.OUTPUT_TOPIC_ARN: ref(alerts.topic),
@@ -75,6 +77,7 @@ def test_construct_works_in_any_stack_of_a_users_own_app(tmp_path: Path) -> None
         contract.OUTPUT_DASHBOARD_NAME: ref(alerts.dashboard),
         contract.OUTPUT_RULE_DLQ_URL: ref(alerts.rule_dead_letter_queue),
         contract.OUTPUT_FUNCTION_DLQ_URL: ref(alerts.function_failure_queue),
+        contract.OUTPUT_SELF_TEST_ALARM_NAME: ref(alerts.self_test_alarm),
     }
     assert {*contract.DEAD_LETTER_QUEUE_OUTPUTS, contract.OUTPUT_FUNCTION_NAME} <= set(outputs)
 
