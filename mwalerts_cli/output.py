@@ -37,6 +37,11 @@ STATUS_STYLES = {
     "PENDING": "cyan",
     "IN_PROGRESS": "cyan",
     "SKIPPED_OVERLAPPING": "dim",
+    # The results of preflight's checks and selftest's hops.
+    "PASS": "green",
+    "WARN": "yellow",
+    "FAIL": "bold red",
+    "SKIP": "dim",
 }
 # Wide enough that a table piped to a file or pager is not wrapped at 80 columns.
 PIPED_WIDTH = 200

@@ -1,8 +1,9 @@
 """The app's stacks, as the layout (cdk.json, -c, configFile) places them."""
 
 import os
+from collections.abc import Mapping
 
-from aws_cdk import Environment, Stack, Stage
+from aws_cdk import Environment, Stack, Stage, Token
 
 from maintenance_window_alerts.alerts_stack import MaintenanceWindowAlertsStack
 from maintenance_window_alerts.layout import layout_from_scope
@@ -23,9 +24,9 @@ def create_stacks(app: Stage, layout: Layout | None = None) -> list[Stack]:
     """
     layout = layout or layout_from_scope(app)
     if layout.central is not None:
-        return _central_stacks(app, layout.central)
+        return _marked(_central_stacks(app, layout.central), contract.TARGET_FROM_LAYOUT)
     if layout.deployments:
-        return [
+        stacks: list[Stack] = [
             MaintenanceWindowAlertsStack(
                 app,
                 deployment.stack_id,
@@ -34,13 +35,56 @@ def create_stacks(app: Stage, layout: Layout | None = None) -> list[Stack]:
             )
             for deployment in layout.deployments
         ]
+        return _marked(stacks, contract.TARGET_FROM_LAYOUT)
     # The CLI sets these when it finds credentials; without them the stack is environment-agnostic.
     env = Environment(
         account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
     )
-    return [
-        MaintenanceWindowAlertsStack(app, contract.STACK_NAME, settings=layout.settings, env=env)
-    ]
+    stack = MaintenanceWindowAlertsStack(
+        app, contract.STACK_NAME, settings=layout.settings, env=env
+    )
+    return _marked([stack], contract.TARGET_FROM_CLI)
+
+
+def _marked(stacks: list[Stack], source: str) -> list[Stack]:
+    """The stacks, each with metadata saying where its environment came from (the manifest's,
+    not the template's): `make deploy` checks the CDK CLI's choice against the deploy's."""
+    for stack in stacks:
+        stack.node.add_metadata(contract.TARGET_METADATA, source)
+    return stacks
+
+
+# Where the CDK CLI takes its region from (before the profile's, then its us-east-1 fallback).
+REGION_VARIABLES = ("AWS_REGION", "AMAZON_REGION", "AWS_DEFAULT_REGION", "AMAZON_DEFAULT_REGION")
+
+
+def describe_targets(stacks: list[Stack], environ: Mapping[str, str]) -> list[str]:
+    """One line per stack: the account and region it deploys to, and where they come from.
+
+    `environ`: the app's environment, where the CDK CLI put CDK_DEFAULT_ACCOUNT/REGION.
+    """
+    return [f"{stack.node.id} -> {_target(stack, environ)}" for stack in stacks]
+
+
+def _target(stack: Stack, environ: Mapping[str, str]) -> str:
+    account = None if Token.is_unresolved(stack.account) else stack.account
+    region = None if Token.is_unresolved(stack.region) else stack.region
+    if account is None and region is None:
+        return (
+            "environment-agnostic: no account/region found (the deploy's credentials and "
+            "region decide)"
+        )
+    where = f"account {account or 'unknown (no credentials)'}, region {region or 'unknown'}"
+    sources = [e.data for e in stack.node.metadata if e.type == contract.TARGET_METADATA]
+    if sources != [contract.TARGET_FROM_CLI]:
+        return f"{where} (from the layout)"
+    variable = next((name for name in REGION_VARIABLES if environ.get(name)), None)
+    if variable:
+        return f"{where} (from the CDK CLI: its credentials' account, the region of ${variable})"
+    return (
+        f"{where} (from the CDK CLI: its credentials' account, the profile's region or, when "
+        "none is configured, its us-east-1 fallback: make deploy checks which)"
+    )
 
 
 def _central_stacks(app: Stage, central: Central) -> list[Stack]:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from mwalerts_cli.main import main
+from mwalerts_cli.main import COMMANDS, main
 
 
-@pytest.mark.parametrize("command", [[], ["report"], ["history"], ["replay"], ["redrive"]])
+@pytest.mark.parametrize("command", [[], *([command.NAME] for command in COMMANDS)])
 def test_every_command_has_help(capsys, command):
     with pytest.raises(SystemExit) as stopped:
         main([*command, "--help"])
