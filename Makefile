@@ -14,6 +14,9 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 # Extra CDK CLI arguments, e.g. make deploy CDK_ARGS="-c alertEmails=ops@example.com --profile prod"
 CDK_ARGS ?=
 REDRIVE_ARGS ?=
+# Extra arguments of mwalerts preflight, e.g. make preflight PREFLIGHT_ARGS="--offline"
+PREFLIGHT_ARGS ?=
+SELFTEST_ARGS ?=
 BENCH_ARGS ?=
 
 PY_STAMP := $(VENV)/.installed
@@ -22,6 +25,9 @@ LINK_STAMP := $(VENV)/.linked
 PACKAGE_DIRS := stacks lambda_src/mwalerts mwalerts_cli
 PACKAGE_FILES := $(PACKAGE_DIRS) $(wildcard $(addsuffix /*.py,$(PACKAGE_DIRS)))
 NODE_STAMP := node_modules/.installed
+# checkov in an environment of its own (its pins conflict with ours), made by uv from the venv.
+CHECKOV_VENV := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 # A target per test tier (folder of tests/): make test-unit, test-function, ... test-package.
 TIERS := unit function infra cli docs package
@@ -34,9 +40,9 @@ COVERAGE_FLOOR_FUNCTION := 98.9
 COVERAGE_FLOOR_CLI := 94.0
 
 .PHONY: dev test lint format typecheck pre-commit secrets-baseline suite coverage $(TIER_TARGETS) \
-	synth demo bench profile bootstrap deploy diff destroy redrive pr clean
+	synth demo bench profile bootstrap deploy diff destroy redrive selftest preflight pr clean
 
-dev: $(LINK_STAMP) $(NODE_STAMP)
+dev: $(LINK_STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 
 $(PY_STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +54,13 @@ $(PY_STAMP): requirements.txt pyproject.toml
 $(LINK_STAMP): $(PY_STAMP) $(PACKAGE_FILES)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . \
 		--config-settings editable_mode=strict
+	touch $@
+
+# UV_PYTHON_DOWNLOADS: the interpreter is this machine's, never one uv would download.
+$(CHECKOV_STAMP): requirements-checkov.txt | $(PY_STAMP)
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv venv --quiet --allow-existing --python $(PYTHON) \
+		$(CHECKOV_VENV)
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json | $(PY_STAMP)
@@ -133,9 +146,9 @@ synth: dev
 	cdk synth --quiet $(CDK_ARGS)
 
 demo: dev
-	@echo "== Synthesizing the stack with the pinned CDK CLI (cdk-nag AwsSolutions + Serverless)"
+	@echo "== Synthesizing the stack with the pinned CDK CLI (cdk-nag packs + cfn-guard Control Tower rules)"
 	cdk synth --quiet
-	@echo "== Synthesized to cdk.out with no unacknowledged cdk-nag finding"
+	@echo "== Synthesized to cdk.out with no unacknowledged cdk-nag or cfn-guard finding"
 	@echo "== Running the function on in-process AWS (moto SNS/SQS + fake SSM execution APIs)"
 	python -m local_aws.demo
 
@@ -151,8 +164,20 @@ profile: $(LINK_STAMP)
 bootstrap: dev
 	cdk bootstrap $(CDK_ARGS)
 
+# Synthesize (printing where each stack deploys), refuse an assembly synthesized for another
+# region than the deploy's credentials target (the CDK CLI's silent us-east-1 fallback), then
+# deploy that assembly. CDK_ARGS reaches mwalerts through the environment: no quoting to undo.
+deploy preflight: export CDK_ARGS := $(CDK_ARGS)
 deploy: dev
-	cdk deploy $(CDK_ARGS)
+	cdk synth --quiet $(CDK_ARGS)
+	python -m mwalerts_cli.main preflight --assembly cdk.out --only target --cdk-args "$$CDK_ARGS"
+	cdk deploy --app cdk.out $(CDK_ARGS)
+
+# Before the first deploy: synthesize, then check every account and region the app deploys to
+# (docs/first-deploy.md), e.g. make preflight CDK_ARGS="-c configFile=fleet.json --profile ops"
+preflight: dev
+	cdk synth --quiet $(CDK_ARGS)
+	python -m mwalerts_cli.main preflight --assembly cdk.out --cdk-args "$$CDK_ARGS" $(PREFLIGHT_ARGS)
 
 diff: dev
 	cdk diff $(CDK_ARGS)
@@ -164,6 +189,11 @@ destroy: dev
 # make redrive REDRIVE_ARGS="--dry-run --profile prod"
 redrive: $(LINK_STAMP)
 	python -m mwalerts_cli.redrive $(REDRIVE_ARGS)
+
+# Prove each hop of a deployed stack (docs/first-deploy.md#self-test), e.g.
+# make selftest SELFTEST_ARGS="--stack MaintenanceWindowAlerts --profile prod"
+selftest: $(LINK_STAMP)
+	python -m mwalerts_cli.main selftest $(SELFTEST_ARGS)
 
 pr: format test
 

@@ -6,6 +6,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.config import Config
 
 from mwalerts.clients import RETRY_CONFIG, aws_session
 from mwalerts_cli.errors import USAGE, CliError
@@ -44,9 +45,11 @@ class Clients:
         # parser, so times are the same instants the function sees.
         return cls(aws_session(region_name=region, profile_name=profile), profile=profile)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, config: Config = RETRY_CONFIG) -> Any:
+        """The service's client, made on first use with `config` (the function's retries, or
+        e.g. a read timeout longer than a synchronous invoke's)."""
         if service not in self._made:
-            self._made[service] = self.session.client(service, config=RETRY_CONFIG)  # type: ignore[call-overload]
+            self._made[service] = self.session.client(service, config=config)  # type: ignore[call-overload]
         return self._made[service]
 
     @property

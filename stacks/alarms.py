@@ -182,6 +182,31 @@ def missed_window_alarms(
     )
 
 
+def self_test_alarm(scope: Construct, settings: Settings, topic: sns.ITopic) -> cloudwatch.Alarm:
+    """The alarm `mwalerts selftest` sets to ALARM (SetAlarmState), proving that the construct's
+    alarms reach the alert topic through its and its key's policies, which admit only alarms of
+    the construct's name prefix.
+
+    Nothing else changes its state: it watches the self-test count, which is never below 0, and
+    missing data does not breach; at its next evaluation CloudWatch sets it back to OK. It
+    notifies on ALARM only, so each self-test sends one notification.
+    """
+    return alarm(
+        scope,
+        constants.SELF_TEST_ALARM_ID,
+        metric(settings.metrics_namespace, contract.METRIC_SELF_TESTS),
+        topic=topic,
+        threshold=0,
+        comparison=LESS,
+        description=(
+            "Self-test of the alert path: `mwalerts selftest` sets this alarm to ALARM to prove "
+            "that the alarms' notifications reach the alert topic, and CloudWatch sets it back "
+            "to OK within minutes. It never fires on its own. On-call: look for who ran the "
+            "self-test (CloudTrail: SetAlarmState on this alarm); nothing needs fixing."
+        ),
+    )
+
+
 def _path_in_stack(construct: IConstruct) -> str:
     return construct.node.path.removeprefix(f"{Stack.of(construct).node.path}/")
 

@@ -28,9 +28,11 @@ from maintenance_window_alerts.function import (
     alert_function,
     function_environment,
     function_log_group,
+    function_package,
     idempotency_table,
 )
 from maintenance_window_alerts.layout_model import Central
+from maintenance_window_alerts.self_test import SelfTestOnDeploy
 from maintenance_window_alerts.settings import Settings
 from mwalerts import contract
 
@@ -74,7 +76,7 @@ class MaintenanceWindowAlerts(Construct):
         self.key = keys.message_key(self)
         self.data_key = keys.data_key(self)
         self.topic = self._topic(constants.TOPIC_ID, "Maintenance window alerts")
-        self._subscribe_emails()
+        self.email_subscriptions = self._subscribe_emails()
         # The alerts in the custom notification format of Amazon Q Developer in chat
         # applications, for a Slack or Teams channel configuration to subscribe.
         self.chat_topic = (
@@ -100,6 +102,7 @@ class MaintenanceWindowAlerts(Construct):
         self.function_failure_queue = function_dlq.queue
         self.table = idempotency_table(self, self.data_key)
         self.log_group = function_log_group(self, settings, self.data_key)
+        self.package = function_package(self, settings)
         self.function = self._function()
         self.rule = routing.execution_rule(
             self,
@@ -124,6 +127,8 @@ class MaintenanceWindowAlerts(Construct):
             function=self.function,
             dead_letter_queues=self.dead_letter_queues,
         )
+        # Not in `alarms`, which the dashboard shows: a self-test is no incident.
+        self.self_test_alarm = alarms.self_test_alarm(self, settings, self.topic)
         self.dashboard = dashboard.dashboard(
             self,
             settings,
@@ -137,6 +142,7 @@ class MaintenanceWindowAlerts(Construct):
                 else contract.WINDOW_DIMENSIONS
             ),
         )
+        self.self_test = self._self_test_on_deploy() if settings.self_test_on_deploy else None
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
@@ -158,10 +164,43 @@ class MaintenanceWindowAlerts(Construct):
             self, construct_id, display_name=display_name, master_key=self.key, enforce_ssl=True
         )
 
-    def _subscribe_emails(self) -> None:
+    def _subscribe_emails(self) -> list[sns.Subscription]:
+        """alertEmails, each dropping the self-test's messages (which carry the attribute
+        contract.ATTRIBUTE_SELF_TEST). Alarm notifications carry no message attributes, so the
+        filter passes them, the self-test alarm's included."""
+        filter_policy = {
+            attribute: sns.SubscriptionFilter(conditions=conditions)
+            for attribute, conditions in contract.SELF_TEST_FILTER_POLICY.items()
+        }
+        created = []
         for email in self.settings.alert_emails:
-            subscription = self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            subscription = self.topic.add_subscription(
+                subscriptions.EmailSubscription(email, filter_policy=filter_policy)
+            )
             compliance.acknowledge_email_subscription(subscription)
+            created.append(subscription)
+        return created
+
+    def _self_test_on_deploy(self) -> SelfTestOnDeploy:
+        """The self-test at deploy time, once the whole alert path exists (the subscriptions'
+        filter policies included, so nobody is mailed the test message)."""
+        return SelfTestOnDeploy(
+            self,
+            constants.SELF_TEST_ID,
+            settings=self.settings,
+            package=self.package,
+            alert_function=self.function,
+            data_key=self.data_key,
+            changes_with=(self.function, self.topic, self.key),
+            run_after=(
+                self.function,
+                self.topic,
+                self.table,
+                *self.email_subscriptions,
+                *self.alarms,
+                self.self_test_alarm,
+            ),
+        )
 
     def _dead_letter_queue(
         self, construct_id: str, alarm_id: str, label: str, holds: str
@@ -176,7 +215,7 @@ class MaintenanceWindowAlerts(Construct):
         )
         function = alert_function(
             self,
-            settings=self.settings,
+            package=self.package,
             role=role,
             environment=function_environment(
                 self.settings,

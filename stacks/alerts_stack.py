@@ -69,6 +69,10 @@ def add_outputs(alerts: MaintenanceWindowAlerts) -> None:
             alerts.function_failure_queue.queue_url,
             "Events the function failed on after its retries",
         ),
+        contract.OUTPUT_SELF_TEST_ALARM_NAME: (
+            alerts.self_test_alarm.alarm_name,
+            "Alarm that `mwalerts selftest` sets to ALARM to prove alarms reach the topic",
+        ),
     }
     if alerts.chat_topic is not None:
         outputs[contract.OUTPUT_CHAT_TOPIC_ARN] = (

@@ -41,7 +41,19 @@ SWEEP_ALARM_ID: Final = "SweepNotRunningAlarm"
 # One per window in windowAlarms and in expectedWindows: "<prefix><window ID>".
 WINDOW_ALARM_ID_PREFIX: Final = "WindowFailedInvocationsAlarm-"
 MISSED_WINDOW_ALARM_ID_PREFIX: Final = "MissedWindowAlarm-"
+# The alarm `mwalerts selftest` sets to ALARM and back; nothing else changes its state.
+SELF_TEST_ALARM_ID: Final = "SelfTestAlarm"
 DASHBOARD_ID: Final = "Dashboard"
+# selfTestOnDeploy: the deploy-time self-test (maintenance_window_alerts.self_test), and inside
+# it the trigger function, its log group and role, and the Trigger.
+SELF_TEST_ID: Final = "SelfTestOnDeploy"
+SELF_TEST_FUNCTION_ID: Final = "Function"
+SELF_TEST_LOG_GROUP_ID: Final = "Logs"
+SELF_TEST_ROLE_ID: Final = "Role"
+SELF_TEST_TRIGGER_ID: Final = "Trigger"
+# CDK's singleton provider of every Trigger in a stack (a Node.js function and its role), by the
+# id aws_cdk.triggers gives it.
+TRIGGER_PROVIDER_ID: Final = "AWSCDK.TriggerCustomResourceProviderCustomResourceProvider"
 # Central mode, in MaintenanceWindowAlerts: the bus the members forward to, its policy's statement,
 # and the policies that let the function assume the member roles ("AssumeMemberRoles", "...2").
 CENTRAL_BUS_ID: Final = "CentralBus"

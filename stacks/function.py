@@ -55,10 +55,16 @@ def idempotency_table(scope: Construct, data_key: kms.IKey) -> dynamodb.Table:
     return table
 
 
-def function_log_group(scope: Construct, settings: Settings, data_key: kms.IKey) -> logs.LogGroup:
-    """The function's own log group, encrypted with the data key."""
+def function_log_group(
+    scope: Construct,
+    settings: Settings,
+    data_key: kms.IKey,
+    construct_id: str = constants.LOG_GROUP_ID,
+) -> logs.LogGroup:
+    """A function's own log group (the alert function's unless told), encrypted with the data
+    key."""
     return logs.LogGroup(
-        scope, constants.LOG_GROUP_ID, retention=settings.log_retention, encryption_key=data_key
+        scope, construct_id, retention=settings.log_retention, encryption_key=data_key
     )
 
 
@@ -90,18 +96,36 @@ def function_environment(
     }
 
 
+@dataclass(frozen=True)
+class FunctionPackage:
+    """The function's package as Lambda runs it: its code, and the layers it needs.
+
+    Made once per construct and given to every function that runs the package (the alert
+    function and the deploy-time self-test's): the same Code object stages one asset, bundled
+    once, and the same layer serves both."""
+
+    code: lambda_.Code
+    layers: tuple[lambda_.ILayerVersion, ...]
+
+
+def function_package(scope: Construct, settings: Settings) -> FunctionPackage:
+    """The package with Powertools from powertoolsLayer: a layer, or bundled into the asset."""
+    if settings.powertools_layer == POWERTOOLS_BUNDLED:
+        return FunctionPackage(bundled_code(), ())
+    return FunctionPackage(source_code(), (powertools_layer(scope, settings.powertools_layer),))
+
+
 def alert_function(
     scope: Construct,
     *,
+    package: FunctionPackage,
     role: iam.IRole,
     environment: dict[str, str],
     log_group: logs.ILogGroup,
     failure_queue: sqs.IQueue,
-    settings: Settings,
 ) -> lambda_.Function:
     """The function: its source with Powertools (see powertools_layer), traced, logging JSON;
     an event it fails on after its retries goes to `failure_queue`."""
-    bundled = settings.powertools_layer == POWERTOOLS_BUNDLED
     function = lambda_.Function(
         scope,
         constants.FUNCTION_ID,
@@ -109,13 +133,13 @@ def alert_function(
         runtime=constants.LAMBDA_RUNTIME,
         architecture=constants.LAMBDA_ARCHITECTURE,
         handler=constants.LAMBDA_HANDLER,
-        code=bundled_code() if bundled else source_code(),
-        layers=[] if bundled else [powertools_layer(scope, settings.powertools_layer)],
+        code=package.code,
+        layers=list(package.layers),
         role=role,
         memory_size=512,
         # A large window means hundreds of paged SSM calls, slowed down further by adaptive
         # retries when SSM throttles.
-        timeout=Duration.minutes(5),
+        timeout=Duration.seconds(contract.FUNCTION_TIMEOUT_SECONDS),
         tracing=lambda_.Tracing.ACTIVE,
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,

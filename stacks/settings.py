@@ -29,6 +29,7 @@ CHAT_NOTIFICATIONS = "chatNotifications"
 WINDOW_ALARMS = "windowAlarms"
 EXPECTED_WINDOWS = "expectedWindows"
 POWERTOOLS_LAYER = "powertoolsLayer"
+SELF_TEST_ON_DEPLOY = "selfTestOnDeploy"
 KEYS = (
     ALERT_STATUSES,
     ALERT_EMAILS,
@@ -40,6 +41,7 @@ KEYS = (
     WINDOW_ALARMS,
     EXPECTED_WINDOWS,
     POWERTOOLS_LAYER,
+    SELF_TEST_ON_DEPLOY,
 )
 # Near misses of the keys: silently ignoring one would deploy defaults the user did not ask for.
 MISSPELLED_KEYS = {
@@ -59,6 +61,10 @@ MISSPELLED_KEYS = {
     "powertoolsLayers": POWERTOOLS_LAYER,
     "powertoolLayer": POWERTOOLS_LAYER,
     "powertoolsLayerArn": POWERTOOLS_LAYER,
+    "selfTestOnDeployment": SELF_TEST_ON_DEPLOY,
+    "selfTestsOnDeploy": SELF_TEST_ON_DEPLOY,
+    "selfTestOnDeploys": SELF_TEST_ON_DEPLOY,
+    "selfTest": SELF_TEST_ON_DEPLOY,
 }
 
 # powertoolsLayer: where the function gets Powertools from. "public": the layer whose ARN AWS
@@ -195,6 +201,8 @@ class Settings:
     # Window ID -> the longest gap allowed between two of its executions ("26h").
     expected_windows: Mapping[str, str] = field(default_factory=dict, hash=False)
     powertools_layer: str = POWERTOOLS_PUBLIC
+    # Invoke the function with the self-test event during each deployment that changes it.
+    self_test_on_deploy: bool = True
 
     def __post_init__(self) -> None:
         _check(ALERT_STATUSES, contract.alert_statuses, self.alert_statuses)
@@ -234,6 +242,10 @@ class Settings:
         for window_id, gap in self.expected_windows.items():
             Gap.parse(window_id, gap)
         _check_powertools_layer(self.powertools_layer)
+        if not isinstance(self.self_test_on_deploy, bool):
+            raise SettingsError(
+                f"{SELF_TEST_ON_DEPLOY} must be true or false, got {self.self_test_on_deploy!r}"
+            )
 
     @staticmethod
     def _check_window_ids(key: str, windows: Mapping[str, Any]) -> None:
@@ -355,6 +367,16 @@ def _object(key: str, raw: Any) -> dict[str, Any]:
     return raw
 
 
+def _boolean(key: str, raw: Any) -> bool:
+    """true or false (cdk.json), or "true"/"false" as `-c key=value` passes it."""
+    if isinstance(raw, bool):
+        return raw
+    text = raw.strip().lower() if isinstance(raw, str) else None
+    if text in ("true", "false"):
+        return text == "true"
+    raise SettingsError(f"{key} must be true or false, got {raw!r}")
+
+
 def _is_whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -385,4 +407,5 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     WINDOW_ALARMS: ("window_alarms", _thresholds),
     EXPECTED_WINDOWS: ("expected_windows", _object),
     POWERTOOLS_LAYER: ("powertools_layer", _string),
+    SELF_TEST_ON_DEPLOY: ("self_test_on_deploy", _boolean),
 }

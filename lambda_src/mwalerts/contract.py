@@ -24,6 +24,12 @@ DEAD_LETTER_QUEUE_OUTPUTS: Final = (OUTPUT_RULE_DLQ_URL, OUTPUT_FUNCTION_DLQ_URL
 # central_stack_name and member_stack_name (below).
 CENTRAL_STACK_PREFIX: Final = f"{STACK_NAME}-Central"
 MEMBER_STACK_PREFIX: Final = f"{STACK_NAME}-Member"
+# The stack metadata (in the cloud assembly's manifest, not the template) that says where the
+# app took a stack's account and region from: TARGET_FROM_CLI (the CDK CLI's credentials and
+# region, which `make deploy` checks against the deploy's) or TARGET_FROM_LAYOUT.
+TARGET_METADATA: Final = "mwalerts:target"
+TARGET_FROM_CLI: Final = "cdk-cli"
+TARGET_FROM_LAYOUT: Final = "layout"
 # Central mode: the central stack's bus, and the member stacks' outputs.
 OUTPUT_EVENT_BUS_ARN: Final = "EventBusArn"
 OUTPUT_FORWARD_DLQ_URL: Final = "ForwardDeadLetterQueueUrl"
@@ -200,6 +206,8 @@ METRIC_SELF_TESTS: Final = "SelfTests"
 # environment variable that names the alert function it invokes.
 SELF_TEST_TRIGGER_HANDLER: Final = "mwalerts.self_test_trigger.handler"
 ENV_SELF_TEST_FUNCTION_NAME: Final = "ALERT_FUNCTION_NAME"
+# The alert function's timeout: the stack sets it, and the self-test waits that long for an answer.
+FUNCTION_TIMEOUT_SECONDS: Final = 300
 
 # The log record written for every failed invocation, and the Logs Insights query that lists
 # them (the dashboard's table, and the link in each alert, filtered to its execution).

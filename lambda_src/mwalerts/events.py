@@ -1,5 +1,6 @@
 """The EventBridge events this function consumes, as Powertools parser (Pydantic) models:
-SSM's window execution state changes, and the schedule that runs the reconciliation sweep."""
+SSM's window execution state changes, and the schedule that runs the reconciliation sweep; and
+the self-test event, which only a direct invocation brings."""
 
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,9 @@ WindowId = Annotated[str, StringConstraints(pattern=contract.WINDOW_ID_PATTERN)]
 ExecutionId = Annotated[str, StringConstraints(pattern=contract.EXECUTION_ID_PATTERN)]
 AccountId = Annotated[str, StringConstraints(pattern=contract.ACCOUNT_ID_PATTERN)]
 Region = Annotated[str, StringConstraints(pattern=contract.REGION_PATTERN)]
+# A UUID (with or without hyphens) or a similar short token: it goes into a DynamoDB key, a
+# message and a log line, so nothing else is accepted.
+SelfTestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
 
 
 class WindowExecutionDetail(BaseModel):
@@ -62,12 +66,41 @@ class ScheduledEvent(EventBridgeModel):
     time: AwareDatetime
 
 
-def parse_event(raw: Any) -> WindowExecutionEvent | ScheduledEvent:
-    """Validate a raw event; raise InvalidEventError naming every field that is wrong."""
+class SelfTestDetail(BaseModel):
+    id: SelfTestId
+
+
+class SelfTestEvent(BaseModel):
+    """`mwalerts selftest` or the deploy-time check: prove the function's hops (mwalerts.self_test).
+    Not an EventBridge envelope: the invoker sends source, detail-type and detail only."""
+
+    source: Literal["maintenance-window-alerts.self-test"]
+    detail_type: Literal["Self-test"] = Field(alias="detail-type")
+    detail: SelfTestDetail
+
+
+EventBridgeEvent = WindowExecutionEvent | ScheduledEvent
+_KINDS: dict[type[BaseModel], str] = {ScheduledEvent: "schedule", SelfTestEvent: "self-test"}
+
+
+def parse_invocation_event(raw: Any) -> EventBridgeEvent | SelfTestEvent:
+    """What the function was invoked with: an EventBridge event (`parse_event`), or the
+    self-test event; InvalidEventError naming every field that is wrong."""
+    if isinstance(raw, dict) and raw.get("source") == contract.SELF_TEST_SOURCE:
+        try:
+            return parse(event=raw, model=SelfTestEvent)
+        except ValidationError as exc:
+            raise InvalidEventError(describe_validation_error(exc, SelfTestEvent)) from None
+    return parse_event(raw)
+
+
+def parse_event(raw: Any) -> EventBridgeEvent:
+    """Validate a raw EventBridge event; raise InvalidEventError naming every field that is
+    wrong."""
     if not isinstance(raw, dict):
         raise InvalidEventError(f"event must be a JSON object, got {type(raw).__name__}")
     # The source picks the model, so a malformed event is reported against what it claims to be.
-    model: type[WindowExecutionEvent | ScheduledEvent] = (
+    model: type[EventBridgeEvent] = (
         ScheduledEvent if raw.get("source") == contract.SCHEDULE_SOURCE else WindowExecutionEvent
     )
     try:
@@ -77,14 +110,14 @@ def parse_event(raw: Any) -> WindowExecutionEvent | ScheduledEvent:
 
 
 def describe_validation_error(
-    exc: ValidationError, model: type[EventBridgeModel] = WindowExecutionEvent
+    exc: ValidationError, model: type[BaseModel] = WindowExecutionEvent
 ) -> str:
     """One line per problem, e.g. "detail.window-id: String should match pattern ..."."""
     problems = []
     for error in exc.errors(include_url=False):
         location = ".".join(str(part) for part in error["loc"]) or "event"
         problems.append(f"{location}: {error['msg']}{_received(error.get('input'))}")
-    kind = "schedule" if model is ScheduledEvent else "maintenance-window execution"
+    kind = _KINDS.get(model, "maintenance-window execution")
     return f"invalid {kind} event: " + "; ".join(problems)
 
 

@@ -88,3 +88,10 @@ def record_sweep(metrics: Metrics, *, recovered: int, completed: bool) -> None:
     if completed:
         metrics.add_metric(contract.METRIC_SWEEP_RUNS, MetricUnit.Count, 1)
     metrics.flush_metrics()
+
+
+def record_self_test(metrics: Metrics, test_id: str) -> None:
+    """Fleet-wide (no dimension): one self-test ran; its ID in metadata."""
+    metrics.add_metric(contract.METRIC_SELF_TESTS, MetricUnit.Count, 1)
+    metrics.add_metadata("selfTestId", test_id)
+    metrics.flush_metrics()

@@ -39,3 +39,34 @@ def publish_chat(sns: "SNSClient", topic_arn: str, alert: Alert) -> str | None:
         logger.error("Could not publish the chat notification", extra={"reason": str(error)})
         return None
     return response["MessageId"]
+
+
+def self_test_subject(test_id: str) -> str:
+    """ASCII, one line, under SNS's 100 characters."""
+    return f"[Self-test] {contract.SERVICE_NAME}: test message {test_id[:32]}"
+
+
+def self_test_message(test_id: str, function_name: str) -> str:
+    policy = json.dumps(contract.SELF_TEST_FILTER_POLICY)
+    attribute = f'{contract.ATTRIBUTE_SELF_TEST} = "true"'
+    return (
+        f"This is a test message from {contract.SERVICE_NAME}, not an alert: no maintenance "
+        "window failed.\n\n"
+        f"Self-test {test_id}, sent by the function {function_name}, proves that it can publish "
+        "alerts to this topic (with the topic's KMS key).\n\n"
+        f"Every self-test message carries the message attribute {attribute}. To receive no more "
+        f"of them, give your subscription the filter policy {policy}.\n"
+    )
+
+
+def publish_self_test(sns: "SNSClient", topic_arn: str, test_id: str, function_name: str) -> str:
+    """Publish the self-test's marked test message; return SNS's message ID."""
+    response = sns.publish(
+        TopicArn=topic_arn,
+        Subject=self_test_subject(test_id),
+        Message=self_test_message(test_id, function_name),
+        MessageAttributes={
+            contract.ATTRIBUTE_SELF_TEST: {"DataType": "String", "StringValue": "true"}
+        },
+    )
+    return response["MessageId"]

@@ -1,4 +1,5 @@
-"""Handling one invocation: a window execution event, or the schedule that runs the sweep.
+"""Handling one invocation: a window execution event, the schedule that runs the sweep, or a
+self-test (mwalerts.self_test, which proves the function's hops and answers with each one's result).
 
 Both paths end in `process_window_execution`, wrapped in `ExactlyOnce`: the pipeline's
 assessment of the execution (mwalerts.pipeline: every page of every task, the alert), then its
@@ -14,13 +15,19 @@ from mwalerts import contract
 from mwalerts.alert import Alert
 from mwalerts.clients import AwsClients
 from mwalerts.errors import InvalidEventError
-from mwalerts.events import ScheduledEvent, WindowExecutionEvent, parse_event
+from mwalerts.events import (
+    ScheduledEvent,
+    SelfTestEvent,
+    WindowExecutionEvent,
+    parse_invocation_event,
+)
 from mwalerts.function_settings import FunctionSettings
 from mwalerts.invocation import Invocation
 from mwalerts.metrics import record_invalid_event, record_window_execution
 from mwalerts.model import Outcome, WindowExecution
 from mwalerts.pipeline import assess_execution
 from mwalerts.publish import publish_alert, publish_chat
+from mwalerts.self_test import SelfTestResult, run_self_test
 from mwalerts.sweep import SweepOutcome, sweep
 
 logger = Logger(service=contract.SERVICE_NAME, child=True)
@@ -35,15 +42,17 @@ def check_member(event: WindowExecutionEvent, settings: FunctionSettings) -> Non
         )
 
 
-def handle_event(raw_event: Any, invocation: Invocation) -> Outcome | SweepOutcome:
+def handle_event(raw_event: Any, invocation: Invocation) -> Outcome | SweepOutcome | SelfTestResult:
     try:
-        event = parse_event(raw_event)
+        event = parse_invocation_event(raw_event)
         if isinstance(event, WindowExecutionEvent):
             check_member(event, invocation.settings)
     except InvalidEventError as error:
         logger.error("Rejected event", extra={"reason": str(error)})
         record_invalid_event(invocation.metrics)
         raise
+    if isinstance(event, SelfTestEvent):
+        return run_self_test(event.detail.id, invocation)
     if isinstance(event, ScheduledEvent):
         return sweep(event, invocation, lambda execution: handle_once(execution, invocation))
     execution = event.execution

@@ -229,11 +229,12 @@ def test_missed_window_alarm_fires_when_no_execution_ended_within_the_gap(
 
 
 def test_every_alarm_notifies_the_topic_and_says_what_to_do(default: Synth, custom: Synth) -> None:
-    # Failed invocations, errors, throttles, 2 queues, sweep; and per-window and missed-window.
+    # Failed invocations, errors, throttles, 2 queues, sweep; and per-window and missed-window;
+    # and, not among `alarms` (the fleet's), the self-test alarm.
     for synth, count in ((default, 6), (custom, 6 + len(WINDOW_THRESHOLDS) + len(GAPS))):
         alarms = synth.template.find_resources("AWS::CloudWatch::Alarm")
 
-        assert len(alarms) == len(synth.stack.alerts.alarms) == count
+        assert len(alarms) == len(synth.stack.alerts.alarms) + 1 == count + 1
         for alarm in alarms.values():
             assert alarm["Properties"]["AlarmActions"] == [synth.ref(synth.stack.alerts.topic)]
             description = alarm["Properties"]["AlarmDescription"]
@@ -250,10 +251,11 @@ def test_every_alarm_is_named_for_the_stack_and_the_construct(
         # <stack name as deployed>/<construct path>/<construct id>: the prefix the topic's and
         # the key's policies admit (own_alarm_arns), unique to this construct in its account and
         # region, and the same at every deployment.
-        names = {a.node.id: synth.properties(a)["AlarmName"] for a in alerts.alarms}
+        every_alarm = [*alerts.alarms, alerts.self_test_alarm]
+        names = {a.node.id: synth.properties(a)["AlarmName"] for a in every_alarm}
         admitted = as_text(own_alarm_arns()).split(":alarm:")[1].removesuffix("*")
 
-        assert names == {a.node.id: stack_named(f"/Alerts/{a.node.id}") for a in alerts.alarms}
+        assert names == {a.node.id: stack_named(f"/Alerts/{a.node.id}") for a in every_alarm}
         assert all(as_text(name).startswith(admitted) for name in names.values())
 
 

@@ -1,14 +1,18 @@
-"""cdk-nag, cfn-lint and the pinned CDK CLI accept what the app synthesizes."""
+"""cdk-nag, cfn-guard's AWS Control Tower rules, cfn-lint and the pinned CDK CLI accept what the
+app synthesizes (checkov: test_checkov.py)."""
 
 import json
 import os
+import re
+import tarfile
+from importlib import resources
 from pathlib import Path
 
 import pytest
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 
-from maintenance_window_alerts import add_compliance_checks
+from maintenance_window_alerts import add_compliance_checks, compliance
 from mwalerts import contract
 from tests.infra.synthesis import (
     CUSTOM_EMAILS,
@@ -21,11 +25,41 @@ from tests.infra.synthesis import (
 )
 from tests.support import ROOT, run_in_repo
 
+# The deploy-time self-test's function (selfTestOnDeploy, on by default).
+SELF_TEST_FUNCTION_RULES = (
+    "AwsSolutions-L1",
+    "Serverless-LambdaLatestVersion",
+    "Serverless-LambdaDLQ",
+    "NIST.800.53.R5-LambdaDLQ",
+    "Serverless-LambdaTracing",
+    "NIST.800.53.R5-LambdaInsideVPC",
+    "NIST.800.53.R5-LambdaConcurrency",
+)
 
-def test_cdk_nag_finds_nothing_unacknowledged(default: Synth, custom: Synth) -> None:
+
+GUARD = compliance.CFN_GUARD_PLUGIN
+LOG_RETENTION = compliance.CONTROL_TOWER_RULES["ct-cloudwatch-pr-2"]
+
+
+def findings(outdir: Path, kind: str = "violations") -> set[tuple[str, str, str]]:
+    """(plugin, rule, construct path) of each finding the synth's policy validation reported:
+    its violations, or its suppressedViolations (those acknowledged)."""
+    return {
+        (plugin["pluginName"], violation["ruleName"], construct["constructPath"])
+        for plugin in validation_report(outdir)["pluginReports"]
+        for violation in plugin.get(kind, [])  # no suppressedViolations when none
+        for construct in violation["violatingConstructs"]
+    }
+
+
+def test_cdk_nag_and_cfn_guard_find_nothing_unacknowledged(default: Synth, custom: Synth) -> None:
     for synth in (default, custom):  # custom has e-mail subscriptions
-        report = validation_report(synth.outdir)
-        assert report["pluginReports"] == []  # the synth ran the packs and they found nothing
+        # The synth ran the packs and cfn-guard: nothing they found was left unacknowledged.
+        assert findings(synth.outdir) == set()
+        # cdk-nag reports nothing it was told to ignore; the CDK lists cfn-guard's as suppressed.
+        assert {plugin for plugin, _, _ in findings(synth.outdir, "suppressedViolations")} == {
+            GUARD
+        }
         assert_cdk_nag_passes(synth.stack)
 
 
@@ -38,6 +72,7 @@ def test_every_acknowledgement_is_on_one_resource_and_says_why(
     )
     default_policy = "Alerts/FunctionRole/DefaultPolicy/Resource"
     ssm_read, function = "Alerts/ReadMaintenanceWindows/Resource", "Alerts/Function/Resource"
+    self_test = "Alerts/SelfTestOnDeploy/Function/Resource"
     windows = "arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:maintenancewindow/*"
     expected = {
         (rule_dlq, "AwsSolutions-SQS3"),
@@ -56,6 +91,16 @@ def test_every_acknowledgement_is_on_one_resource_and_says_why(
         (function, "NIST.800.53.R5-LambdaInsideVPC"),
         (function, "NIST.800.53.R5-LambdaConcurrency"),
         ("Alerts/IdempotencyTable/Resource", "NIST.800.53.R5-DynamoDBInBackupPlan"),
+        *((self_test, rule) for rule in SELF_TEST_FUNCTION_RULES),
+        ("Alerts/SelfTestOnDeploy/Role/DefaultPolicy/Resource", "NIST.800.53.R5-IAMNoInlinePolicy"),
+        # cfn-guard's AWS Control Tower rules.
+        (rule_dlq, f"{GUARD}::sqs_dlq_check"),
+        (function_dlq, f"{GUARD}::sqs_dlq_check"),
+        (function, f"{GUARD}::lambda_inside_vpc_check"),
+        (self_test, f"{GUARD}::lambda_inside_vpc_check"),
+        (f"{compliance.TRIGGER_PROVIDER_ID}/Handler", f"{GUARD}::lambda_inside_vpc_check"),
+        ("Alerts/FunctionLogs/Resource", f"{GUARD}::{LOG_RETENTION}"),
+        ("Alerts/SelfTestOnDeploy/Logs/Resource", f"{GUARD}::{LOG_RETENTION}"),
     }  # fmt: skip
     subscriptions = {
         (f"Alerts/AlertTopic/{email}/Resource", "Serverless-SNSRedrivePolicy")
@@ -102,6 +147,7 @@ def test_nist_pack_runs_on_every_synth(tmp_path: Path) -> None:
     assert {
         (v["ruleName"], c["constructPath"])
         for plugin in report["pluginReports"]
+        if plugin["pluginName"] != GUARD  # cdk-nag's packs (cfn-guard checks log groups too)
         for v in plugin["violations"]
         for c in v["violatingConstructs"]
     } == {
@@ -110,6 +156,72 @@ def test_nist_pack_runs_on_every_synth(tmp_path: Path) -> None:
             f"{contract.STACK_NAME}/UnencryptedLogs/Resource",
         )
     }
+
+
+def test_cfn_guard_fails_synth_on_a_finding_nobody_acknowledged(tmp_path: Path) -> None:
+    app, stack = alerts_stack(tmp_path)
+    # Kept a month: AWS Control Tower's CT.CLOUDWATCH.PR.2 wants a year. One acknowledged.
+    for name in ("Unacknowledged", "Acknowledged"):
+        logs.LogGroup(stack, name, retention=logs.RetentionDays.ONE_MONTH)
+    compliance.acknowledge(
+        stack.node.find_child("Acknowledged").node.default_child,
+        "ct-cloudwatch-pr-2",
+        "A probe of the test: this finding is acknowledged, so synth must not fail on it.",
+    )
+    add_compliance_checks(app)
+
+    with pytest.raises(RuntimeError, match="ValidationFailed") as raised:
+        app.synth()
+
+    rule = compliance.CONTROL_TOWER_RULES["ct-cloudwatch-pr-2"]
+    assert f"Acknowledge with '{GUARD}::{rule}'" in str(raised.value)
+    assert {found for found in findings(tmp_path) if found[:2] == (GUARD, rule)} == {
+        (GUARD, rule, f"{contract.STACK_NAME}/Unacknowledged/Resource")
+    }
+    assert (GUARD, rule, f"{contract.STACK_NAME}/Acknowledged/Resource") in findings(
+        tmp_path, "suppressedViolations"
+    )
+
+
+def test_each_control_tower_id_names_the_cfn_guard_rule_that_checks_it() -> None:
+    # The plugin's package holds its JavaScript, cfn-guard and the rules in one tarball.
+    package = resources.files("cdklabs.cdk_validator_cfnguard") / "_jsii"
+    (tarball,) = [f for f in package.iterdir() if f.name.endswith(".tgz")]
+    with resources.as_file(tarball) as path, tarfile.open(path) as archive:
+        rules = {
+            Path(member.name).stem: archive.extractfile(member).read().decode()  # type: ignore[union-attr]
+            for member in archive.getmembers()
+            if member.name.startswith("package/rules/control-tower/cfn-guard/")
+            and member.name.endswith(".guard")
+        }
+
+    assert len(rules) > 200
+    for control, rule in compliance.CONTROL_TOWER_RULES.items():
+        assert re.search(rf"^rule {rule} when ", rules[control], re.MULTILINE), control
+
+
+def test_both_keys_allow_grants_only_for_aws_resources(default: Synth) -> None:
+    # AWS Control Tower's CT.KMS.PR.3: deny kms:CreateGrant unless an AWS service asks for it.
+    keys = default.template.find_resources("AWS::KMS::Key")
+
+    assert len(keys) == 2
+    for key in keys.values():
+        statements = key["Properties"]["KeyPolicy"]["Statement"]
+        assert {
+            "Sid": "DenyGrantsNotForAwsResources",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {
+                "BoolIfExists": {
+                    "kms:GrantIsForAWSResource": "false",
+                    "aws:PrincipalIsAWSService": "false",
+                }
+            },
+        } in statements
+        # The account still administers the key.
+        assert next(s["Action"] for s in statements if s["Effect"] == "Allow") == "kms:*"
 
 
 def test_cfn_lint_finds_no_errors_or_warnings(default: Synth, custom: Synth) -> None:
@@ -145,5 +257,10 @@ def test_pinned_cdk_cli_synthesizes_offline(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     template = json.loads((outdir / f"{contract.STACK_NAME}.template.json").read_text())
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert [f["Properties"]["Runtime"] for f in functions] == ["python3.13"]
+    # The alert function and the self-test's at deploy time; CDK's own trigger provider is Node.js.
+    assert sorted(f["Properties"]["Runtime"] for f in functions) == [
+        "nodejs24.x",
+        "python3.13",
+        "python3.13",
+    ]
     assert context_file.exists() == had_context_file  # nothing was looked up

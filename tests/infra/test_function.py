@@ -8,7 +8,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from maintenance_window_alerts import constants
 from mwalerts import contract
-from tests.infra.synthesis import Synth
+from tests.infra.synthesis import Synth, package_assets
 
 
 def test_function_runs_the_handler_on_python_3_13_arm64_with_tracing(default: Synth) -> None:
@@ -81,7 +81,7 @@ def test_powertools_layer_version_is_the_version_the_tests_use() -> None:
 
 
 def test_function_code_is_the_plain_lambda_source(default: Synth) -> None:
-    (asset,) = default.outdir.glob("asset.*")
+    (asset,) = package_assets(default.outdir)
     files = {str(path.relative_to(asset)) for path in asset.rglob("*") if path.is_file()}
 
     assert {"mwalerts/handler.py", "mwalerts/__init__.py", "mwalerts/contract.py"} <= files
@@ -124,7 +124,7 @@ def test_function_logs_to_its_own_log_group_with_the_configured_retention(
     default: Synth, custom: Synth
 ) -> None:
     for synth, days in ((default, 90), (custom, 30)):
-        (log_group_id,) = synth.template.find_resources("AWS::Logs::LogGroup")
+        log_group_id = synth.logical_id(synth.stack.alerts.log_group)
         logging = synth.properties(synth.stack.alerts.function)["LoggingConfig"]
 
         assert logging["LogGroup"] == {"Ref": log_group_id}

@@ -21,7 +21,7 @@ from maintenance_window_alerts.function import (
     install_function_asset,
 )
 from maintenance_window_alerts.layout import parse_layout
-from tests.infra.synthesis import CDK_JSON_CONTEXT, Synth, synthesize
+from tests.infra.synthesis import CDK_JSON_CONTEXT, Synth, package_assets, synthesize
 from tests.support import ROOT
 
 LAYER_ARN = "arn:aws-cn:lambda:cn-north-1:123456789012:layer:powertools-python:7"
@@ -105,7 +105,7 @@ def test_bundled_function_has_no_layer_and_code_with_powertools_beside_the_packa
     bundled: Synth,
 ) -> None:
     function = bundled.properties(bundled.stack.alerts.function)
-    (asset,) = bundled.outdir.glob("asset.*")
+    (asset,) = package_assets(bundled.outdir)
 
     assert "Layers" not in function
     assert layer_parameters(bundled) == {}
@@ -120,7 +120,7 @@ def test_bundled_function_has_no_layer_and_code_with_powertools_beside_the_packa
 def test_bundled_asset_holds_powertools_and_pydantic_built_for_lambda_arm64_python_3_13(
     bundled: Synth,
 ) -> None:
-    (asset,) = bundled.outdir.glob("asset.*")
+    (asset,) = package_assets(bundled.outdir)
     tags = wheel_tags(asset)
 
     assert (asset / f"aws_lambda_powertools-{constants.POWERTOOLS_VERSION}.dist-info").is_dir()

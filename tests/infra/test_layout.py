@@ -168,7 +168,7 @@ def test_deployments_can_come_from_the_command_line_as_json() -> None:
             "deployments[0] (111111111111/eu-west-1): unknown keys 'alertEmail' (did you mean "
             "'alertEmails'?), 'colour'; allowed: account, region, alertStatuses, alertEmails, "
             "metricsNamespace, logRetentionDays, sweepIntervalMinutes, errorDetailsLimit, "
-            "chatNotifications, windowAlarms, expectedWindows, powertoolsLayer",
+            "chatNotifications, windowAlarms, expectedWindows, powertoolsLayer, selfTestOnDeploy",
         ),
         (
             [entry(), entry(region="us-east-1", sweepIntervalMinutes=1)],
@@ -397,7 +397,7 @@ MEMBER = {"account": B, "regions": ["eu-west-1"]}
             f"{WHERE}: unknown key 'organisationId' (did you mean 'organizationId'?); allowed: "
             "account, region, members, organizationId, externalId, alertStatuses, alertEmails, "
             "metricsNamespace, logRetentionDays, sweepIntervalMinutes, errorDetailsLimit, "
-            "chatNotifications, windowAlarms, expectedWindows, powertoolsLayer",
+            "chatNotifications, windowAlarms, expectedWindows, powertoolsLayer, selfTestOnDeploy",
         ),
         (
             {"windowAlarms": {WINDOW: 2}},

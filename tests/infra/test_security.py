@@ -23,7 +23,7 @@ from tests.infra.synthesis import (
 
 def test_function_logs_are_encrypted_with_the_data_key_and_kept_with_it(default: Synth) -> None:
     data_key = default.stack.alerts.data_key
-    (log_group,) = default.template.find_resources("AWS::Logs::LogGroup").values()
+    log_group = default.resources[default.logical_id(default.stack.alerts.log_group)]
 
     assert log_group["Properties"]["KmsKeyId"] == default.arn(data_key)
     # The logs outlive the stack, so the key that can read them must too.
@@ -141,7 +141,7 @@ def test_topic_and_queues_refuse_requests_without_tls(default: Synth) -> None:
 def test_function_role_has_exactly_the_permissions_it_needs(default: Synth) -> None:
     alerts = default.stack.alerts
     key, topic, queue = alerts.key, alerts.topic, alerts.function_failure_queue
-    (log_group_id,) = default.template.find_resources("AWS::Logs::LogGroup")
+    log_group_id = default.logical_id(alerts.log_group)
     log_group = {"Fn::GetAtt": [log_group_id, "Arn"]}
 
     assert role_permissions(default) == {

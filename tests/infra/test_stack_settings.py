@@ -30,6 +30,7 @@ def test_cdk_json_context_holds_the_defaults() -> None:
         keys.WINDOW_ALARMS: {},
         keys.EXPECTED_WINDOWS: {},
         keys.POWERTOOLS_LAYER: keys.POWERTOOLS_PUBLIC,
+        keys.SELF_TEST_ON_DEPLOY: True,
     }
     assert Settings.from_context(context) == Settings()
 
@@ -46,6 +47,7 @@ def test_missing_settings_take_their_defaults() -> None:
         window_alarms={},
         expected_windows={},
         powertools_layer=keys.POWERTOOLS_PUBLIC,
+        self_test_on_deploy=True,
     )
 
 
@@ -63,6 +65,7 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
             keys.WINDOW_ALARMS: f"{WINDOW}=3, {OTHER_WINDOW}=1",
             keys.EXPECTED_WINDOWS: f'{{"{WINDOW}": "26h"}}',  # a JSON object works too
             keys.POWERTOOLS_LAYER: " bundled ",
+            keys.SELF_TEST_ON_DEPLOY: " False ",
         }
     )
 
@@ -77,6 +80,7 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         window_alarms={WINDOW: 3, OTHER_WINDOW: 1},
         expected_windows={WINDOW: "26h"},
         powertools_layer=keys.POWERTOOLS_BUNDLED,
+        self_test_on_deploy=False,
     )
 
 
@@ -140,6 +144,10 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         (keys.POWERTOOLS_LAYER, "arn:aws:lambda:euwest1:123456789012:layer:pt:3", "ARN"),
         (keys.POWERTOOLS_LAYER, "arn:aws:lambda:eu-west-1:123456789012:layer:pt:0", "ARN"),
         (keys.POWERTOOLS_LAYER, "arn:aws:lambda:eu-west-1:123456789012:layer:p.t:3", "ARN"),
+        (keys.SELF_TEST_ON_DEPLOY, "yes", "must be true or false, got 'yes'"),
+        (keys.SELF_TEST_ON_DEPLOY, "0", "must be true or false"),
+        (keys.SELF_TEST_ON_DEPLOY, 1, "must be true or false"),
+        (keys.SELF_TEST_ON_DEPLOY, [], "must be true or false"),
     ],
 )
 def test_invalid_setting_fails_with_a_message_naming_the_key(
@@ -161,6 +169,8 @@ def test_misspelled_key_fails_instead_of_being_ignored(wrong: str, right: str) -
 def test_settings_built_in_code_are_validated_too() -> None:
     with pytest.raises(SettingsError, match=keys.ALERT_EMAILS):
         Settings(alert_emails=("nobody",))
+    with pytest.raises(SettingsError, match=keys.SELF_TEST_ON_DEPLOY):
+        Settings(self_test_on_deploy="false")  # type: ignore[arg-type]
 
 
 def test_every_accepted_retention_renders_as_that_many_days() -> None:

@@ -12,6 +12,7 @@ from tests.infra.synthesis import (
     CUSTOM_EMAILS,
     Synth,
     alerts_stack,
+    logical_id,
     own_alarm_arns,
     role_permissions,
 )
@@ -135,8 +136,9 @@ def test_chat_topic_exists_only_with_separate_topic_and_only_the_function_may_pu
     }
     assert not [s for s in statements.values() if "Service" in s.get("Principal", {})]
     alarms = custom.template.find_resources("AWS::CloudWatch::Alarm").values()
-    assert [a["Properties"]["AlarmActions"] for a in alarms] == [[custom.ref(alerts.topic)]] * len(
-        alerts.alarms
+    # Every alarm, the self-test alarm too, notifies the alert topic only.
+    assert [a["Properties"]["AlarmActions"] for a in alarms] == [[custom.ref(alerts.topic)]] * (
+        len(alerts.alarms) + 1
     )
     # The function may publish to both topics; a chat channel configuration subscribes itself.
     assert role_permissions(custom)["sns:Publish"] == [custom.ref(alerts.topic), custom.ref(chat)]
@@ -149,7 +151,7 @@ def test_default_body_chat_mode_needs_no_second_topic(tmp_path: Path) -> None:
     # Without cdk-nag or the CLI: only what this mode changes.
     _, stack = alerts_stack(tmp_path, {keys.CHAT_NOTIFICATIONS: contract.CHAT_DEFAULT_BODY})
     template = Template.from_stack(stack)
-    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    function = template.to_json()["Resources"][logical_id(stack.alerts.function)]
     variables = function["Properties"]["Environment"]["Variables"]
 
     assert stack.alerts.chat_topic is None
