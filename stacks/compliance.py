@@ -297,7 +297,8 @@ def acknowledge_self_test_function(function: lambda_.Function, role: iam.Role) -
     acknowledge(
         cfn_function,
         "NIST.800.53.R5-LambdaInsideVPC",
-        "It calls only the Lambda API (to invoke the alert function) and holds no "
+        "It calls only the Lambda API (to invoke the alert function) and CloudFormation's "
+        "DescribeStacks (its own stack's status), and holds no "
         "network-reachable resource; a VPC would need NAT or an interface endpoint for no gain.",
     )
     acknowledge(
@@ -310,8 +311,9 @@ def acknowledge_self_test_function(function: lambda_.Function, role: iam.Role) -
     acknowledge(
         _default_policy(role),
         "NIST.800.53.R5-IAMNoInlinePolicy",
-        "The role's default policy holds exactly lambda:InvokeFunction on the alert function "
-        "and writing to this function's own log group; it belongs to this one role and is "
+        "The role's default policy holds exactly lambda:InvokeFunction on the alert function, "
+        "cloudformation:DescribeStacks on its own stack and writing to this function's own log "
+        "group; it belongs to this one role and is "
         "deleted with it, so a customer managed policy would only add a resource.",
     )
 
@@ -324,7 +326,8 @@ def _acknowledge_self_test_function_templates(function: lambda_.Function) -> Non
         acknowledge(
             cfn_function,
             rule_id,
-            "It calls only the Lambda API (to invoke the alert function) and holds no "
+            "It calls only the Lambda API (to invoke the alert function) and CloudFormation's "
+            "DescribeStacks (its own stack's status), and holds no "
             "network-reachable resource; a VPC would need NAT or an interface endpoint for no "
             "gain.",
         )

@@ -4,7 +4,9 @@ A Trigger (aws_cdk.triggers) invokes a small function of the alert function's ow
 (handler contract.SELF_TEST_TRIGGER_HANDLER). It invokes the alert function with the self-test
 event (RequestResponse) and raises, naming each failed hop, when the self-test fails: CDK's
 trigger provider then fails the Trigger's custom resource with that message, and CloudFormation
-rolls the deployment back. A broken alert path never deploys "successfully".
+rolls the deployment back. A broken alert path never deploys "successfully". While the stack
+rolls back, the handler skips the check (it reads the stack's status), so that a rollback cannot
+fail for the same cause.
 
 The Trigger runs when its function's version changes: on the first deployment, and whenever the
 function's configuration does. The function shares the alert function's code (a new asset, a new
@@ -18,7 +20,7 @@ import json
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import CfnResource, Duration, IStableStringProducer, Lazy, Stack, triggers
+from aws_cdk import Aws, CfnResource, Duration, IStableStringProducer, Lazy, Stack, triggers
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -27,17 +29,19 @@ from constructs import Construct, IConstruct
 from maintenance_window_alerts import compliance, constants
 from maintenance_window_alerts.function import FunctionPackage, function_log_group
 from maintenance_window_alerts.settings import Settings
-from mwalerts import contract, self_test_check
+from mwalerts import contract, self_test_check, self_test_trigger
 
 # Read by nobody: it changes the function's configuration, and so its version, whenever what it
 # digests changes (see SelfTestOnDeploy).
 ENV_SELF_TEST_INPUTS = "SELF_TEST_INPUTS_DIGEST"
 # The self-test publishes once, writes and deletes an item and emits a metric: seconds, even on
-# a cold start. Its function waits as long as its invokes of the alert function may take (each
-# up to the alert function's timeout), and the Trigger a little longer, so a hung alert function
-# fails the deployment with the invoke's error rather than the Trigger's own timeout.
+# a cold start. Its function waits as long as one check may take (its invokes of the alert
+# function, each up to the alert function's timeout), after retrying access denials while IAM
+# propagates (self_test_trigger), plus a margin; the Trigger a little longer, so that a hung alert
+# function fails the deployment with the invoke's error rather than the Trigger's own timeout.
+# Lambda allows 900 s at most (the trigger provider's own function waits that long).
 FUNCTION_TIMEOUT = Duration.seconds(
-    self_test_check.INVOKE_ATTEMPTS * (self_test_check.INVOKE_READ_TIMEOUT_SECONDS + 10)
+    self_test_check.INVOKE_MAX_SECONDS + self_test_trigger.ACCESS_DENIED_WINDOW_SECONDS + 10
 )
 TRIGGER_TIMEOUT = FUNCTION_TIMEOUT.plus(Duration.minutes(1))
 
@@ -64,7 +68,8 @@ class SelfTestOnDeploy(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         log_group = function_log_group(self, settings, data_key, constants.SELF_TEST_LOG_GROUP_ID)
-        # Invoke the alert function and write its own logs: nothing more.
+        # Invoke the alert function, read its own stack's status (to skip the check during a
+        # rollback) and write its own logs: nothing more.
         self.role = iam.Role(
             self,
             constants.SELF_TEST_ROLE_ID,
@@ -77,6 +82,9 @@ class SelfTestOnDeploy(Construct):
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"], resources=[alert_function.function_arn]
             )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["cloudformation:DescribeStacks"], resources=[Aws.STACK_ID])
         )
         self.function = lambda_.Function(
             self,
@@ -94,6 +102,7 @@ class SelfTestOnDeploy(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             environment={
                 contract.ENV_SELF_TEST_FUNCTION_NAME: alert_function.function_name,
+                contract.ENV_SELF_TEST_STACK_ID: Aws.STACK_ID,
                 ENV_SELF_TEST_INPUTS: configuration_digest(changes_with),
             },
         )

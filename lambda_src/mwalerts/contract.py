@@ -189,9 +189,12 @@ ATTRIBUTE_WINDOW_ID: Final = "windowId"
 ATTRIBUTE_STATUS: Final = "status"
 ATTRIBUTE_FAILED_INVOCATIONS: Final = "failedInvocations"
 ATTRIBUTE_WINDOW_NAME: Final = "windowName"
-# Carried (String "true") by every self-test message and by nothing else: a subscription drops
-# the test messages with the filter policy SELF_TEST_FILTER_POLICY (alarm notifications, which
-# carry no attributes, still pass it).
+# Carried (String "true") by every self-test message and by nothing else. The filter policy
+# SELF_TEST_FILTER_POLICY drops the test messages, but also every alarm notification: those carry
+# no message attributes, and SNS matches "exists": false only against a message with at least one
+# (https://docs.aws.amazon.com/sns/latest/dg/attribute-key-matching.html). So it suits only a
+# subscription that consumes the function's alerts alone (a ticketing webhook, a Lambda); one
+# that must also get alarm notifications cannot filter the test messages out by attribute.
 ATTRIBUTE_SELF_TEST: Final = "selfTest"
 SELF_TEST_FILTER_POLICY: Final = {ATTRIBUTE_SELF_TEST: [{"exists": False}]}
 
@@ -206,6 +209,8 @@ METRIC_SELF_TESTS: Final = "SelfTests"
 # environment variable that names the alert function it invokes.
 SELF_TEST_TRIGGER_HANDLER: Final = "mwalerts.self_test_trigger.handler"
 ENV_SELF_TEST_FUNCTION_NAME: Final = "ALERT_FUNCTION_NAME"
+# The stack's ID, so that the deploy-time check skips itself while the stack rolls back.
+ENV_SELF_TEST_STACK_ID: Final = "SELF_TEST_STACK_ID"
 # The alert function's timeout: the stack sets it, and the self-test waits that long for an answer.
 FUNCTION_TIMEOUT_SECONDS: Final = 300
 

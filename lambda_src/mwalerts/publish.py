@@ -54,8 +54,10 @@ def self_test_message(test_id: str, function_name: str) -> str:
         "window failed.\n\n"
         f"Self-test {test_id}, sent by the function {function_name}, proves that it can publish "
         "alerts to this topic (with the topic's KMS key).\n\n"
-        f"Every self-test message carries the message attribute {attribute}. To receive no more "
-        f"of them, give your subscription the filter policy {policy}.\n"
+        f"Every self-test message carries the message attribute {attribute}. A subscription that "
+        f"consumes only this function's alerts may drop them with the filter policy {policy}; "
+        "that policy also drops CloudWatch alarm notifications (they carry no attributes), so "
+        "do not set it on a subscription that must receive alarms.\n"
     )
 
 

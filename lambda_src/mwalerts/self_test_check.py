@@ -26,11 +26,28 @@ INVOKE_HOP = "invoke"
 # INVOKE_READ_TIMEOUT_SECONDS: the deploy-time Trigger's function waits that long
 # (stacks/self_test.py).
 INVOKE_ATTEMPTS = 2
+INVOKE_CONNECT_TIMEOUT_SECONDS = 10
 INVOKE_READ_TIMEOUT_SECONDS = contract.FUNCTION_TIMEOUT_SECONDS + 30
 INVOKE_CONFIG = Config(
-    connect_timeout=10,
+    connect_timeout=INVOKE_CONNECT_TIMEOUT_SECONDS,
     read_timeout=INVOKE_READ_TIMEOUT_SECONDS,
     retries={"mode": "standard", "total_max_attempts": INVOKE_ATTEMPTS},
+)
+# The longest one run_self_test may take: every attempt connecting and waiting for its answer.
+INVOKE_MAX_SECONDS = INVOKE_ATTEMPTS * (
+    INVOKE_CONNECT_TIMEOUT_SECONDS + INVOKE_READ_TIMEOUT_SECONDS
+)
+# The error codes of a refused permission, as the hops report them (first in their detail):
+# IAM's and the services' own (AccessDenied, AccessDeniedException), KMS's as SNS and Lambda
+# report them, and SNS's.
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "KMSAccessDenied",
+        "KMSAccessDeniedException",
+        "AuthorizationError",
+    }
 )
 DETAIL_LIMIT = 300  # characters of a hop's detail: one readable line
 
@@ -61,6 +78,13 @@ class SelfTestCheck:
     @property
     def failed(self) -> tuple[Hop, ...]:
         return tuple(hop for hop in self.hops if not hop.ok)
+
+    @property
+    def only_access_denied(self) -> bool:
+        """It failed, and every failed hop was a refused permission (ACCESS_DENIED_CODES)."""
+        return not self.ok and all(
+            hop.detail.split(":", 1)[0] in ACCESS_DENIED_CODES for hop in self.failed
+        )
 
     def summary(self) -> str:
         """One line: each failed hop and why, or that every hop passed."""
