@@ -37,7 +37,7 @@ TIER_TARGETS := $(addprefix test-,$(TIERS))
 # report` counts): the suite's figures when they were set, less for the function the one line and
 # one branch that hypothesis reaches in some runs only. Raise them as tests are added.
 COVERAGE_FLOOR_FUNCTION := 98.9
-COVERAGE_FLOOR_CLI := 94.0
+COVERAGE_FLOOR_CLI := 95.5
 
 .PHONY: dev test lint format typecheck pre-commit secrets-baseline suite coverage $(TIER_TARGETS) \
 	synth demo bench profile bootstrap deploy diff destroy redrive selftest preflight pr clean

@@ -10,22 +10,26 @@ from collections import Counter
 from functools import cached_property
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 from rich.text import Text
 
 from mwalerts.clients import aws_session
+from mwalerts.self_test_check import describe_aws_error
 from mwalerts_cli import options
 from mwalerts_cli.assembly import StackArtifact, read_assembly
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.errors import USAGE, CliError
 from mwalerts_cli.output import Column, Ui
 from mwalerts_cli.preflight_checks import (
+    AWS_ERRORS,
     FAIL,
     PASS,
     SKIP,
     WARN,
     Context,
     Finding,
+    aws_error_fix,
+    aws_failure,
     bootstrap_command,
     check_bootstrap,
     check_concurrency,
@@ -171,17 +175,34 @@ class Preflight:
         self.deploy_region = deploy_region
         self.chosen = chosen
         self._assumed: dict[str, Clients | Finding] = {}
+        self._identity_failure: Finding | None = None
 
     @cached_property
     def deployer(self) -> str | None:
-        """The deploying account (one STS call), or None offline."""
+        """The deploying account (one STS call), or None offline or when STS fails (the failure
+        kept as a row for findings())."""
         region = next((s.region for s in self.stacks if s.region), self.deploy_region)
         if self.online is None or region is None:
             return None
-        account: str = self.online.in_region(region).client("sts").get_caller_identity()["Account"]
+        try:
+            identity = self.online.in_region(region).client("sts").get_caller_identity()
+        except AWS_ERRORS as error:
+            stack = next((s for s in self.stacks if s.region == region), self.stacks[0])
+            fixing = (region, None, "check the credentials, then run preflight again")
+            self._identity_failure = aws_failure(
+                stack, "access", error, "GetCallerIdentity", fixing
+            )
+            return None
+        account: str = identity["Account"]
         return account
 
     def findings(self) -> list[Finding]:
+        findings = self._stack_findings()
+        if self._identity_failure is not None:
+            findings.insert(0, self._identity_failure)
+        return findings
+
+    def _stack_findings(self) -> list[Finding]:
         findings: list[Finding] = []
         bootstrapped: set[tuple[str | None, str]] = set()
         for stack in self.stacks:
@@ -232,10 +253,12 @@ class Preflight:
         try:
             sts = self.online.in_region(region).client("sts")
             credentials = sts.assume_role(RoleArn=role, RoleSessionName=SESSION_NAME)
-        except ClientError as error:
+        except AWS_ERRORS as error:
             context = Context(None, self.deployer, tuple(self.stacks))
-            found = f"cannot assume the CDK lookup role {role}: {error}"
-            return finding(stack, "access", FAIL, found, bootstrap_command(stack, context, region))
+            found = f"cannot assume the CDK lookup role {role}: {describe_aws_error(error)}"
+            # Denied: the account's bootstrap does not trust the deploying account.
+            fix = aws_error_fix(error, region, None, bootstrap_command(stack, context, region))
+            return finding(stack, "access", FAIL, found, fix)
         keys = credentials["Credentials"]
         session = aws_session(
             region_name=region,

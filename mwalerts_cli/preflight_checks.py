@@ -8,10 +8,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from mwalerts import contract
 from mwalerts.errors import error_code
+from mwalerts.self_test_check import describe_aws_error
 from mwalerts_cli.assembly import StackArtifact, partition_of
 from mwalerts_cli.aws import Clients
 
@@ -71,6 +72,52 @@ def finding(stack: StackArtifact, check: str, result: str, found: str, fix: str 
     return Finding(stack.name, stack.target, check, result, found, fix)
 
 
+# --- AWS errors: a check reports one as a FAIL row, so the table still prints --------------------
+
+AWS_ERRORS = (BotoCoreError, ClientError)
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+# A region the account has not enabled (an opt-in region) answers that the credentials are
+# invalid: IAM's credentials reach only the enabled regions.
+REGION_NOT_ENABLED = frozenset(
+    {"InvalidClientTokenId", "UnrecognizedClientException", "RegionDisabledException"}
+)
+EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+
+
+def aws_error_fix(error: Exception, region: str, permission: str | None, default: str) -> str:
+    """How to fix an AWS error of a check: enable or reach the region, grant `permission` (when
+    the check's own `default` does not already say what to do), renew the credentials."""
+    if not isinstance(error, ClientError):
+        return (
+            f"check that the region {region} exists and is enabled for the account (opt-in "
+            "regions must be enabled), and that the network reaches it"
+        )
+    code = error_code(error)
+    if code in REGION_NOT_ENABLED:
+        return (
+            f"enable the region {region} for the account (an opt-in region), or check the "
+            "credentials"
+        )
+    if code in EXPIRED:
+        return "renew the credentials (e.g. aws sso login), then run preflight again"
+    if code in ACCESS_DENIED and permission:
+        return f"grant {permission} to the credentials that deploy (or the account's lookup role)"
+    return default
+
+
+def aws_failure(
+    stack: StackArtifact,
+    check: str,
+    error: Exception,
+    what: str,
+    fixing: tuple[str, str | None, str],
+) -> Finding:
+    """A FAIL row for an AWS error: `what` failed, the error code and message, and the fix;
+    `fixing` is aws_error_fix's (region, permission, default)."""
+    found = f"{what}: {describe_aws_error(error)}"
+    return finding(stack, check, FAIL, found, aws_error_fix(error, *fixing))
+
+
 # --- Bootstrap ----------------------------------------------------------------------------------
 
 
@@ -98,10 +145,11 @@ def check_bootstrap(stack: StackArtifact, context: Context, region: str) -> list
         return [finding(stack, "bootstrap", SKIP, f"{NO_CREDENTIALS} (needs version {needed})")]
     try:
         value = context.clients.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
-    except ClientError as error:
-        if error_code(error) == "ParameterNotFound":
+    except AWS_ERRORS as error:
+        if isinstance(error, ClientError) and error_code(error) == "ParameterNotFound":
             return [finding(stack, "bootstrap", FAIL, f"not bootstrapped ({parameter})", fix)]
-        return [finding(stack, "bootstrap", FAIL, f"cannot read {parameter}: {error}", fix)]
+        fixing = (region, f"ssm:GetParameter on {parameter}", fix)
+        return [aws_failure(stack, "bootstrap", error, f"cannot read {parameter}", fixing)]
     if not value.isdigit() or int(value) < needed:
         found = f"bootstrap version {value}, the app needs {needed} or later"
         return [finding(stack, "bootstrap", FAIL, found, fix)]
@@ -180,28 +228,34 @@ def _layer_finding(stack: StackArtifact, context: Context, region: str, use: Lay
         if isinstance(resolved, str):
             arn = resolved
         else:
-            return finding(stack, "layer", FAIL, resolved[0], BUNDLED_FIX)
+            return finding(stack, "layer", FAIL, *resolved)
     assert arn is not None
-    result, found = _layer_version(context.clients, arn, use, region)
+    try:
+        result, found = _layer_version(context.clients, arn, use, region)
+    except AWS_ERRORS as error:
+        fixing = (region, "lambda:GetLayerVersion", BUNDLED_FIX)
+        return aws_failure(stack, "layer", error, f"cannot read {arn}", fixing)
     return finding(stack, "layer", result, found, "" if result == PASS else BUNDLED_FIX)
 
 
-def _resolve_parameter(clients: Clients, name: str, region: str) -> str | tuple[str]:
-    """The layer ARN the public parameter holds, or (what is wrong,)."""
+def _resolve_parameter(clients: Clients, name: str, region: str) -> str | tuple[str, str]:
+    """The layer ARN the public parameter holds, or (what is wrong, how to fix it)."""
     try:
         value = clients.ssm.get_parameter(Name=name)["Parameter"]["Value"]
-    except ClientError as error:
-        if error_code(error) == "ParameterNotFound":
-            return (f"the public parameter {name} does not exist in {region}",)
-        return (f"cannot read {name}: {error}",)
+    except AWS_ERRORS as error:
+        if isinstance(error, ClientError) and error_code(error) == "ParameterNotFound":
+            return (f"the public parameter {name} does not exist in {region}", BUNDLED_FIX)
+        fix = aws_error_fix(error, region, f"ssm:GetParameter on {name}", BUNDLED_FIX)
+        return (f"cannot read {name}: {describe_aws_error(error)}", fix)
     if not LAYER_ARN.match(value):
         # Powertools issue #7689: a release's parameters held the text "PACKAGE_VERSION".
-        return (f"{name} holds {value[:40]!r}, not a layer version ARN",)
+        return (f"{name} holds {value[:40]!r}, not a layer version ARN", BUNDLED_FIX)
     return value
 
 
 def _layer_version(clients: Clients, arn: str, use: LayerUse, region: str) -> tuple[str, str]:
-    """(result, what was found) for a layer version ARN the function is to use."""
+    """(result, what was found) for a layer version ARN the function is to use; raises the AWS
+    errors other than a layer version that is missing or not shared."""
     parts = LAYER_ARN.match(arn)
     if parts is None:
         return FAIL, f"{arn} is not a layer version ARN"
@@ -212,6 +266,9 @@ def _layer_version(clients: Clients, arn: str, use: LayerUse, region: str) -> tu
             LayerName=arn.rsplit(":", 1)[0], VersionNumber=int(parts["version"])
         )
     except ClientError as error:
+        # Another account's layer that is not shared with this one answers AccessDenied.
+        if error_code(error) not in {"ResourceNotFoundException", *ACCESS_DENIED}:
+            raise
         return FAIL, f"{arn}: {error_code(error)} (no such layer version, or not shared)"
     return _layer_fits(arn, layer, use)
 
@@ -238,7 +295,11 @@ def check_concurrency(stack: StackArtifact, context: Context, region: str) -> li
         return []
     if context.clients is None:
         return [finding(stack, "concurrency", SKIP, NO_CREDENTIALS)]
-    settings = context.clients.client("lambda").get_account_settings()["AccountLimit"]
+    try:
+        settings = context.clients.client("lambda").get_account_settings()["AccountLimit"]
+    except AWS_ERRORS as error:
+        fixing = (region, "lambda:GetAccountSettings", "")
+        return [aws_failure(stack, "concurrency", error, "GetAccountSettings", fixing)]
     total, unreserved = settings["ConcurrentExecutions"], settings["UnreservedConcurrentExecutions"]
     reserved = sum(int(f.get("ReservedConcurrentExecutions", 0)) for f in functions)
     found = f"{unreserved} of {total} concurrent executions unreserved"
@@ -296,9 +357,10 @@ def _central_bus(stack: StackArtifact, context: Context, bus: re.Match[str]) -> 
         return finding(stack, "central bus", SKIP, f"no credentials for account {bus['account']}")
     try:
         policy_text = clients.client("events").describe_event_bus(Name=bus["name"]).get("Policy")
-    except ClientError as error:
-        if error_code(error) != "ResourceNotFoundException":
-            return finding(stack, "central bus", FAIL, f"DescribeEventBus: {error}")
+    except AWS_ERRORS as error:
+        if not isinstance(error, ClientError) or error_code(error) != "ResourceNotFoundException":
+            fixing = (bus["region"], f"events:DescribeEventBus on {bus['name']}", "")
+            return aws_failure(stack, "central bus", error, "DescribeEventBus", fixing)
         found = f"{bus['name']} not deployed yet: checked after the central stack's deploy"
         return finding(stack, "central bus", SKIP, found, "deploy the central stack first")
     account = stack.account or context.deployer or ""

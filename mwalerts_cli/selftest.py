@@ -8,8 +8,9 @@ The hops, each with its result and time:
                     to the alert topic (its role, SNS, the topic's KMS key), writes and deletes an
                     item in its idempotency table (DynamoDB, the data key) and emits a metric
   delivery          the test message arrives on a temporary encrypted queue subscribed to the topic
-  alarm -> topic    the stack's self-test alarm, set to ALARM and back to OK, notifies the topic
-                    (CloudWatch may use the KMS key and publish to the topic)
+  alarm -> topic    the stack's self-test alarm, set to OK, then ALARM (a change CloudWatch
+                    notifies), then back to OK, notifies the topic (CloudWatch may use the KMS key
+                    and publish to the topic)
   dead-letter queue each queue is KMS-encrypted, no redrive source, and its queue and key policies
                     admit what writes to it (read through the API: nothing is sent or received)
 
@@ -227,11 +228,9 @@ def _alarm_row(
         )
     cloudwatch = clients.cloudwatch
     started = queue.clock()
-    ui.info(f"Setting alarm {alarm} to ALARM, then waiting up to {wait} s for its notification")
+    ui.info(f"Setting alarm {alarm} to OK, then ALARM; waiting up to {wait} s for its notification")
     try:
-        _set_alarm(
-            cloudwatch, alarm, "ALARM", f"mwalerts selftest {test_id}: a test, not a failure"
-        )
+        _raise_alarm(cloudwatch, alarm, test_id)
     except (BotoCoreError, ClientError) as error:
         return Row(hop, FAILED, queue.clock() - started, describe_aws_error(error))
     try:
@@ -248,6 +247,13 @@ def _alarm_row(
     if reset:
         return Row(hop, FAILED, seconds, "the notification arrived" + reset)
     return Row(hop, OK, seconds, f"{alarm} notified the topic; set back to OK")
+
+
+def _raise_alarm(cloudwatch: Any, alarm: str, test_id: str) -> None:
+    """OK, then ALARM. CloudWatch notifies only a change of state: an alarm left in ALARM (by an
+    interrupted run, or another run at the same time) would send nothing for ALARM alone."""
+    _set_alarm(cloudwatch, alarm, "OK", f"mwalerts selftest {test_id}: starting")
+    _set_alarm(cloudwatch, alarm, "ALARM", f"mwalerts selftest {test_id}: a test, not a failure")
 
 
 def _set_alarm(cloudwatch: Any, alarm: str, state: str, reason: str) -> None:

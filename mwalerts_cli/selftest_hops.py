@@ -42,17 +42,25 @@ class TemporarySubscription:
     subscription_arn: str | None = None
     received: list[Envelope] = field(default_factory=list)
 
+    @property
+    def queue_arn(self) -> str:
+        """The queue's ARN, known before it exists: the topic's partition, region and account
+        (the stack's, where the queue is made) and the queue's name."""
+        _, partition, _, region, account, _ = self.topic_arn.split(":", 5)
+        return f"arn:{partition}:sqs:{region}:{account}:{self.name}"
+
     def open(self) -> None:
+        # The policy comes with the queue: set later, SNS could deliver before it exists (policy
+        # changes take time to apply) and the test message would be refused.
+        queue_arn = self.queue_arn
         self.queue_url = self.sqs.create_queue(
             QueueName=self.name,
-            Attributes={"SqsManagedSseEnabled": "true", "MessageRetentionPeriod": "900"},
+            Attributes={
+                "SqsManagedSseEnabled": "true",
+                "MessageRetentionPeriod": "900",
+                "Policy": self._policy(queue_arn),
+            },
         )["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
-        )["Attributes"]["QueueArn"]
-        self.sqs.set_queue_attributes(
-            QueueUrl=self.queue_url, Attributes={"Policy": self._policy(queue_arn)}
-        )
         self.subscription_arn = self.sns.subscribe(
             TopicArn=self.topic_arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True
         )["SubscriptionArn"]

@@ -214,6 +214,17 @@ def answer(
     monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", handlers)
 
 
+def raise_on(monkeypatch: pytest.MonkeyPatch, operation: str, error: Exception) -> None:
+    """Every client made from now on raises `error` for `operation` ("lambda.GetAccountSettings"),
+    as botocore raises one that never reached AWS (EndpointConnectionError)."""
+
+    def fail(**_: Any) -> None:
+        raise error
+
+    handlers = [*botocore.handlers.BUILTIN_HANDLERS, (f"before-call.{operation}", fail)]
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", handlers)
+
+
 def account_settings(monkeypatch: pytest.MonkeyPatch, total: int, unreserved: int) -> None:
     limit = {"ConcurrentExecutions": total, "UnreservedConcurrentExecutions": unreserved}
     answer(monkeypatch, "lambda.GetAccountSettings", {"AccountLimit": limit})

@@ -7,12 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from mwalerts import contract
 from mwalerts.clients import aws_session
+from mwalerts_cli.assembly import read_assembly
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.main import main
 from mwalerts_cli.output import Ui
+from mwalerts_cli.preflight import _profile
+from mwalerts_cli.preflight_checks import Context, check_bootstrap
 from tests.cli.harness import no_aws_configuration
 from tests.cli.preflight_fixtures import (
     BOOTSTRAP_PARAMETER,
@@ -34,6 +38,7 @@ from tests.cli.preflight_fixtures import (
     in_process_aws,
     publish_layer,
     put_public_parameter,
+    raise_on,
     ready_account,
     write_assembly,
 )
@@ -200,6 +205,29 @@ def test_no_readable_assembly_exits_2(tmp_path, capsys, manifest, message):
 
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_stage_and_a_legacy_stack_are_read(tmp_path):
+    # A stage's stacks are in a nested assembly; a legacy synthesizer's stack names no bootstrap
+    # version or lookup role, and its metadata is inline, without the target's entry.
+    stage = tmp_path / "assembly-Prod"
+    stage.mkdir()
+    (stage / "Legacy.template.json").write_text(json.dumps({"Resources": {}}))
+    legacy = {
+        "type": "aws:cloudformation:stack",
+        "environment": "aws://unknown-account/unknown-region",
+        "metadata": {"/Legacy": [{"type": "aws:cdk:logicalId", "data": "X"}, "not an entry"]},
+    }
+    manifest = {"artifacts": {"Legacy": legacy}}
+    (stage / "manifest.json").write_text(json.dumps(manifest))
+    nested = {"type": "cdk:cloud-assembly", "properties": {"directoryName": stage.name}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {"Prod": nested}}))
+
+    (stack,) = read_assembly(tmp_path)
+
+    assert (stack.name, stack.target, stack.lookup_role_arn) == ("Legacy", "?/?", None)
+    assert stack.environment_source is None
+    assert check_bootstrap(stack, Context(None, None, (stack,)), CENTRAL_REGION) == []
 
 
 def test_an_unknown_check_is_refused(capsys):
@@ -500,6 +528,190 @@ def test_the_deploys_profile_comes_from_the_cdk_arguments(tmp_path, capsys, monk
             "synthesized for us-east-1, the deploy's credentials target ap-southeast-2",
         )
     ]
+
+
+# --- AWS errors: a FAIL row each, and the table still prints -----------------------------------
+
+
+def denied(code: str = "AccessDeniedException") -> dict[str, Any]:
+    return {"Error": {"Code": code, "Message": "not authorized"}}
+
+
+def unreachable(region: str = CENTRAL_REGION) -> EndpointConnectionError:
+    return EndpointConnectionError(endpoint_url=f"https://lambda.{region}.amazonaws.com/")
+
+
+ENABLE_REGION = f"check that the region {CENTRAL_REGION} exists and is enabled for the account"
+
+
+@pytest.mark.usefixtures("cloud")
+@pytest.mark.parametrize(
+    ("operation", "error", "check", "found", "fix"),
+    [
+        (
+            "ssm.GetParameter",
+            denied("AccessDenied"),
+            "bootstrap",
+            f"cannot read {BOOTSTRAP_PARAMETER}: AccessDenied: not authorized",
+            f"grant ssm:GetParameter on {BOOTSTRAP_PARAMETER} to the credentials that deploy",
+        ),
+        (
+            "ssm.GetParameter",
+            unreachable(),
+            "bootstrap",
+            f"cannot read {BOOTSTRAP_PARAMETER}: EndpointConnectionError: Could not connect",
+            ENABLE_REGION,
+        ),
+        (
+            "ssm.GetParameter",
+            denied("ThrottlingException"),
+            "bootstrap",
+            f"cannot read {BOOTSTRAP_PARAMETER}: ThrottlingException",
+            f"cdk bootstrap aws://{DEPLOYER}/{CENTRAL_REGION}",  # the check's own fix
+        ),
+        (
+            "ssm.GetParameter",
+            denied("AccessDenied"),
+            "layer",
+            f"cannot read {LAYER_PARAMETER}: AccessDenied: not authorized",
+            f"grant ssm:GetParameter on {LAYER_PARAMETER}",
+        ),
+        (
+            "ssm.GetParameter",
+            denied("ExpiredToken"),
+            "layer",
+            f"cannot read {LAYER_PARAMETER}: ExpiredToken",
+            "renew the credentials",
+        ),
+        (
+            "lambda.GetLayerVersion",
+            unreachable(),
+            "layer",
+            "cannot read arn:aws:lambda:eu-west-1:",
+            ENABLE_REGION,
+        ),
+        (
+            "lambda.GetLayerVersion",
+            denied("ThrottlingException"),
+            "layer",
+            "cannot read arn:aws:lambda:eu-west-1:",
+            BUNDLED,
+        ),
+        (
+            "lambda.GetAccountSettings",
+            denied(),
+            "concurrency",
+            "GetAccountSettings: AccessDeniedException: not authorized",
+            "grant lambda:GetAccountSettings to the credentials that deploy",
+        ),
+        (
+            "lambda.GetAccountSettings",
+            denied("UnrecognizedClientException"),
+            "concurrency",
+            "GetAccountSettings: UnrecognizedClientException",
+            f"enable the region {CENTRAL_REGION} for the account (an opt-in region)",
+        ),
+        (
+            "lambda.GetAccountSettings",
+            unreachable(),
+            "concurrency",
+            "GetAccountSettings: EndpointConnectionError: Could not connect",
+            ENABLE_REGION,
+        ),
+    ],
+)
+def test_an_aws_error_fails_its_check_with_the_code_and_a_fix(
+    tmp_path, capsys, monkeypatch, operation, error, check, found, fix
+):
+    layer = publish_layer()
+    put_public_parameter(LAYER_PARAMETER, layer)
+    bootstrap()
+    if isinstance(error, Exception):
+        raise_on(monkeypatch, operation, error)
+    else:
+        answer(monkeypatch, operation, error, status=403)
+    account_settings(monkeypatch, 1000, 1000)  # after: the first answer registered wins
+    assembly = write_assembly(tmp_path, [StackSpec("Alerts")])
+
+    code, rows, _ = preflight(capsys, assembly)
+
+    assert code == 1
+    assert [r["check"] for r in rows] == ["target", "bootstrap", "layer", "concurrency"]
+    row = only(rows, "Alerts", check)
+    assert row["result"] == "FAIL"
+    assert row["found"].startswith(found)
+    assert row["fix"].startswith(fix)
+    # The other checks still run; both the bootstrap and the layer check read SSM parameters.
+    failing = {"bootstrap", "layer"} if operation == "ssm.GetParameter" else {check}
+    assert {r["check"] for r in rows if r["result"] == "FAIL"} == failing
+
+
+@pytest.mark.usefixtures("cloud")
+def test_a_central_bus_that_cannot_be_read_fails_with_the_permission_to_grant(
+    tmp_path, capsys, monkeypatch
+):
+    answer(monkeypatch, "events.DescribeEventBus", denied(), status=403)
+    assembly = write_assembly(tmp_path, central_and_member())
+
+    code, rows, _ = preflight(capsys, assembly, "--only", "events")
+
+    assert code == 1
+    row = only(rows, "Member", "central bus")
+    assert row["result"] == "FAIL"
+    assert row["found"] == "DescribeEventBus: AccessDeniedException: not authorized"
+    assert row["fix"].startswith(f"grant events:DescribeEventBus on {contract.SERVICE_NAME} ")
+
+
+@pytest.mark.usefixtures("cloud")
+def test_a_lookup_role_of_an_unreachable_region_fails_that_account(tmp_path, capsys, monkeypatch):
+    raise_on(monkeypatch, "sts.AssumeRole", unreachable(MEMBER_REGION))
+    assembly = write_assembly(tmp_path, central_and_member())
+
+    code, rows, _ = preflight(capsys, assembly, "--only", "bootstrap")
+
+    assert code == 1
+    row = only(rows, "Member", "access")
+    assert row["result"] == "FAIL"
+    assert "EndpointConnectionError: Could not connect to the endpoint URL" in row["found"]
+    assert row["fix"].startswith(f"check that the region {MEMBER_REGION} exists and is enabled")
+
+
+@pytest.mark.usefixtures("cloud")
+def test_a_region_not_enabled_still_prints_the_table(tmp_path, capsys, monkeypatch):
+    # An opt-in region the account has not enabled refuses the credentials, STS first.
+    answer(monkeypatch, "sts.GetCallerIdentity", denied("InvalidClientTokenId"), status=403)
+    answer(monkeypatch, "ssm.GetParameter", denied("InvalidClientTokenId"), status=403)
+    answer(monkeypatch, "lambda.GetAccountSettings", denied("InvalidClientTokenId"), status=403)
+    assembly = write_assembly(tmp_path, [StackSpec("Alerts")])
+    capsys.readouterr()
+
+    code = main(
+        ["preflight", "--assembly", str(assembly)],
+        clients=Clients(aws_session(region_name=CENTRAL_REGION)),
+        ui=Ui.plain(300),
+    )
+
+    out = capsys.readouterr().out
+    assert code == 1
+    rows = [line.split()[:4] for line in out.splitlines()[2:-2]]
+    assert [row[2:] for row in rows] == [
+        ["access", "FAIL"],
+        ["target", "PASS"],
+        ["bootstrap", "FAIL"],
+        ["layer", "FAIL"],
+        ["concurrency", "FAIL"],
+    ]
+    assert "GetCallerIdentity: InvalidClientTokenId" in out
+    assert f"enable the region {CENTRAL_REGION} for the account" in out
+    assert out.splitlines()[-1].startswith("Preflight: 5 checks: 1 PASS, 0 WARN, 4 FAIL")
+
+
+@pytest.mark.parametrize(
+    ("cdk_args", "profile"),
+    [("--profile=prod --all", "prod"), ("--all --profile", None), ("", None)],
+)
+def test_the_profile_of_the_cdk_arguments(cdk_args, profile):
+    assert _profile(cdk_args) == profile
 
 
 def test_preflight_has_help(capsys):

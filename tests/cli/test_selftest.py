@@ -6,7 +6,8 @@ stand-ins, because moto cannot do these hops itself:
   - Lambda: moto runs an invoked function in Docker, so Invoke goes to the real handler on the
     same in-process AWS (tests.function.local_lambda.LocalLambda);
   - CloudWatch's alarm actions: moto's SetAlarmState changes the state but notifies no topic, so
-    `ActingCloudWatch` publishes the alarm's notification to its actions as CloudWatch would;
+    `ActingCloudWatch` publishes the alarm's notification to its actions as CloudWatch would (on
+    a change of state only);
   - SQS's RedriveAllowPolicy: moto (5.2) neither keeps nor returns it, so `RedriveAllowPolicies`
     adds each queue's to GetQueueAttributes' answer.
 """
@@ -22,6 +23,7 @@ from local_aws.environment import LocalAws
 from local_aws.scenario import ACCOUNT, REGION
 from mwalerts import contract, handler
 from mwalerts_cli import selftest
+from mwalerts_cli.selftest_hops import Writer, admits
 from tests.cli.harness import Cli
 from tests.function.local_lambda import FUNCTION_NAME, ROLE_ARN, LocalLambda
 
@@ -43,24 +45,32 @@ class Stack:
 
 
 class ActingCloudWatch:
-    """moto's CloudWatch, plus what moto leaves out: an alarm's state change notifies the topics
-    of its actions (unless `deliver` is off: a policy that drops CloudWatch's publish)."""
+    """moto's CloudWatch, plus what moto leaves out: an alarm's change of state notifies the
+    topics of its actions (unless `deliver` is off: a policy that drops CloudWatch's publish).
+    As in CloudWatch, setting the state an alarm is already in notifies nothing."""
 
     def __init__(self, *, deliver: bool = True) -> None:
         self._cloudwatch = boto3.client("cloudwatch", region_name=REGION)
         self._sns = boto3.client("sns", region_name=REGION)
         self.deliver = deliver
-        self.states: list[str] = []
+        self.states: list[str] = []  # every state set
+        self.notified: list[str] = []  # the states that notified (changes of state)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._cloudwatch, name)
 
+    def _alarm(self, name: str) -> dict[str, Any]:
+        found = self._cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        return found[0] if found else {}
+
     def set_alarm_state(self, **request: Any) -> Any:
+        before = self._alarm(request["AlarmName"]).get("StateValue")
         response = self._cloudwatch.set_alarm_state(**request)
         self.states.append(request["StateValue"])
-        (alarm,) = self._cloudwatch.describe_alarms(AlarmNames=[request["AlarmName"]])[
-            "MetricAlarms"
-        ]
+        if before == request["StateValue"]:
+            return response
+        self.notified.append(request["StateValue"])
+        alarm = self._alarm(request["AlarmName"])
         actions = alarm["AlarmActions"] if request["StateValue"] == "ALARM" else alarm["OKActions"]
         for topic in actions if self.deliver else []:
             notification = {
@@ -173,9 +183,10 @@ def selftest_run(
     *options: str,
     cloudwatch: ActingCloudWatch | None = None,
     function: Any = None,
+    sqs: RedriveAllowPolicies | None = None,
 ) -> tuple[int, str, str]:
     made = {
-        "sqs": RedriveAllowPolicies(REDRIVE),
+        "sqs": sqs or RedriveAllowPolicies(REDRIVE),
         "cloudformation": Stack(outputs),
         "cloudwatch": cloudwatch or ActingCloudWatch(),
         "lambda": function or LocalLambda(aws),
@@ -224,15 +235,28 @@ def test_every_hop_passes_on_a_healthy_stack(aws, cli):
     ]
     assert {result for result, _ in table.values()} == {"ok"}
     assert "admit EventBridge" in table[f"dead-letter queue: {contract.OUTPUT_RULE_DLQ_URL}"][1]
-    assert cloudwatch.states == ["ALARM", "OK"]
+    assert cloudwatch.states == ["OK", "ALARM", "OK"]
     assert "Removed the temporary queue and its subscription" in err
     assert "8 of 8 hops passed or skipped" in err
     assert_cleaned_up(aws)
 
 
+class RecordingQueues(RedriveAllowPolicies):
+    """RedriveAllowPolicies, keeping each CreateQueue request."""
+
+    def __init__(self, policies: RedrivePolicies) -> None:
+        super().__init__(policies)
+        self.created: list[dict[str, Any]] = []
+
+    def create_queue(self, **request: Any) -> Any:
+        self.created.append(request)
+        return self._sqs.create_queue(**request)
+
+
 def test_the_temporary_queue_is_sse_sqs_and_admits_only_the_alert_topic(aws, cli, monkeypatch):
     seen: dict[Any, Any] = {}
     close = selftest.TemporarySubscription.close
+    sqs = RecordingQueues(REDRIVE)
 
     def inspect_then_close(queue: selftest.TemporarySubscription) -> list[str]:
         attributes = queue.sqs.get_queue_attributes(
@@ -242,12 +266,36 @@ def test_the_temporary_queue_is_sse_sqs_and_admits_only_the_alert_topic(aws, cli
         return close(queue)
 
     monkeypatch.setattr(selftest.TemporarySubscription, "close", inspect_then_close)
-    selftest_run(aws, cli, deployed_stack(aws))
+    selftest_run(aws, cli, deployed_stack(aws), sqs=sqs)
 
     assert seen["SqsManagedSseEnabled"] == "true"
     (statement,) = json.loads(seen["Policy"])["Statement"]
     assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": aws.topic_arn}}
+    assert statement["Resource"] == seen["QueueArn"]  # the ARN computed before the queue existed
+    # The policy comes with CreateQueue, so SNS can deliver from the queue's first moment.
+    (created,) = sqs.created
+    assert created["QueueName"].startswith("mwalerts-selftest-")
+    assert created["Attributes"]["Policy"] == seen["Policy"]
+
+
+def test_the_temporary_queue_skips_a_body_that_is_not_a_notification(aws):
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = selftest.TemporarySubscription(
+        sqs, aws.clients.sns, aws.topic_arn, "mwalerts-selftest-x"
+    )
+    queue.open()
+    try:
+        sqs.send_message(QueueUrl=queue.queue_url or "", MessageBody="not JSON")
+
+        assert queue.wait_for(lambda _envelope: True, 1) is None
+        assert queue.received == []
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=queue.queue_url or "", AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "0"  # received, and deleted
+    finally:
+        assert queue.close() == []
 
 
 def test_a_denied_publish_fails_the_function_hop_and_skips_delivery(aws, cli, monkeypatch):
@@ -305,8 +353,51 @@ def test_an_alarm_notification_that_never_arrives_fails_the_hop_and_resets_the_a
     assert code == 1
     assert result == "FAILED"
     assert detail.startswith(f"no notification from {ALARM} within 1 s")
-    assert cloudwatch.states == ["ALARM", "OK"]
+    assert cloudwatch.states == ["OK", "ALARM", "OK"]
     assert_cleaned_up(aws)
+
+
+def test_the_cloudwatch_stand_in_notifies_only_a_change_of_state(aws):
+    deployed_stack(aws)
+    cloudwatch = ActingCloudWatch()
+    for state in ("ALARM", "ALARM", "OK", "OK", "ALARM"):
+        cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue=state, StateReason="test")
+
+    assert cloudwatch.notified == ["ALARM", "OK", "ALARM"]
+
+
+def test_an_alarm_left_in_alarm_still_notifies_the_topic(aws, cli):
+    # An interrupted run (or another at the same time) left the alarm in ALARM: setting ALARM
+    # again would be no change of state, and CloudWatch would notify nothing.
+    outputs = deployed_stack(aws)
+    boto3.client("cloudwatch", region_name=REGION).set_alarm_state(
+        AlarmName=ALARM, StateValue="ALARM", StateReason="mwalerts selftest (interrupted)"
+    )
+    cloudwatch = ActingCloudWatch()
+
+    code, out, _ = selftest_run(aws, cli, outputs, cloudwatch=cloudwatch)
+
+    assert code == 0, out
+    assert rows(out)["alarm -> topic"] == ("ok", f"{ALARM} notified the topic; set back to OK")
+    assert cloudwatch.states == ["OK", "ALARM", "OK"]
+    assert cloudwatch.notified == ["OK", "ALARM", "OK"]
+    (state,) = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
+    assert state["StateValue"] == "OK"
+
+
+def test_the_alarm_is_set_to_ok_first_with_a_reason_naming_the_run(aws, cli):
+    reasons: list[str] = []
+
+    class Recording(ActingCloudWatch):
+        def set_alarm_state(self, **request: Any) -> Any:
+            reasons.append(request["StateReason"])
+            return super().set_alarm_state(**request)
+
+    selftest_run(aws, cli, deployed_stack(aws), cloudwatch=Recording())
+
+    test_id = reasons[0].removeprefix("mwalerts selftest ").split(":")[0]
+    assert len(test_id) >= 16
+    assert all(reason.startswith(f"mwalerts selftest {test_id}: ") for reason in reasons)
 
 
 def test_a_missing_alarm_fails_the_hop(aws, cli):
@@ -333,7 +424,7 @@ def test_a_stack_without_the_alarm_output_skips_the_hop(aws, cli):
 def test_an_alarm_that_cannot_be_reset_fails_the_hop(aws, cli):
     class NoReset(ActingCloudWatch):
         def set_alarm_state(self, **request: Any) -> Any:
-            if request["StateValue"] == "OK":
+            if request["StateValue"] == "OK" and "ALARM" in self.states:  # the reset only
                 raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "Set")
             return super().set_alarm_state(**request)
 
@@ -386,6 +477,35 @@ def test_a_key_naming_the_function_role_admits_it(aws, cli):
 
     assert code == 0
     assert rows(out)[f"dead-letter queue: {contract.OUTPUT_FUNCTION_DLQ_URL}"][0] == "ok"
+
+
+def test_a_disabled_key_fails_the_dead_letter_queues(aws, cli):
+    outputs = deployed_stack(aws)
+    sqs = boto3.client("sqs", region_name=REGION)
+    key = sqs.get_queue_attributes(
+        QueueUrl=outputs[contract.OUTPUT_RULE_DLQ_URL], AttributeNames=["KmsMasterKeyId"]
+    )["Attributes"]["KmsMasterKeyId"]
+    boto3.client("kms", region_name=REGION).disable_key(KeyId=key.rsplit("/", 1)[-1])
+
+    code, out, _ = selftest_run(aws, cli, outputs)
+
+    assert code == 1
+    for output in contract.DEAD_LETTER_QUEUE_OUTPUTS:
+        result, detail = rows(out)[f"dead-letter queue: {output}"]
+        assert result == "FAILED"
+        assert detail.endswith(" is Disabled")
+
+
+@pytest.mark.parametrize(
+    ("principal", "admitted"),
+    # IAM's grammar: "*" or a mapping; anything else (a list here) names no one.
+    [("*", True), (["*"], False), ({"AWS": ACCOUNT}, True), ({"AWS": "111111111111"}, False)],
+)
+def test_a_policy_admits_a_role_by_any_principal_or_its_account(principal, admitted):
+    statement = {"Effect": "Allow", "Principal": principal, "Action": "sqs:*"}
+    role = Writer("the function role", role_arn=ROLE_ARN)
+
+    assert admits([statement], role, ("sqs:SendMessage",)) is admitted
 
 
 def test_an_unencrypted_dead_letter_queue_fails_its_hop(aws, cli):
@@ -445,6 +565,21 @@ def test_what_cannot_be_removed_is_named_and_fails_the_run(aws, cli, monkeypatch
     assert code == 1
     assert "could not remove the temporary subscription arn:aws:sns:" in err
     assert "AccessDenied: no" in err
+
+
+def test_a_queue_that_cannot_be_deleted_is_named_and_fails_the_run(aws, cli):
+    class NoDelete(RedriveAllowPolicies):
+        def delete_queue(self, **_kwargs: Any) -> Any:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "DeleteQueue")
+
+    code, out, err = selftest_run(aws, cli, deployed_stack(aws), sqs=NoDelete(REDRIVE))
+
+    assert code == 1
+    assert {result for result, _ in rows(out).values()} == {"ok"}  # every hop passed
+    assert "could not remove the temporary queue https://" in err
+    assert "mwalerts-selftest-" in err
+    assert "AccessDenied: no" in err
+    assert "Removed the temporary queue" not in err
 
 
 def test_a_stack_without_the_needed_outputs_stops_with_exit_2(aws, cli):
