@@ -18,7 +18,7 @@ MaintenanceWindowAlerts (a single stack), MaintenanceWindowAlerts-<account>-<reg
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from mwalerts import contract
 from mwalerts.errors import error_code
 from mwalerts_cli.aws import Clients, Place
-from mwalerts_cli.errors import USAGE, CliError, explain
+from mwalerts_cli.errors import AWS_FAILED, USAGE, CliError, explain
 from mwalerts_cli.output import Ui
 from mwalerts_cli.runner import add_aws_options, execute
 
@@ -152,6 +152,35 @@ def find_stack(cloudformation: Any, place: Place) -> tuple[str, dict[str, str]]:
     )
 
 
+def alerts_stack(
+    stack_name: str | None,
+    clients: Clients,
+    say: Callable[[str], None],
+    *,
+    wanted: Sequence[str],
+    command: str,
+    exit_code: int = AWS_FAILED,
+) -> tuple[str, dict[str, str]]:
+    """The alerts stack, `stack_name` or else the first of `stack_candidates` that exists (said
+    with `say`), and its outputs; a CliError with `exit_code` when it lacks one of `wanted`."""
+    cloudformation = clients.client("cloudformation")
+    if stack_name:
+        stack, outputs = stack_name, stack_outputs(cloudformation, stack_name)
+        say(f"Stack {stack}")
+    else:
+        place = clients.place
+        stack, outputs = find_stack(cloudformation, place)
+        say(f"Stack {stack} (found in {place}; --stack chooses another)")
+    missing = [key for key in wanted if key not in outputs]
+    if missing:
+        raise CliError(
+            f"stack {stack} has no {', '.join(missing)} output: is it the alerts stack? "
+            f"(A member stack of central mode has no function: {command} the central stack.)",
+            exit_code,
+        )
+    return stack, outputs
+
+
 def _no_such_stack(error: ClientError) -> bool:
     # DescribeStacks says so with a ValidationError: "Stack with id NAME does not exist".
     message = str(error.response.get("Error", {}).get("Message", ""))
@@ -189,21 +218,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
     """Redrive both queues of the stack; 1 if a message stayed in its queue."""
-    cloudformation = clients.client("cloudformation")
-    if args.stack:
-        stack, outputs = args.stack, stack_outputs(cloudformation, args.stack)
-        ui.line(f"Stack {stack}")
-    else:
-        place = clients.place
-        stack, outputs = find_stack(cloudformation, place)
-        ui.line(f"Stack {stack} (found in {place}; --stack chooses another)")
-    wanted = (*contract.DEAD_LETTER_QUEUE_OUTPUTS, contract.OUTPUT_FUNCTION_NAME)
-    missing = [key for key in wanted if key not in outputs]
-    if missing:
-        raise CliError(
-            f"stack {stack} has no {', '.join(missing)} output: is it the alerts stack? "
-            "(A member stack of central mode has no function: redrive the central stack.)"
-        )
+    _, outputs = alerts_stack(
+        args.stack,
+        clients,
+        ui.line,
+        wanted=(*contract.DEAD_LETTER_QUEUE_OUTPUTS, contract.OUTPUT_FUNCTION_NAME),
+        command="redrive",
+    )
     invoke = lambda_invoker(outputs[contract.OUTPUT_FUNCTION_NAME], clients.client("lambda"))
     sqs = clients.client("sqs")
     totals = RedriveReport()

@@ -33,9 +33,9 @@ from mwalerts.self_test_check import (
     run_self_test,
 )
 from mwalerts_cli.aws import Clients
-from mwalerts_cli.errors import USAGE, CliError
+from mwalerts_cli.errors import USAGE
 from mwalerts_cli.output import Column, Ui
-from mwalerts_cli.redrive import find_stack, stack_outputs
+from mwalerts_cli.redrive import alerts_stack
 from mwalerts_cli.selftest_hops import (
     TemporarySubscription,
     Writer,
@@ -141,21 +141,9 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
 
 
 def _target(args: argparse.Namespace, clients: Clients, ui: Ui) -> Target:
-    cloudformation = clients.client("cloudformation")
-    if args.stack:
-        stack, outputs = args.stack, stack_outputs(cloudformation, args.stack)
-        ui.info(f"Stack {stack}")
-    else:
-        place = clients.place
-        stack, outputs = find_stack(cloudformation, place)
-        ui.info(f"Stack {stack} (found in {place}; --stack chooses another)")
-    missing = [key for key in REQUIRED_OUTPUTS if key not in outputs]
-    if missing:
-        raise CliError(
-            f"stack {stack} has no {', '.join(missing)} output: is it the alerts stack? "
-            "(A member stack of central mode has no function: test the central stack.)",
-            USAGE,
-        )
+    stack, outputs = alerts_stack(
+        args.stack, clients, ui.info, wanted=REQUIRED_OUTPUTS, command="test", exit_code=USAGE
+    )
     return Target(stack, outputs)
 
 
