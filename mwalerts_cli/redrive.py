@@ -152,6 +152,18 @@ def find_stack(cloudformation: Any, place: Place) -> tuple[str, dict[str, str]]:
     )
 
 
+def add_stack_argument(parser: argparse.ArgumentParser) -> None:
+    """--stack, the alerts stack that alerts_stack looks up."""
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help=f"the alerts stack (default: the first that exists of {contract.STACK_NAME}, "
+        f"{contract.STACK_NAME}-<account>-<region> and "
+        f"{contract.CENTRAL_STACK_PREFIX}-<account>-<region>, in the credentials' account and "
+        "region)",
+    )
+
+
 def alerts_stack(
     stack_name: str | None,
     clients: Clients,
@@ -204,14 +216,7 @@ def _messages(sqs: "SQSClient", queue_url: str, limit: int | None) -> Iterator[A
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The redrive's own options (`mwalerts redrive` adds --profile and --region for all)."""
-    parser.add_argument(
-        "--stack",
-        metavar="NAME",
-        help=f"the alerts stack (default: the first that exists of {contract.STACK_NAME}, "
-        f"{contract.STACK_NAME}-<account>-<region> and "
-        f"{contract.CENTRAL_STACK_PREFIX}-<account>-<region>, in the credentials' account and "
-        "region)",
-    )
+    add_stack_argument(parser)
     parser.add_argument("--dry-run", action="store_true", help="list the events, change nothing")
     parser.add_argument("--max", type=int, help="redrive at most this many messages per queue")
 

@@ -35,7 +35,7 @@ from mwalerts.self_test_check import (
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.errors import USAGE
 from mwalerts_cli.output import Column, Ui
-from mwalerts_cli.redrive import alerts_stack
+from mwalerts_cli.redrive import add_stack_argument, alerts_stack
 from mwalerts_cli.selftest_hops import (
     TemporarySubscription,
     Writer,
@@ -110,13 +110,7 @@ def wait_seconds(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--stack",
-        metavar="NAME",
-        help=f"the alerts stack (default: the first that exists of {contract.STACK_NAME}, "
-        f"{contract.STACK_NAME}-<account>-<region> and "
-        f"{contract.CENTRAL_STACK_PREFIX}-<account>-<region>, as for redrive)",
-    )
+    add_stack_argument(parser)
     parser.add_argument(
         "--wait",
         type=wait_seconds,
