@@ -34,6 +34,9 @@ TARGET_FROM_LAYOUT: Final = "layout"
 OUTPUT_EVENT_BUS_ARN: Final = "EventBusArn"
 OUTPUT_FORWARD_DLQ_URL: Final = "ForwardDeadLetterQueueUrl"
 OUTPUT_READER_ROLE_ARN: Final = "ReaderRoleArn"
+# Organization mode: the StackSet of the member resources, and the sweep's queue.
+OUTPUT_STACK_SET_NAME: Final = "MemberStackSetName"
+OUTPUT_SWEEP_QUEUE_URL: Final = "SweepQueueUrl"
 # The alarm `mwalerts selftest` sets to ALARM and back, to prove CloudWatch -> the alert topic.
 OUTPUT_SELF_TEST_ALARM_NAME: Final = "SelfTestAlarmName"
 
@@ -51,6 +54,14 @@ ENV_LOG_GROUP_NAME: Final = "ALERT_LOG_GROUP_NAME"  # for the Logs Insights link
 # {"111111111111": ["eu-west-1", "us-east-1"], ...}, and the external ID its roles require.
 ENV_MEMBER_ACCOUNTS: Final = "MEMBER_ACCOUNTS"
 ENV_MEMBER_EXTERNAL_ID: Final = "MEMBER_EXTERNAL_ID"
+# Central and organization mode: the qualifier of the fixed names (contract.qualified).
+ENV_NAME_QUALIFIER: Final = "NAME_QUALIFIER"
+# Organization mode: which StackSet's instances are the members (and how to call as), the
+# covered regions (comma-separated), and the queue the sweep fans out through.
+ENV_MEMBER_STACK_SET: Final = "MEMBER_STACK_SET_NAME"
+ENV_MEMBER_STACK_SET_CALL_AS: Final = "MEMBER_STACK_SET_CALL_AS"
+ENV_MEMBER_REGIONS: Final = "MEMBER_REGIONS"
+ENV_SWEEP_QUEUE_URL: Final = "SWEEP_QUEUE_URL"
 
 DEFAULT_METRICS_NAMESPACE: Final = "MaintenanceWindows"
 # CloudWatch's rule for namespaces, minus the "AWS/" prefix reserved for AWS's own.
@@ -76,6 +87,22 @@ CENTRAL_BUS_NAME: Final = "maintenance-window-alerts"
 CENTRAL_FUNCTION_ROLE_PREFIX: Final = "MaintenanceWindowAlertsCentral"
 MEMBER_ROLE_PREFIX: Final = "MaintenanceWindowAlertsReader"
 ROLE_SESSION_NAME: Final = "maintenance-window-alerts"
+FORWARD_RULE_PREFIX: Final = "MaintenanceWindowAlertsForward"
+# Organization mode: the member resources (the forwarding rule, its dead-letter queue, the reader
+# role) are a service-managed StackSet in the central account, deployed automatically to every
+# account of the covered OUs, in the covered regions.
+STACK_SET_PREFIX: Final = "MaintenanceWindowAlerts-Members"
+# StackSets' CallAs: the central account is the organization's management account (SELF) or a
+# registered StackSets delegated administrator (DELEGATED_ADMIN).
+CALL_AS_SELF: Final = "SELF"
+CALL_AS_DELEGATED_ADMIN: Final = "DELEGATED_ADMIN"
+CALL_AS_VALUES: Final = (CALL_AS_SELF, CALL_AS_DELEGATED_ADMIN)
+# The service principal of StackSets' trusted access in AWS Organizations.
+STACKSETS_SERVICE_PRINCIPAL: Final = "member.org.stacksets.cloudformation.amazonaws.com"
+# Organization mode: how many sweep workers (Lambda instances the sweep queue's event source
+# mapping may run at once) by default, and the range Lambda accepts for MaximumConcurrency.
+DEFAULT_SWEEP_CONCURRENCY: Final = 10
+SWEEP_CONCURRENCY_RANGE: Final = range(2, 1001)
 
 
 def deployment_stack_name(account: str, region: str) -> str:
@@ -83,14 +110,33 @@ def deployment_stack_name(account: str, region: str) -> str:
     return f"{STACK_NAME}-{account}-{region}"
 
 
-def central_stack_name(account: str, region: str) -> str:
-    """The central stack of central mode."""
-    return f"{CENTRAL_STACK_PREFIX}-{account}-{region}"
+# Central and organization mode: a qualifier (QUALIFIER_PATTERN; default "", today's names) goes
+# into every fixed name, so that two central deployments (production and staging, say) for the
+# same members coexist without sharing a role, a bus, a stack or a StackSet.
+QUALIFIER_PATTERN: Final = r"^[a-z0-9]{1,10}$"
 
 
-def member_stack_name(account: str, region: str) -> str:
+def qualified(name: str, qualifier: str = "", separator: str = "-") -> str:
+    """`name`, or `name` + separator + qualifier when there is one."""
+    return f"{name}{separator}{qualifier}" if qualifier else name
+
+
+def qualifier(text: str) -> str:
+    """A name qualifier: empty, or 1-10 lowercase letters and digits (it goes into role, bus,
+    stack and StackSet names, whose rules all admit these)."""
+    if text and not re.fullmatch(QUALIFIER_PATTERN, text):
+        raise ValueError(f"{text!r} is not a qualifier: 1 to 10 lowercase letters or digits")
+    return text
+
+
+def central_stack_name(account: str, region: str, qualifier: str = "") -> str:
+    """The central stack of central and organization mode."""
+    return f"{qualified(CENTRAL_STACK_PREFIX, qualifier)}-{account}-{region}"
+
+
+def member_stack_name(account: str, region: str, qualifier: str = "") -> str:
     """A member stack of central mode: one per member account and region."""
-    return f"{MEMBER_STACK_PREFIX}-{account}-{region}"
+    return f"{qualified(MEMBER_STACK_PREFIX, qualifier)}-{account}-{region}"
 
 
 def window_dimensions(window_id: str, account: str | None, region: str | None) -> dict[str, str]:
@@ -101,14 +147,30 @@ def window_dimensions(window_id: str, account: str | None, region: str | None) -
     return dict(zip(CENTRAL_WINDOW_DIMENSIONS, (account, region, window_id), strict=True))
 
 
-def member_role_name(region: str) -> str:
+def member_role_name(region: str, qualifier: str = "") -> str:
     """The reader role of a member stack: one per member account and region."""
-    return f"{MEMBER_ROLE_PREFIX}-{region}"
+    return f"{qualified(MEMBER_ROLE_PREFIX, qualifier)}-{region}"
 
 
-def central_function_role_name(region: str) -> str:
+def central_function_role_name(region: str, qualifier: str = "") -> str:
     """The central function's role, which member roles trust."""
-    return f"{CENTRAL_FUNCTION_ROLE_PREFIX}-{region}"
+    return f"{qualified(CENTRAL_FUNCTION_ROLE_PREFIX, qualifier)}-{region}"
+
+
+def central_bus_name(qualifier: str = "") -> str:
+    """The central account's bus, which the members forward their events to."""
+    return qualified(CENTRAL_BUS_NAME, qualifier)
+
+
+def forward_rule_name(qualifier: str = "") -> str:
+    """The member's forwarding rule (a fixed name, so that its role's trust can name the rule's
+    ARN without a reference to it, which would be circular)."""
+    return qualified(FORWARD_RULE_PREFIX, qualifier)
+
+
+def stack_set_name(qualifier: str = "") -> str:
+    """Organization mode: the StackSet of the member resources."""
+    return qualified(STACK_SET_PREFIX, qualifier)
 
 
 # The reconciliation sweep: a schedule invokes the function, which looks back over several sweep
@@ -175,6 +237,9 @@ METRIC_WINDOW_EXECUTION_DURATION: Final = "WindowExecutionDuration"
 METRIC_INVALID_EVENTS: Final = "InvalidEvents"
 METRIC_SWEEP_RUNS: Final = "SweepRuns"  # 1 per completed sweep: the "sweep is running" heartbeat
 METRIC_SWEEP_RECOVERED: Final = "SweepRecoveredExecutions"  # processed by the sweep, not an event
+# Organization mode: account-regions a sweep enqueued, and those whose listing failed (retried).
+METRIC_SWEEP_PLACES: Final = "SweepPlaces"
+METRIC_SWEEP_PLACES_FAILED: Final = "SweepPlacesFailed"
 
 # Invocation status -> the metric that counts it.
 STATUS_METRICS: Final = {
