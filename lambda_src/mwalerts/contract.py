@@ -30,6 +30,9 @@ MEMBER_STACK_PREFIX: Final = f"{STACK_NAME}-Member"
 TARGET_METADATA: Final = "mwalerts:target"
 TARGET_FROM_CLI: Final = "cdk-cli"
 TARGET_FROM_LAYOUT: Final = "layout"
+# Organization mode: the central stack's metadata (in the manifest) that `mwalerts preflight`
+# reads: {"organizationId", "callAs", "stackSetName", "organizationalUnits", "regions"}.
+ORGANIZATION_METADATA: Final = "mwalerts:organization"
 # Central mode: the central stack's bus, and the member stacks' outputs.
 OUTPUT_EVENT_BUS_ARN: Final = "EventBusArn"
 OUTPUT_FORWARD_DLQ_URL: Final = "ForwardDeadLetterQueueUrl"
