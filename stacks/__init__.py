@@ -17,7 +17,13 @@ from maintenance_window_alerts.alerts_stack import MaintenanceWindowAlertsStack,
 from maintenance_window_alerts.app_stacks import create_stacks
 from maintenance_window_alerts.compliance import add_compliance_checks
 from maintenance_window_alerts.layout import parse_layout
-from maintenance_window_alerts.layout_model import Central, Deployment, Layout, Member
+from maintenance_window_alerts.layout_model import (
+    Central,
+    Deployment,
+    Layout,
+    Member,
+    Organization,
+)
 from maintenance_window_alerts.member_stack import MaintenanceWindowAlertsMemberStack
 from maintenance_window_alerts.settings import Settings, SettingsError
 
@@ -29,6 +35,7 @@ __all__ = [
     "MaintenanceWindowAlertsMemberStack",
     "MaintenanceWindowAlertsStack",
     "Member",
+    "Organization",
     "Settings",
     "SettingsError",
     "add_compliance_checks",

@@ -3,9 +3,11 @@
 This module wires the pieces together; each concern has a module of its own: keys and security
 (keys, roles, policies), routing (event bus, rules, dead-letter queues), function (the Lambda,
 its log group and table), alarms and health (alarms), dashboard, and compliance (every cdk-nag
-acknowledgement, with its reason).
+acknowledgement, with its reason); in organization mode also organization (the StackSet of the
+member resources) and sweep_queue (the sweep's fan-out).
 """
 
+from aws_cdk import CfnStackSet
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
@@ -23,6 +25,7 @@ from maintenance_window_alerts import (
     keys,
     routing,
     security,
+    sweep_queue,
 )
 from maintenance_window_alerts.function import (
     alert_function,
@@ -31,7 +34,8 @@ from maintenance_window_alerts.function import (
     function_package,
     idempotency_table,
 )
-from maintenance_window_alerts.layout_model import Central
+from maintenance_window_alerts.layout_model import Central, Organization
+from maintenance_window_alerts.organization import member_stack_set
 from maintenance_window_alerts.self_test import SelfTestOnDeploy
 from maintenance_window_alerts.settings import Settings
 from mwalerts import contract
@@ -54,7 +58,10 @@ class MaintenanceWindowAlerts(Construct):
     accounts and regions instead: their member stacks forward the events to a bus of its own
     (`event_bus`, or one it creates with a policy that admits the members), and the function
     reads SSM through each member's read-only role, which its role (of a fixed name, which the
-    member roles trust) may assume.
+    member roles trust) may assume. With an `Organization` as `central`, the members are every
+    account of its organizational units in its regions: the construct also holds the StackSet
+    that deploys the member resources to them (`stack_set`), its bus admits the organization,
+    and its sweep fans out through a queue (`sweep`), one message per account-region.
     """
 
     def __init__(
@@ -63,12 +70,13 @@ class MaintenanceWindowAlerts(Construct):
         construct_id: str,
         *,
         settings: Settings,
-        central: Central | None = None,
+        central: Central | Organization | None = None,
         event_bus: events.IEventBus | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
         self.central = central
+        self.organization = central if isinstance(central, Organization) else None
         # Where the window execution events arrive: the account's default bus unless told.
         self.event_bus = event_bus or (
             routing.central_event_bus(self, central) if central is not None else None
@@ -97,13 +105,21 @@ class MaintenanceWindowAlerts(Construct):
             "function failure queue",
             "events the function failed on after its retries",
         )
+        # The queues whose events `mwalerts redrive` sends back to the function.
         self.dead_letter_queues = (rule_dlq, function_dlq)
         self.rule_dead_letter_queue = rule_dlq.queue
         self.function_failure_queue = function_dlq.queue
+        self.sweep = (
+            sweep_queue.sweep_queue(self, self.key) if self.organization is not None else None
+        )
         self.table = idempotency_table(self, self.data_key)
         self.log_group = function_log_group(self, settings, self.data_key)
         self.package = function_package(self, settings)
         self.function = self._function()
+        if self.organization is not None and self.sweep is not None:
+            sweep_queue.sweep_through(
+                self.function, self.sweep, concurrency=self.organization.sweep_concurrency
+            )
         self.rule = routing.execution_rule(
             self,
             function=self.function,
@@ -125,7 +141,7 @@ class MaintenanceWindowAlerts(Construct):
             settings,
             self.topic,
             function=self.function,
-            dead_letter_queues=self.dead_letter_queues,
+            dead_letter_queues=self.watched_dead_letter_queues,
         )
         # Not in `alarms`, which the dashboard shows: a self-test is no incident.
         self.self_test_alarm = alarms.self_test_alarm(self, settings, self.topic)
@@ -134,7 +150,7 @@ class MaintenanceWindowAlerts(Construct):
             settings,
             function=self.function,
             log_group=self.log_group,
-            dead_letter_queues=self.dead_letter_queues,
+            dead_letter_queues=self.watched_dead_letter_queues,
             alarms=self.alarms,
             dimensions=(
                 contract.CENTRAL_WINDOW_DIMENSIONS
@@ -142,7 +158,23 @@ class MaintenanceWindowAlerts(Construct):
                 else contract.WINDOW_DIMENSIONS
             ),
         )
+        self.stack_set = self._member_stack_set()
         self.self_test = self._self_test_on_deploy() if settings.self_test_on_deploy else None
+
+    @property
+    def watched_dead_letter_queues(self) -> tuple[health.DeadLetterQueue, ...]:
+        """Every dead-letter queue, each with an alarm and on the dashboard: the sweep's too."""
+        sweep = (self.sweep.dead_letter_queue,) if self.sweep is not None else ()
+        return (*self.dead_letter_queues, *sweep)
+
+    def _member_stack_set(self) -> CfnStackSet | None:
+        """Organization mode: the StackSet of the member resources, created once the bus and the
+        function's role it names exist (their names are fixed: no reference to them)."""
+        if self.organization is None:
+            return None
+        stack_set = member_stack_set(self, self.organization)
+        stack_set.node.add_dependency(*filter(None, (self.event_bus, self.function.role)))
+        return stack_set
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
@@ -194,6 +226,8 @@ class MaintenanceWindowAlerts(Construct):
                 *self.email_subscriptions,
                 *self.alarms,
                 self.self_test_alarm,
+                # Organization mode: its "member" hop reads a member through its reader role.
+                *filter(None, (self.stack_set,)),
             ),
         )
 
@@ -219,6 +253,7 @@ class MaintenanceWindowAlerts(Construct):
                 chat_topic=self.chat_topic,
                 table=self.table,
                 log_group=self.log_group,
+                sweep_queue=self.sweep.queue if self.sweep is not None else None,
             ),
             log_group=self.log_group,
             # The queue by its ARN alone: its destination then grants the SQS actions only, not

@@ -1,8 +1,9 @@
 """The deployable stack: the alerts construct and the outputs an operator needs.
 
 The same stack in every mode: for the CLI's account and region, for one of `deployments`, or as
-the central stack of central mode (`central`), where the alerts, dashboard and alarms of all the
-member accounts and regions are.
+the central stack of central or organization mode (`central`), where the alerts, dashboard and
+alarms of all the member accounts and regions are (and in organization mode the StackSet of the
+member resources).
 """
 
 from typing import Any
@@ -12,7 +13,7 @@ from constructs import Construct
 
 from maintenance_window_alerts import constants
 from maintenance_window_alerts.alerts import MaintenanceWindowAlerts
-from maintenance_window_alerts.layout_model import Central
+from maintenance_window_alerts.layout_model import Central, Organization
 from maintenance_window_alerts.settings import Settings
 from mwalerts import contract
 
@@ -24,15 +25,21 @@ class MaintenanceWindowAlertsStack(Stack):
         construct_id: str,
         *,
         settings: Settings,
-        central: Central | None = None,
+        central: Central | Organization | None = None,
         **kwargs: Any,
     ) -> None:
+        role = (
+            ", organization's central account"
+            if isinstance(central, Organization)
+            else ", central account"
+            if central
+            else ""
+        )
         super().__init__(
             scope,
             construct_id,
             description=(
-                "Alerts on failed SSM maintenance-window runs (maintenance-window-alerts"
-                f"{', central account' if central else ''})"
+                f"Alerts on failed SSM maintenance-window runs (maintenance-window-alerts{role})"
             ),
             **kwargs,
         )
@@ -84,6 +91,17 @@ def add_outputs(alerts: MaintenanceWindowAlerts) -> None:
         outputs[contract.OUTPUT_EVENT_BUS_ARN] = (
             alerts.event_bus.event_bus_arn,
             "Event bus the member stacks forward their maintenance-window events to",
+        )
+    if alerts.organization is not None and alerts.sweep is not None:
+        outputs[contract.OUTPUT_STACK_SET_NAME] = (
+            alerts.organization.stack_set_name,
+            "StackSet of the member resources, deployed to every account of the covered "
+            "organizational units in the covered regions",
+        )
+        outputs[contract.OUTPUT_SWEEP_QUEUE_URL] = (
+            alerts.sweep.queue.queue_url,
+            "Queue of the sweep's account-regions (one message each), which the function works "
+            "through",
         )
     stack = Stack.of(alerts)
     for output_id, (value, description) in outputs.items():

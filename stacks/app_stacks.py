@@ -7,7 +7,7 @@ from aws_cdk import Environment, Stack, Stage, Token
 
 from maintenance_window_alerts.alerts_stack import MaintenanceWindowAlertsStack
 from maintenance_window_alerts.layout import layout_from_scope
-from maintenance_window_alerts.layout_model import Central, Layout
+from maintenance_window_alerts.layout_model import Central, Layout, Organization
 from maintenance_window_alerts.member_stack import MaintenanceWindowAlertsMemberStack
 from mwalerts import contract
 
@@ -20,9 +20,13 @@ def create_stacks(app: Stage, layout: Layout | None = None) -> list[Stack]:
     `MaintenanceWindowAlerts-<account>-<region>` each. `central`: the central stack
     `MaintenanceWindowAlerts-Central-<account>-<region>`, and a member stack
     `MaintenanceWindowAlerts-Member-<account>-<region>` per member account and region, each
-    deployed after the central one (`cdk deploy --all`).
+    deployed after the central one (`cdk deploy --all`); with a qualifier, both names carry it
+    (`MaintenanceWindowAlerts-Central-<qualifier>-<account>-<region>`). `organization`: the
+    central stack alone, which holds the StackSet of the member resources.
     """
     layout = layout or layout_from_scope(app)
+    if layout.organization is not None:
+        return _marked([_organization_stack(app, layout.organization)], contract.TARGET_FROM_LAYOUT)
     if layout.central is not None:
         return _marked(_central_stacks(app, layout.central), contract.TARGET_FROM_LAYOUT)
     if layout.deployments:
@@ -85,6 +89,29 @@ def _target(stack: Stack, environ: Mapping[str, str]) -> str:
         f"{where} (from the CDK CLI: its credentials' account, the profile's region or, when "
         "none is configured, its us-east-1 fallback: make deploy checks which)"
     )
+
+
+def _organization_stack(app: Stage, organization: Organization) -> Stack:
+    """The central stack of organization mode, with what `mwalerts preflight` checks before a
+    deploy in the manifest's metadata (not the template's)."""
+    stack = MaintenanceWindowAlertsStack(
+        app,
+        organization.stack_id,
+        settings=organization.settings,
+        central=organization,
+        env=Environment(account=organization.account, region=organization.region),
+    )
+    stack.node.add_metadata(
+        contract.ORGANIZATION_METADATA,
+        {
+            "organizationId": organization.organization_id,
+            "callAs": organization.call_as,
+            "stackSetName": organization.stack_set_name,
+            "organizationalUnits": list(organization.organizational_units),
+            "regions": list(organization.regions),
+        },
+    )
+    return stack
 
 
 def _central_stacks(app: Stage, central: Central) -> list[Stack]:

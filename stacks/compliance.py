@@ -22,6 +22,7 @@ from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 from constructs import IConstruct
 
 from maintenance_window_alerts import constants
+from mwalerts import contract
 
 # The CDK policy-validation plugin that runs cfn-guard (its findings' namespace in an
 # acknowledgement's ID).
@@ -88,7 +89,9 @@ def _skip_checkov_check(construct: IConstruct, check_id: str, reason: str) -> No
     )
 
 
-def acknowledge_dead_letter_queue(queue: sqs.Queue, *, holds: str) -> None:
+def acknowledge_dead_letter_queue(queue: sqs.Queue, *, holds: str, deny_all: bool = True) -> None:
+    """A dead-letter queue; `deny_all`: its RedriveAllowPolicy admits no source queue (EventBridge
+    or Lambda send to it, not SQS)."""
     reason = (
         f"This queue is itself a dead-letter queue (it holds {holds}); "
         "a dead-letter queue of a dead-letter queue would only move the problem."
@@ -98,13 +101,14 @@ def acknowledge_dead_letter_queue(queue: sqs.Queue, *, holds: str) -> None:
     # Control Tower tells a dead-letter queue by a RedriveAllowPolicy that admits source queues
     # (allowAll or byQueue); this one admits none (denyAll), as only EventBridge or Lambda send to
     # it, and so would need a dead-letter queue of its own.
-    acknowledge(
-        queue.node.default_child,
-        "ct-sqs-pr-1",
-        f"{reason} Its RedriveAllowPolicy is denyAll (no SQS queue may redrive into it: only "
-        "EventBridge or Lambda send to it), which the control does not count as a dead-letter "
-        "queue's.",
-    )
+    if deny_all:
+        acknowledge(
+            queue.node.default_child,
+            "ct-sqs-pr-1",
+            f"{reason} Its RedriveAllowPolicy is denyAll (no SQS queue may redrive into it: only "
+            "EventBridge or Lambda send to it), which the control does not count as a "
+            "dead-letter queue's.",
+        )
     if queue.encryption_master_key is None:  # a member stack's: SSE-SQS
         acknowledge(
             queue.node.default_child,
@@ -113,6 +117,18 @@ def acknowledge_dead_letter_queue(queue: sqs.Queue, *, holds: str) -> None:
             "SqsManagedSseEnabled), which the check does not read (it looks for KmsMasterKeyId "
             "only). A member stack has no key of its own for what it could not forward.",
         )
+
+
+def acknowledge_sweep_event_source(mapping: lambda_.EventSourceMapping) -> None:
+    """Organization mode: the event source mapping through which the function consumes the
+    sweep queue."""
+    acknowledge(
+        mapping.node.default_child,
+        "Serverless-LambdaEventSourceMappingDestination",
+        "An SQS event source keeps what fails in the queue's own dead-letter queue (its redrive "
+        "policy, after 3 receives), which has an alarm; Lambda's on-failure destination of an "
+        "event source mapping applies to streams and Kafka, not to SQS.",
+    )
 
 
 def acknowledge_email_subscription(subscription: sns.Subscription) -> None:
@@ -265,6 +281,39 @@ def acknowledge_ssm_read_policy(
         "maintenance windows here. The statement allows only "
         f"{' and '.join(window_actions)}.",
     )
+
+
+def acknowledge_organization_member_policy(
+    policy: iam.ManagedPolicy, *, reader_roles: str, stack_set: str, call_as: str
+) -> None:
+    """Organization mode's policy: the members' reader roles and the StackSet, by pattern."""
+    cfn_policy = policy.node.default_child
+    acknowledge(
+        cfn_policy,
+        f"AwsSolutions-IAM5[Resource::{reader_roles}]",
+        "The members are every account of the covered organizational units, now and later (the "
+        "StackSet deploys to an account that joins one), so no list of accounts can name "
+        "them: the account is '*', narrowed by aws:ResourceOrgID to the organization's. The "
+        "region is '*' as it is part of the reader role's name (one per covered region). The "
+        "role name is fixed, so only the reader roles of this deployment match.",
+    )
+    acknowledge(
+        cfn_policy,
+        f"AwsSolutions-IAM5[Resource::{stack_set}]",
+        "Only the member StackSet of this deployment, by its fixed name: the account is '*' "
+        "because a delegated administrator's StackSet is created in the management account, "
+        "and the trailing '*' is the StackSet's ID, which CloudFormation generates. The "
+        "statement allows cloudformation:ListStackInstances only (who the members are).",
+    )
+    if call_as == contract.CALL_AS_DELEGATED_ADMIN:
+        acknowledge(
+            cfn_policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "organizations:ListDelegatedAdministrators supports no resource-level permissions; "
+            "a StackSets delegated administrator's callers need it (AWS CloudFormation User "
+            "Guide, 'Register a delegated administrator'). It reads who the organization's "
+            "delegated administrators are, nothing more.",
+        )
 
 
 def acknowledge_self_test_function(function: lambda_.Function, role: iam.Role) -> None:

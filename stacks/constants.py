@@ -59,6 +59,16 @@ TRIGGER_PROVIDER_ID: Final = "AWSCDK.TriggerCustomResourceProviderCustomResource
 CENTRAL_BUS_ID: Final = "CentralBus"
 BUS_POLICY_SID: Final = "AllowMembersToPutEvents"
 ASSUME_MEMBER_ROLES_POLICY_ID: Final = "AssumeMemberRoles"
+# Organization mode, in MaintenanceWindowAlerts: the policy that lets the function assume any
+# member's reader role and list the StackSet's instances; the StackSet of the member resources;
+# the sweep queue the schedule fans out through, its dead-letter queue and that queue's alarm.
+ORGANIZATION_MEMBERS_POLICY_ID: Final = "OrganizationMembers"
+MEMBER_STACK_SET_ID: Final = "MemberStackSet"
+SWEEP_QUEUE_ID: Final = "SweepQueue"
+SWEEP_DLQ_ID: Final = "SweepDeadLetterQueue"
+SWEEP_DLQ_ALARM_ID: Final = "SweepDeadLetterQueueAlarm"
+# The id of the member stack inside the private app that synthesizes the StackSet's template.
+MEMBER_TEMPLATE_STACK_ID: Final = "Member"
 
 # The member stack (central mode).
 MEMBER_BUS_ID: Final = "CentralBus"  # the central account's bus, imported by its ARN

@@ -22,7 +22,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from maintenance_window_alerts import compliance, constants
-from maintenance_window_alerts.layout_model import Central
+from maintenance_window_alerts.layout_model import Central, Organization
 from maintenance_window_alerts.settings import (
     POWERTOOLS_BUNDLED,
     POWERTOOLS_LAYER,
@@ -70,12 +70,13 @@ def function_log_group(
 
 def function_environment(
     settings: Settings,
-    central: Central | None,
+    central: Central | Organization | None,
     *,
     topic: sns.ITopic,
     chat_topic: sns.ITopic | None,
     table: dynamodb.ITable,
     log_group: logs.ILogGroup,
+    sweep_queue: sqs.IQueue | None = None,
 ) -> dict[str, str]:
     """What the function reads at start-up (mwalerts.function_settings)."""
     return {
@@ -90,6 +91,7 @@ def function_environment(
         # For the link to the failed invocations in Logs Insights in each alert.
         contract.ENV_LOG_GROUP_NAME: log_group.log_group_name,
         **_central_environment(central),
+        **({contract.ENV_SWEEP_QUEUE_URL: sweep_queue.queue_url} if sweep_queue else {}),
         # No POWERTOOLS_SERVICE_NAME: it would add a "service" dimension to every metric
         # and break the dimensionless fleet-wide series the alarms read.
         "POWERTOOLS_LOG_LEVEL": constants.LOG_LEVEL,
@@ -276,11 +278,23 @@ class _PipInstall:
         return True
 
 
-def _central_environment(central: Central | None) -> dict[str, str]:
-    """Central mode: the member accounts and regions, and the external ID their roles need."""
+def _central_environment(central: Central | Organization | None) -> dict[str, str]:
+    """Central mode: the member accounts and regions, and the external ID their roles need.
+    Organization mode: no list, but where to look members up (the StackSet, as whom) and the
+    covered regions. Both: the qualifier of the role names, when there is one."""
     if central is None:
         return {}
-    variables = {contract.ENV_MEMBER_ACCOUNTS: central.member_accounts_json}
+    variables = (
+        {
+            contract.ENV_MEMBER_STACK_SET: central.stack_set_name,
+            contract.ENV_MEMBER_STACK_SET_CALL_AS: central.call_as,
+            contract.ENV_MEMBER_REGIONS: ",".join(central.regions),
+        }
+        if isinstance(central, Organization)
+        else {contract.ENV_MEMBER_ACCOUNTS: central.member_accounts_json}
+    )
     if central.external_id is not None:
         variables[contract.ENV_MEMBER_EXTERNAL_ID] = central.external_id
+    if central.qualifier:
+        variables[contract.ENV_NAME_QUALIFIER] = central.qualifier
     return variables

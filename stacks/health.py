@@ -42,6 +42,7 @@ class DeadLetterQueue:
     alarm_id: str
     label: str  # e.g. "rule dead-letter queue"
     holds: str  # what lands in it
+    action: str = REDRIVE  # what the on-call does once the cause is fixed
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def health_alarms(
                 ),
                 f"The {dlq.label} holds {dlq.holds}: nothing was alerted on for them yet. "
                 "On-call: 1) read a message (queue URL in the stack outputs) and the function's "
-                "logs for the cause; 2) fix it. " + REDRIVE,
+                "logs for the cause; 2) fix it. " + dlq.action,
             )
             for dlq in dead_letter_queues
         ),

@@ -4,15 +4,22 @@ Read from the CDK context (cdk.json or `-c`), or from the JSON file that `config
 validated before anything is synthesized: a bad entry fails synth with a message that names it,
 such as `deployments[2] (111111111111/eu-west-9): unknown region 'eu-west-9'`.
 
-- No `deployments` and no `central`: one stack for the CLI's account and region, as ever.
+- No `deployments`, `central` or `organization`: one stack for the CLI's account and region, as
+  ever.
 - `deployments`: a list of {"account", "region", <settings>}: one stack each, its settings (any
   key of settings.KEYS) over the top-level ones.
 - `central`: {"account", "region", "organizationId" or "externalId", "members": [{"account",
-  "regions"}], <settings>}: the alerts stack in the central account and region, and a small
-  member stack in every member account and region.
+  "regions"}], "qualifier", <settings>}: the alerts stack in the central account and region, and
+  a small member stack in every member account and region.
+- `organization`: {"account", "region", "organizationId", "organizationalUnits", "regions",
+  "callAs", "qualifier", "sweepConcurrency", <settings>}: the alerts stack in the central account
+  and region, and a StackSet of the member resources for every account of the OUs, in the
+  regions (parsed by layout_organization).
 
-What it reads into is in layout_model (Layout, Deployment, Central, Member); the checks of one
-entry's values are in layout_entries.
+At most one of the three (cdk.json, -c or configFile).
+
+What it reads into is in layout_model (Layout, Deployment, Central, Member, Organization); the
+checks of one entry's values are in layout_entries.
 """
 
 import json
@@ -30,8 +37,11 @@ from maintenance_window_alerts.layout_entries import (
     DEPLOYMENTS,
     EXTERNAL_ID,
     LAYOUT_MISSPELLED_KEYS,
+    LAYOUTS,
     MEMBERS,
+    ORGANIZATION,
     ORGANIZATION_ID,
+    QUALIFIER,
     REGION,
     REGIONS,
 )
@@ -42,6 +52,7 @@ from maintenance_window_alerts.layout_model import (
     Layout,
     Member,
 )
+from maintenance_window_alerts.layout_organization import parse_organization
 from maintenance_window_alerts.settings import KEYS, MISSPELLED_KEYS, Settings, SettingsError
 from mwalerts import contract
 
@@ -56,7 +67,7 @@ MAX_MEMBER_ENVIRONMENT_BYTES = 3000
 def layout_from_scope(scope: Construct, *, base_dir: Path | None = None) -> Layout:
     """The layout in the context of `scope` (usually the App); configFile relative to base_dir
     (the current directory, where `cdk` runs the app: the directory of cdk.json)."""
-    keys = (*KEYS, *MISSPELLED_KEYS, DEPLOYMENTS, CENTRAL, CONFIG_FILE, *LAYOUT_MISSPELLED_KEYS)
+    keys = (*KEYS, *MISSPELLED_KEYS, *LAYOUTS, CONFIG_FILE, *LAYOUT_MISSPELLED_KEYS)
     context = {key: scope.node.try_get_context(key) for key in keys}
     return parse_layout(context, base_dir=base_dir or Path.cwd())
 
@@ -69,6 +80,9 @@ def parse_layout(context: Mapping[str, Any], *, base_dir: Path) -> Layout:
     top = {key: context[key] for key in (*KEYS, *MISSPELLED_KEYS) if context.get(key) is not None}
     settings = Settings.from_context(top)
     raw, origin = _sources(context, base_dir)
+    if raw[ORGANIZATION] is not None:
+        name = f"{origin[ORGANIZATION]}{ORGANIZATION}"
+        return Layout(settings, organization=parse_organization(name, raw[ORGANIZATION], top))
     if raw[CENTRAL] is not None:
         return Layout(settings, central=_central(f"{origin[CENTRAL]}{CENTRAL}", raw[CENTRAL], top))
     if raw[DEPLOYMENTS] is not None:
@@ -80,9 +94,10 @@ def parse_layout(context: Mapping[str, Any], *, base_dir: Path) -> Layout:
 
 
 def _sources(context: Mapping[str, Any], base_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    """The raw deployments and central, from the context or configFile (one of them), and where
-    each came from, for the messages: "" (cdk.json or -c) or "<configFile>: "."""
-    raw = {key: _from_json(key, context.get(key)) for key in (DEPLOYMENTS, CENTRAL)}
+    """The raw deployments, central and organization, from the context or configFile (at most
+    one of them), and where each came from, for the messages: "" (cdk.json or -c) or
+    "<configFile>: "."""
+    raw = {key: _from_json(key, context.get(key)) for key in LAYOUTS}
     origin = dict.fromkeys(raw, "")
     if context.get(CONFIG_FILE) is not None:
         path, from_file = _config_file(context[CONFIG_FILE], base_dir)
@@ -93,13 +108,24 @@ def _sources(context: Mapping[str, Any], base_dir: Path) -> tuple[dict[str, Any]
                     "set it in one place"
                 )
             raw[key], origin[key] = value, f"{path}: "
-    if raw[DEPLOYMENTS] is not None and raw[CENTRAL] is not None:
+    _check_exclusive(raw)
+    return raw, origin
+
+
+def _check_exclusive(raw: Mapping[str, Any]) -> None:
+    given = [key for key in LAYOUTS if raw[key] is not None]
+    if given == [DEPLOYMENTS, CENTRAL]:  # today's message, unchanged
         raise SettingsError(
             f"{DEPLOYMENTS} and {CENTRAL} are exclusive: list the accounts and regions that get "
             f"a stack of their own in {DEPLOYMENTS}, or a central account and its members in "
             f"{CENTRAL}, not both"
         )
-    return raw, origin
+    if len(given) > 1:
+        raise SettingsError(
+            f"{' and '.join(given)} are exclusive: set one layout ({DEPLOYMENTS}: a stack per "
+            f"account and region; {CENTRAL}: a central account and its listed members; "
+            f"{ORGANIZATION}: a central account and every account of the organizational units)"
+        )
 
 
 def _from_json(key: str, raw: Any) -> Any:
@@ -129,9 +155,10 @@ def _config_file(raw: Any, base_dir: Path) -> tuple[str, dict[str, Any]]:
         raise SettingsError(f"{CONFIG_FILE} {path!r} is not valid JSON: {error}") from None
     if not isinstance(content, dict):
         raise SettingsError(
-            f"{CONFIG_FILE} {path!r} must hold a JSON object with {DEPLOYMENTS} or {CENTRAL}"
+            f"{CONFIG_FILE} {path!r} must hold a JSON object with {DEPLOYMENTS}, {CENTRAL} or "
+            f"{ORGANIZATION}"
         )
-    entries.check_keys(f"{CONFIG_FILE} {path!r}", content, (DEPLOYMENTS, CENTRAL))
+    entries.check_keys(f"{CONFIG_FILE} {path!r}", content, LAYOUTS)
     return path, content
 
 
@@ -168,7 +195,7 @@ def _central(name: str, raw: Any, top: Mapping[str, Any]) -> Central:
             f'{name} must be an object {{"{ACCOUNT}", "{REGION}", "{MEMBERS}", ...}}, got {raw!r}'
         )
     where = entries.entry_label(name, raw, ACCOUNT, REGION)
-    allowed = (ACCOUNT, REGION, MEMBERS, ORGANIZATION_ID, EXTERNAL_ID, *KEYS)
+    allowed = (ACCOUNT, REGION, MEMBERS, ORGANIZATION_ID, EXTERNAL_ID, QUALIFIER, *KEYS)
     account, region, rest = entries.parse_environment(where, raw, allowed)
     if KNOWN_REGIONS[region] not in CENTRAL_PARTITIONS:
         raise SettingsError(
@@ -177,6 +204,7 @@ def _central(name: str, raw: Any, top: Mapping[str, Any]) -> Central:
         )
     organization_id = entries.parse_organization_id(where, rest.pop(ORGANIZATION_ID, None))
     external_id = entries.parse_external_id(where, rest.pop(EXTERNAL_ID, None), organization_id)
+    qualifier = entries.parse_qualifier(where, rest.pop(QUALIFIER, None))
     members = _members(name, where, rest.pop(MEMBERS, None), KNOWN_REGIONS[region])
     central = Central(
         account=account,
@@ -185,6 +213,7 @@ def _central(name: str, raw: Any, top: Mapping[str, Any]) -> Central:
         members=members,
         organization_id=organization_id,
         external_id=external_id,
+        qualifier=qualifier,
     )
     entries.check_qualified_windows(where, central)
     size = len(central.member_accounts_json.encode()) + len((external_id or "").encode())

@@ -24,7 +24,10 @@ from mwalerts import contract
 # Context keys (and keys of configFile).
 DEPLOYMENTS = "deployments"
 CENTRAL = "central"
+ORGANIZATION = "organization"
 CONFIG_FILE = "configFile"
+# The layouts: at most one of them (else one stack for the CLI's account and region).
+LAYOUTS = (DEPLOYMENTS, CENTRAL, ORGANIZATION)
 # Keys of an entry.
 ACCOUNT = "account"
 REGION = "region"
@@ -32,9 +35,15 @@ REGIONS = "regions"
 MEMBERS = "members"
 ORGANIZATION_ID = "organizationId"
 EXTERNAL_ID = "externalId"
+QUALIFIER = "qualifier"
+# Keys of organization.
+ORGANIZATIONAL_UNITS = "organizationalUnits"
+CALL_AS = "callAs"
+SWEEP_CONCURRENCY = "sweepConcurrency"
 LAYOUT_MISSPELLED_KEYS = {
     "deployment": DEPLOYMENTS,
     "centralAccount": CENTRAL,
+    "organisation": ORGANIZATION,
     "configfile": CONFIG_FILE,
     "config": CONFIG_FILE,
 }
@@ -62,6 +71,20 @@ def parse_organization_id(where: str, raw: Any) -> str | None:
             "lowercase letters or digits, such as o-a1b2c3d4e5"
         )
     return raw
+
+
+def parse_qualifier(where: str, raw: Any) -> str:
+    """The qualifier of the fixed names (default "": today's names)."""
+    if raw is None:
+        return ""
+    try:
+        return contract.qualifier(raw) if isinstance(raw, str) and raw else contract.qualifier("!")
+    except ValueError:
+        raise SettingsError(
+            f"{where}: {QUALIFIER} {raw!r} must be 1 to 10 lowercase letters or digits, such as "
+            "'staging' (it goes into the role, bus, stack and StackSet names; leave it out for "
+            "none)"
+        ) from None
 
 
 def parse_external_id(where: str, raw: Any, organization_id: str | None) -> str | None:
@@ -179,7 +202,7 @@ def entry_settings(where: str, top: Mapping[str, Any], overrides: Mapping[str, A
         raise SettingsError(f"{where}: {error}") from None
 
 
-def _window_keys(settings: Settings) -> Iterator[tuple[str, str]]:
+def window_keys(settings: Settings) -> Iterator[tuple[str, str]]:
     for window in settings.window_alarms:
         yield WINDOW_ALARMS, window
     for window in settings.expected_windows:
@@ -188,7 +211,7 @@ def _window_keys(settings: Settings) -> Iterator[tuple[str, str]]:
 
 def check_unqualified_windows(where: str, settings: Settings) -> None:
     """Outside central mode a window is named by its ID alone: metrics have no Account."""
-    for key, window in _window_keys(settings):
+    for key, window in window_keys(settings):
         account, _, window_id = split_window_key(window)
         if account is not None:
             raise SettingsError(
@@ -201,7 +224,7 @@ def check_qualified_windows(where: str, central: Central) -> None:
     """In central mode a window is named by its member account and region too, as its metrics
     are (dimensions Account, Region, WindowId)."""
     environments = set(central.member_environments)
-    for key, window in _window_keys(central.settings):
+    for key, window in window_keys(central.settings):
         account, region, window_id = split_window_key(window)
         if account is None or region is None:
             example = "/".join((*next(central.member_environments), window_id))

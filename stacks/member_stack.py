@@ -1,4 +1,5 @@
-"""A member stack of central mode: one per member account and region, and small.
+"""A member stack: in central mode one per member account and region; in organization mode the
+template of the StackSet that every covered account and region gets (environment-agnostic).
 
 It holds no function, topic or alarm: an EventBridge rule forwards the region's ended window
 executions to the central account's bus, and a read-only role lets the central function read
@@ -7,20 +8,25 @@ this account's and region's maintenance windows (the sweep, and the details of e
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Token
+from aws_cdk import Aws, CfnOutput, Stack, Token
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from maintenance_window_alerts import compliance, constants, routing, security
-from maintenance_window_alerts.layout_model import Central
+from maintenance_window_alerts.layout_model import Central, Organization
 from mwalerts import contract
 
 
 class MaintenanceWindowAlertsMemberStack(Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, central: Central, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        central: Central | Organization,
+        **kwargs: Any,
     ) -> None:
         super().__init__(
             scope,
@@ -31,7 +37,9 @@ class MaintenanceWindowAlertsMemberStack(Stack):
             ),
             **kwargs,
         )
-        if Token.is_unresolved(self.region):
+        # Central mode's member stacks are each in one member account and region; organization
+        # mode's template is deployed by the StackSet anywhere (AWS::AccountId, AWS::Region).
+        if isinstance(central, Central) and Token.is_unresolved(self.region):
             raise ValueError(f"{construct_id}: a member stack needs an account and a region")
         self.central = central
         # Encrypted with SQS's own key (SSE-SQS) rather than a customer managed one, on purpose:
@@ -50,6 +58,9 @@ class MaintenanceWindowAlertsMemberStack(Stack):
         self.rule = events.Rule(
             self,
             constants.FORWARD_RULE_ID,
+            # A fixed name: the forward role's trust names the rule's ARN (a reference to the
+            # rule would be circular, as the rule names the role).
+            rule_name=contract.forward_rule_name(central.qualifier),
             description="SSM maintenance-window executions that have ended, to the central bus",
             event_pattern=routing.window_execution_pattern(),
             targets=[
@@ -81,11 +92,22 @@ class MaintenanceWindowAlertsMemberStack(Stack):
 
     def _forward_role(self) -> iam.Role:
         """The role EventBridge uses to put the events on the central bus (the target adds the
-        events:PutEvents statement on that bus's ARN)."""
+        events:PutEvents statement on that bus's ARN): only for this account's forwarding rule
+        (aws:SourceAccount, aws:SourceArn: the confused deputy's guard)."""
+        # From pseudo parameters: the same in a member stack and in the StackSet's template.
+        rule_arn = (
+            f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/"
+            f"{contract.forward_rule_name(self.central.qualifier)}"
+        )
         return iam.Role(
             self,
             constants.FORWARD_ROLE_ID,
-            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com").with_conditions(
+                {
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnEquals": {"aws:SourceArn": rule_arn},
+                }
+            ),
             description="Forwards maintenance-window events to the central account's bus",
         )
 
@@ -107,7 +129,7 @@ class MaintenanceWindowAlertsMemberStack(Stack):
         role = iam.Role(
             self,
             constants.READER_ROLE_ID,
-            role_name=contract.member_role_name(self.region),
+            role_name=contract.member_role_name(self.region, central.qualifier),
             assumed_by=iam.ArnPrincipal(central.account_root_arn(central.account)).with_conditions(
                 conditions
             ),

@@ -18,35 +18,41 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from maintenance_window_alerts import compliance, constants
-from maintenance_window_alerts.layout_model import Central
+from maintenance_window_alerts.layout_model import Central, Organization
 from mwalerts import contract
 
 RETRY_ATTEMPTS = 185  # EventBridge's maximum
 
 
-def window_execution_pattern(accounts: Sequence[str] = ()) -> events.EventPattern:
-    """SSM's events for window executions that have ended (from these accounts only, if any)."""
+def window_execution_pattern(
+    accounts: Sequence[str] = (), regions: Sequence[str] = ()
+) -> events.EventPattern:
+    """SSM's events for window executions that have ended (from these accounts and regions
+    only, if any)."""
     return events.EventPattern(
         source=[contract.EVENT_SOURCE],
         detail_type=[contract.WINDOW_EXECUTION_DETAIL_TYPE],
         detail={"status": list(contract.TERMINAL_STATUSES)},
         account=list(accounts) or None,
+        region=list(regions) or None,
     )
 
 
-def central_event_bus(scope: Construct, central: Central) -> events.EventBus:
-    """The bus member stacks forward their events to; only the members (or, with an
-    organization ID, the accounts of that organization) may put events on it."""
+def central_event_bus(scope: Construct, central: Central | Organization) -> events.EventBus:
+    """The bus members forward their events to; only the members (or, with an organization ID,
+    the accounts of that organization) may put events on it, and only SSM's window execution
+    events (EventBridge User Guide, "Example policy: Send events to a custom bus in a different
+    account": events:source and events:detail-type conditions)."""
     bus = events.EventBus(
         scope,
         constants.CENTRAL_BUS_ID,
-        event_bus_name=contract.CENTRAL_BUS_NAME,
+        event_bus_name=central.event_bus_name,
         description="Maintenance-window executions forwarded by the member accounts",
     )
     principals: list[iam.IPrincipal] = (
         [iam.OrganizationPrincipal(central.organization_id)]
         if central.organization_id
-        else [iam.ArnPrincipal(central.account_root_arn(m.account)) for m in central.members]
+        else [iam.ArnPrincipal(central.account_root_arn(a)) for a in _member_accounts(central)]
     )
     bus.add_to_resource_policy(
         iam.PolicyStatement(
@@ -54,9 +60,21 @@ def central_event_bus(scope: Construct, central: Central) -> events.EventBus:
             principals=principals,
             actions=["events:PutEvents"],
             resources=[bus.event_bus_arn],
+            conditions={
+                "ForAllValues:StringEquals": {
+                    "events:source": [contract.EVENT_SOURCE],
+                    "events:detail-type": [contract.WINDOW_EXECUTION_DETAIL_TYPE],
+                }
+            },
         )
     )
     return bus
+
+
+def _member_accounts(central: Central | Organization) -> list[str]:
+    """Central mode's listed members; organization mode has no list (its bus admits the
+    organization)."""
+    return [m.account for m in central.members] if isinstance(central, Central) else []
 
 
 def execution_rule(
@@ -65,18 +83,21 @@ def execution_rule(
     function: lambda_.IFunction,
     dead_letter_queue: sqs.IQueue,
     event_bus: events.IEventBus | None,
-    central: Central | None,
+    central: Central | Organization | None,
 ) -> events.Rule:
     """Ended window executions to the function: this account's, or in central mode only the
-    member accounts' (as forwarded, with their own account and region), whoever else the bus
-    admits."""
-    accounts = [m.account for m in central.members] if central else []
+    member accounts' in their regions (as forwarded, with their own account and region),
+    whoever else the bus admits; in organization mode any account's (the bus admits the
+    organization's) in a covered region. A member forwarding from an uncovered region pages
+    nobody."""
+    accounts = _member_accounts(central) if central is not None else []
+    regions = central.member_regions if central is not None else ()
     return events.Rule(
         scope,
         constants.RULE_ID,
         description="SSM maintenance-window executions that have ended",
         event_bus=event_bus,
-        event_pattern=window_execution_pattern(accounts),
+        event_pattern=window_execution_pattern(accounts, regions),
         targets=[_function_target(function, dead_letter_queue, max_event_age=Duration.hours(24))],
     )
 

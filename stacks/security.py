@@ -13,7 +13,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from maintenance_window_alerts import compliance, constants
-from maintenance_window_alerts.layout_model import Central
+from maintenance_window_alerts.layout_model import Central, Organization
 from maintenance_window_alerts.settings import Settings
 from mwalerts import contract
 
@@ -45,10 +45,15 @@ SENDER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey*")
 
 
 def execution_role(
-    scope: Construct, log_group: logs.ILogGroup, *, settings: Settings, central: Central | None
+    scope: Construct,
+    log_group: logs.ILogGroup,
+    *,
+    settings: Settings,
+    central: Central | Organization | None,
 ) -> tuple[iam.Role, list[iam.ManagedPolicy]]:
     """The function's role, and the customer managed policies that let it read SSM: this
-    account's and region's, or in central mode the member accounts' through their roles."""
+    account's and region's, or in central and organization mode the members' through their
+    roles."""
     # Not AWSLambdaBasicExecutionRole: this role may write to its own log group only.
     role = iam.Role(
         scope,
@@ -57,10 +62,14 @@ def execution_role(
         description="Maintenance-window alert function",
         # In central mode the member roles trust this role by its ARN, so its name is fixed.
         role_name=(
-            contract.central_function_role_name(central.region) if central is not None else None
+            contract.central_function_role_name(central.region, central.qualifier)
+            if central is not None
+            else None
         ),
     )
     log_group.grant_write(role)
+    if isinstance(central, Organization):
+        return role, [organization_member_policy(scope, role, central)]
     if central is not None:
         return role, assume_role_policies(scope, role, central.member_role_arns)
     policy = ssm_read_policy(
@@ -164,6 +173,53 @@ def assume_role_policies(
         )
         for index, start in enumerate(range(0, len(role_arns), ROLE_ARNS_PER_POLICY))
     ]
+
+
+def organization_member_policy(
+    scope: Construct, role: iam.IRole, organization: Organization
+) -> iam.ManagedPolicy:
+    """Organization mode: let `role` assume the reader role of any member of the organization
+    (in any covered region: the region is part of the role's name), and list the StackSet's
+    instances, which say who the members are (no list of them anywhere)."""
+    partition = organization.partition
+    reader_roles = (
+        f"arn:{partition}:iam::*:role/{contract.member_role_name('*', organization.qualifier)}"
+    )
+    # Account "*": a delegated administrator's StackSet is created in the management account.
+    stack_set = (
+        f"arn:{partition}:cloudformation:{organization.region}:*:stackset/"
+        f"{organization.stack_set_name}:*"
+    )
+    statements = [
+        iam.PolicyStatement(
+            actions=["sts:AssumeRole"],
+            resources=[reader_roles],
+            conditions={"StringEquals": {"aws:ResourceOrgID": organization.organization_id}},
+        ),
+        iam.PolicyStatement(actions=["cloudformation:ListStackInstances"], resources=[stack_set]),
+    ]
+    if organization.call_as == contract.CALL_AS_DELEGATED_ADMIN:
+        # CloudFormation User Guide, "Register a delegated administrator": a delegated
+        # administrator's callers need it; it supports no resource-level permissions.
+        statements.append(
+            iam.PolicyStatement(
+                actions=["organizations:ListDelegatedAdministrators"], resources=["*"]
+            )
+        )
+    policy = iam.ManagedPolicy(
+        scope,
+        constants.ORGANIZATION_MEMBERS_POLICY_ID,
+        description=(
+            "Assume the organization's member reader roles and list the member StackSet's "
+            "instances (alert function)"
+        ),
+        roles=[role],
+        statements=statements,
+    )
+    compliance.acknowledge_organization_member_policy(
+        policy, reader_roles=reader_roles, stack_set=stack_set, call_as=organization.call_as
+    )
+    return policy
 
 
 def allow_only_function_and_own_alarms_to_publish(

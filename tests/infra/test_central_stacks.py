@@ -80,6 +80,14 @@ SSM_READ = [
     "ssm:DescribeMaintenanceWindows",
 ]
 WINDOWS_ARN = arn_pattern("ssm", "maintenancewindow/*")
+# The bus admits SSM's window execution events only (EventBridge User Guide, "Example policy:
+# Send events to a custom bus in a different account").
+SSM_WINDOW_EVENTS_ONLY = {
+    "ForAllValues:StringEquals": {
+        "events:source": ["aws.ssm"],
+        "events:detail-type": ["Maintenance Window Execution State-change Notification"],
+    }
+}
 
 
 @dataclass(frozen=True)
@@ -213,7 +221,7 @@ def bus_policies(fleet: Fleet) -> list[dict[str, Any]]:
     ]
 
 
-def test_central_bus_admits_put_events_from_the_member_accounts_only(fleet: Fleet) -> None:
+def test_central_bus_admits_ssm_window_events_from_the_member_accounts_only(fleet: Fleet) -> None:
     bus = fleet.central.alerts.event_bus
     assert bus is not None
 
@@ -226,8 +234,8 @@ def test_central_bus_admits_put_events_from_the_member_accounts_only(fleet: Flee
         "Principal": {"AWS": [f"arn:aws:iam::{account}:root" for account in ACCOUNTS]},
         "Action": "events:PutEvents",
         "Resource": arn(bus),
+        "Condition": SSM_WINDOW_EVENTS_ONLY,
     }
-    assert "Condition" not in policy["Statement"]
 
 
 def test_with_an_organization_the_bus_admits_its_accounts_only(organization: Fleet) -> None:
@@ -241,11 +249,14 @@ def test_with_an_organization_the_bus_admits_its_accounts_only(organization: Fle
         "Principal": {"AWS": "*"},
         "Action": "events:PutEvents",
         "Resource": arn(bus),
-        "Condition": {"StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID}},
+        "Condition": {
+            "StringEquals": {"aws:PrincipalOrgID": ORGANIZATION_ID},
+            **SSM_WINDOW_EVENTS_ONLY,
+        },
     }
 
 
-def test_central_rule_reads_the_central_bus_and_only_the_member_accounts_events(
+def test_central_rule_reads_the_central_bus_and_only_the_member_accounts_and_regions_events(
     fleet: Fleet,
 ) -> None:
     alerts = fleet.central.alerts
@@ -256,6 +267,8 @@ def test_central_rule_reads_the_central_bus_and_only_the_member_accounts_events(
     assert rule["EventBusName"] == ref(alerts.event_bus)
     assert rule["EventPattern"] == {
         "account": list(ACCOUNTS),
+        # A member forwarding from a region it is not listed for pages nobody.
+        "region": list(REGIONS),
         "source": [contract.EVENT_SOURCE],
         "detail-type": [contract.WINDOW_EXECUTION_DETAIL_TYPE],
         "detail": {"status": list(contract.TERMINAL_STATUSES)},
@@ -396,13 +409,24 @@ def test_forwarding_role_may_only_put_events_on_the_central_bus(fleet: Fleet) ->
     for _, _, stack in each_member(fleet):
         role = fleet.properties(stack.forward_role)
 
+        # Only for this account's forwarding rule, of a fixed name (aws:SourceAccount and
+        # aws:SourceArn: the confused deputy's guard).
         assert role["AssumeRolePolicyDocument"]["Statement"] == [
             {
                 "Action": "sts:AssumeRole",
                 "Effect": "Allow",
                 "Principal": {"Service": "events.amazonaws.com"},
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                    "ArnEquals": {
+                        "aws:SourceArn": arn_pattern(
+                            "events", "rule/MaintenanceWindowAlertsForward"
+                        )
+                    },
+                },
             }
         ]
+        assert fleet.properties(stack.rule)["Name"] == "MaintenanceWindowAlertsForward"
         assert attached_statements(fleet, stack, stack.forward_role) == [
             {"Action": "events:PutEvents", "Effect": "Allow", "Resource": CENTRAL_BUS_ARN}
         ]

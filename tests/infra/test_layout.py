@@ -395,9 +395,10 @@ MEMBER = {"account": B, "regions": ["eu-west-1"]}
         (
             {"organisationId": "o-a1b2c3d4e5"},
             f"{WHERE}: unknown key 'organisationId' (did you mean 'organizationId'?); allowed: "
-            "account, region, members, organizationId, externalId, alertStatuses, alertEmails, "
-            "metricsNamespace, logRetentionDays, sweepIntervalMinutes, errorDetailsLimit, "
-            "chatNotifications, windowAlarms, expectedWindows, powertoolsLayer, selfTestOnDeploy",
+            "account, region, members, organizationId, externalId, qualifier, alertStatuses, "
+            "alertEmails, metricsNamespace, logRetentionDays, sweepIntervalMinutes, "
+            "errorDetailsLimit, chatNotifications, windowAlarms, expectedWindows, powertoolsLayer, "
+            "selfTestOnDeploy",
         ),
         (
             {"windowAlarms": {WINDOW: 2}},
@@ -499,11 +500,17 @@ def test_config_file_errors_name_the_file_and_the_entry(tmp_path: Path) -> None:
             "configFile 'fleet.json' is not valid JSON: Expecting property name enclosed "
             "in double quotes: line 1 column 2 (char 1)",
         ),
-        ("[]", {}, "configFile 'fleet.json' must hold a JSON object with deployments or central"),
+        (
+            "[]",
+            {},
+            "configFile 'fleet.json' must hold a JSON object with deployments, central or "
+            "organization",
+        ),
         (
             json.dumps({"deployments": [entry()], "alertEmails": ["ops@example.com"]}),
             {},
-            "configFile 'fleet.json': unknown key 'alertEmails'; allowed: deployments, central",
+            "configFile 'fleet.json': unknown key 'alertEmails'; allowed: deployments, central, "
+            "organization",
         ),
         (
             json.dumps({"deployments": [entry()]}),
