@@ -1,9 +1,10 @@
 """The one seam between the logic and AWS: the clients it uses, created once per container."""
 
+import threading
 import weakref
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_sts import STSClient
 
@@ -40,6 +42,22 @@ class AwsClients:
     ssm: "SSMClient"
     sns: "SNSClient"
     dynamodb: "DynamoDBClient"  # the idempotency records
+    # The session these came from, to make more: a new session loads botocore's data again.
+    session: boto3.Session | None = field(default=None, compare=False, repr=False)
+
+    # Organization mode's clients, made on first use in the SSM client's region: the other modes
+    # never pay for them at cold start. (cached_property writes the instance's __dict__, which a
+    # frozen dataclass allows; tests replace them by setting that entry.)
+    @cached_property
+    def cloudformation(self) -> Any:  # the StackSet's instances (no stubs for CloudFormation)
+        return self._session().client("cloudformation", config=RETRY_CONFIG)
+
+    @cached_property
+    def sqs(self) -> "SQSClient":  # the sweep queue
+        return self._session().client("sqs", config=RETRY_CONFIG)
+
+    def _session(self) -> boto3.Session:
+        return self.session or aws_session(region_name=self.ssm.meta.region_name)
 
 
 def epoch_timestamp(value: Any) -> datetime:
@@ -87,13 +105,25 @@ def create_clients(
         ssm=session.client("ssm", config=RETRY_CONFIG),
         sns=session.client("sns", config=RETRY_CONFIG),
         dynamodb=session.client("dynamodb", config=RETRY_CONFIG),
+        session=session,
     )
+
+
+# Member clients come from one session: a session per member would load botocore's endpoint and
+# service data again each time (a sweep worker reads hundreds of members). boto3 documents
+# sessions as not thread-safe, so clients are made one at a time.
+_member_session_lock = threading.Lock()
+
+
+@cache
+def _member_session() -> boto3.Session:
+    return aws_session()
 
 
 def member_ssm_client(region_name: str, credentials: dict[str, str]) -> "SSMClient":
-    return aws_session(region_name=region_name, credentials=credentials).client(
-        "ssm", config=RETRY_CONFIG
-    )
+    keys: Any = credentials
+    with _member_session_lock:
+        return _member_session().client("ssm", region_name=region_name, config=RETRY_CONFIG, **keys)
 
 
 class MemberClients:
@@ -106,20 +136,25 @@ class MemberClients:
         central: AwsClients,
         *,
         external_id: str | None = None,
+        qualifier: str = "",
         sts: "STSClient | None" = None,
         make_ssm: "Callable[[str, dict[str, str]], SSMClient]" = member_ssm_client,
     ) -> None:
         self._central = central
         self._external_id = external_id
+        self._qualifier = qualifier
         self._sts = sts
         self._make_ssm = make_ssm
         self._cache: dict[tuple[str, str], tuple[AwsClients, datetime]] = {}
+
+    def role_name(self, region: str) -> str:
+        return contract.member_role_name(region, self._qualifier)
 
     def for_member(self, account: str, region: str) -> AwsClients:
         cached = self._cache.get((account, region))
         if cached and cached[1] - datetime.now(UTC) > CREDENTIALS_MARGIN:
             return cached[0]
-        role = f"arn:{partition(region)}:iam::{account}:role/{contract.member_role_name(region)}"
+        role = f"arn:{partition(region)}:iam::{account}:role/{self.role_name(region)}"
         request: dict[str, Any] = {"RoleArn": role, "RoleSessionName": contract.ROLE_SESSION_NAME}
         if self._external_id:
             request["ExternalId"] = self._external_id
@@ -143,9 +178,11 @@ class MemberClients:
 _members: "weakref.WeakKeyDictionary[AwsClients, MemberClients]" = weakref.WeakKeyDictionary()
 
 
-def member_clients(central: AwsClients, external_id: str | None) -> MemberClients:
+def member_clients(
+    central: AwsClients, external_id: str | None, qualifier: str = ""
+) -> MemberClients:
     if central not in _members:
-        _members[central] = MemberClients(central, external_id=external_id)
+        _members[central] = MemberClients(central, external_id=external_id, qualifier=qualifier)
     return _members[central]
 
 

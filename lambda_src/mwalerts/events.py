@@ -1,6 +1,7 @@
 """The EventBridge events this function consumes, as Powertools parser (Pydantic) models:
-SSM's window execution state changes, and the schedule that runs the reconciliation sweep; and
-the self-test event, which only a direct invocation brings."""
+SSM's window execution state changes, and the schedule that runs the reconciliation sweep; the
+self-test event, which only a direct invocation brings; and in organization mode the sweep
+queue's messages, one account-region each, which an SQS event source mapping brings in batches."""
 
 from typing import Annotated, Any, Literal
 
@@ -79,8 +80,43 @@ class SelfTestEvent(BaseModel):
     detail: SelfTestDetail
 
 
+class SweepPlaceMessage(BaseModel):
+    """Organization mode: one account-region of a sweep, a message of the sweep queue
+    (mwalerts.sweep_fanout sends them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sweep: Annotated[str, StringConstraints(min_length=1, max_length=64)]  # the sweep's ID
+    account: AccountId
+    region: Region
+    since: AwareDatetime  # the look-back's start
+
+
+SQS_EVENT_SOURCE = "aws:sqs"
+
+
+def is_sqs_batch(raw: Any) -> bool:
+    """An event source mapping's SQS event: {"Records": [{"eventSource": "aws:sqs", ...}]}."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("Records"), list) or not raw["Records"]:
+        return False
+    first = raw["Records"][0]
+    return isinstance(first, dict) and first.get("eventSource") == SQS_EVENT_SOURCE
+
+
+def parse_sweep_message(body: str) -> SweepPlaceMessage:
+    """A sweep queue message's body; InvalidEventError naming every field that is wrong."""
+    try:
+        return SweepPlaceMessage.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidEventError(describe_validation_error(exc, SweepPlaceMessage)) from None
+
+
 EventBridgeEvent = WindowExecutionEvent | ScheduledEvent
-_KINDS: dict[type[BaseModel], str] = {ScheduledEvent: "schedule", SelfTestEvent: "self-test"}
+_KINDS: dict[type[BaseModel], str] = {
+    ScheduledEvent: "schedule",
+    SelfTestEvent: "self-test",
+    SweepPlaceMessage: "sweep queue message",
+}
 
 
 def parse_invocation_event(raw: Any) -> EventBridgeEvent | SelfTestEvent:

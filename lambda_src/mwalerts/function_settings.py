@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,6 +20,9 @@ from mwalerts.pipeline import AlertRules
 _TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")  # DynamoDB's rule for table names
 _ACCOUNT = re.compile(contract.ACCOUNT_ID_PATTERN)
+# CloudFormation's rule for StackSet names, and an SQS queue URL (any partition's domain).
+_STACK_SET_NAME = re.compile(r"[a-zA-Z][-a-zA-Z0-9]{0,127}")
+_QUEUE_URL = re.compile(r"https://sqs\.[a-z0-9-]+\.[a-z0-9.-]+/[0-9]{12}/[A-Za-z0-9_-]{1,80}")
 _REGION = re.compile(contract.REGION_PATTERN)
 MAX_LOOKBACK_MINUTES = 7 * 24 * 60
 DEFAULT_LOOKBACK_MINUTES = contract.DEFAULT_SWEEP_INTERVAL_MINUTES * contract.SWEEP_LOOKBACK_PERIODS
@@ -40,9 +43,22 @@ class FunctionSettings(BaseModel):
     # Central mode: member account -> the regions whose events it accepts (None: per-account).
     members: dict[str, tuple[str, ...]] | None = None
     member_external_id: str | None = None
+    # Central and organization mode: the qualifier of the member roles' names.
+    name_qualifier: str = ""
+    # Organization mode (a StackSet's instances are the members): the StackSet, how to call
+    # as, the covered regions and the queue the sweep fans out through. None: another mode.
+    member_stack_set: str | None = None
+    member_stack_set_call_as: str = contract.CALL_AS_SELF
+    member_regions: tuple[str, ...] = ()
+    sweep_queue_url: str | None = None
 
     def is_member(self, account: str, region: str) -> bool:
         return self.members is None or region in self.members.get(account, ())
+
+    @property
+    def spans_accounts(self) -> bool:
+        """Central or organization mode: the windows of other accounts than the function's."""
+        return self.members is not None or self.member_stack_set is not None
 
     @property
     def alert_rules(self) -> AlertRules:
@@ -99,6 +115,10 @@ def load_settings(environ: Mapping[str, str]) -> FunctionSettings:
         members=_members(value(contract.ENV_MEMBER_ACCOUNTS)),
         member_external_id=value(contract.ENV_MEMBER_EXTERNAL_ID) or None,
         log_group_name=value(contract.ENV_LOG_GROUP_NAME) or None,
+        name_qualifier=_parsed(
+            contract.ENV_NAME_QUALIFIER, contract.qualifier, value(contract.ENV_NAME_QUALIFIER)
+        ),
+        **_organization(value),
     )
 
 
@@ -168,6 +188,54 @@ def _members(raw: str) -> dict[str, tuple[str, ...]] | None:
             raise ConfigurationError(f"{problem}; {account} has an invalid region in {regions!r}")
         parsed[account] = tuple(regions)
     return parsed
+
+
+def _organization(value: Callable[..., str]) -> dict[str, Any]:
+    """Organization mode's settings (none without MEMBER_STACK_SET_NAME): the StackSet, CallAs,
+    the covered regions and the sweep queue, each required and checked."""
+    stack_set = value(contract.ENV_MEMBER_STACK_SET)
+    if not stack_set:
+        return {}
+    if value(contract.ENV_MEMBER_ACCOUNTS):
+        raise ConfigurationError(
+            f"{contract.ENV_MEMBER_ACCOUNTS} and {contract.ENV_MEMBER_STACK_SET} exclude each "
+            "other: central mode lists its members, organization mode reads them from a StackSet"
+        )
+    if not _STACK_SET_NAME.fullmatch(stack_set):
+        raise ConfigurationError(
+            f"{contract.ENV_MEMBER_STACK_SET} is not a StackSet name: {stack_set!r}"
+        )
+    call_as = value(contract.ENV_MEMBER_STACK_SET_CALL_AS, contract.CALL_AS_SELF)
+    if call_as not in contract.CALL_AS_VALUES:
+        raise ConfigurationError(
+            f"{contract.ENV_MEMBER_STACK_SET_CALL_AS} must be one of "
+            f"{', '.join(contract.CALL_AS_VALUES)}, got {call_as!r}"
+        )
+    return {
+        "member_stack_set": stack_set,
+        "member_stack_set_call_as": call_as,
+        "member_regions": _member_regions(value(contract.ENV_MEMBER_REGIONS)),
+        "sweep_queue_url": _queue_url(value(contract.ENV_SWEEP_QUEUE_URL)),
+    }
+
+
+def _member_regions(raw: str) -> tuple[str, ...]:
+    regions = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    if not regions or not all(_REGION.fullmatch(region) for region in regions):
+        raise ConfigurationError(
+            f"{contract.ENV_MEMBER_REGIONS} must list the covered regions, comma-separated "
+            f"(eu-west-1,us-east-1); got {raw!r}"
+        )
+    return regions
+
+
+def _queue_url(url: str) -> str:
+    if not _QUEUE_URL.fullmatch(url):
+        raise ConfigurationError(
+            f"{contract.ENV_SWEEP_QUEUE_URL} must be the sweep queue's URL "
+            f"(https://sqs.<region>.amazonaws.com/<account>/<name>); got {url!r}"
+        )
+    return url
 
 
 @cache

@@ -31,4 +31,5 @@ def handler(
 ) -> dict[str, Any]:
     """`clients` is the seam tests use to hand in clients bound to in-process AWS."""
     invocation = Invocation(settings, clients or default_clients(), metrics, context)
-    return asdict(handle_event(event, invocation))
+    result = handle_event(event, invocation)
+    return result if isinstance(result, dict) else asdict(result)  # dict: SQS batch response

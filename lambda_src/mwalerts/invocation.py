@@ -1,5 +1,6 @@
-"""What one invocation of the function works with: its settings, AWS clients (and in central mode
-the member accounts'), metrics, exactly-once records and Lambda's context."""
+"""What one invocation of the function works with: its settings, AWS clients (and in central and
+organization mode the member accounts' and the membership), metrics, exactly-once records and
+Lambda's context."""
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -9,6 +10,7 @@ from aws_lambda_powertools import Metrics
 from mwalerts.clients import AwsClients, MemberClients, member_clients
 from mwalerts.function_settings import FunctionSettings
 from mwalerts.idempotency import ExactlyOnce
+from mwalerts.membership import Membership, membership_for
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,15 +22,23 @@ class Invocation:
     clients: AwsClients
     metrics: Metrics
     context: "LambdaContext | None" = None
-    members: MemberClients | None = None  # central mode: clients for the member accounts
+    # Central and organization mode: clients for the member accounts, and who the members are.
+    members: MemberClients | None = None
+    membership: Membership | None = None
 
     def __post_init__(self) -> None:
-        self.once = ExactlyOnce(self.settings.idempotency_table, self.clients.dynamodb)
-        if self.settings.members is not None and self.members is None:
-            self.members = member_clients(self.clients, self.settings.member_external_id)
+        settings = self.settings
+        self.once = ExactlyOnce(settings.idempotency_table, self.clients.dynamodb)
+        if settings.spans_accounts and self.members is None:
+            self.members = member_clients(
+                self.clients, settings.member_external_id, settings.name_qualifier
+            )
+        if self.membership is None:
+            self.membership = membership_for(settings, self.clients)
 
     def clients_for(self, account: str, region: str) -> AwsClients:
-        """This account's clients, or in central mode those of the member that ran the window."""
+        """This account's clients, or in central and organization mode those of the member that
+        ran the window."""
         if self.members is None:
             return self.clients
         return self.members.for_member(account, region)

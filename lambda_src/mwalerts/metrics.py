@@ -95,3 +95,17 @@ def record_self_test(metrics: Metrics, test_id: str) -> None:
     metrics.add_metric(contract.METRIC_SELF_TESTS, MetricUnit.Count, 1)
     metrics.add_metadata("selfTestId", test_id)
     metrics.flush_metrics()
+
+
+def record_sweep_places(metrics: Metrics, places: int) -> None:
+    """Organization mode, fleet-wide: the account-regions one sweep enqueued."""
+    metrics.add_metric(contract.METRIC_SWEEP_PLACES, MetricUnit.Count, places)
+    metrics.flush_metrics()
+
+
+def record_sweep_place_failed(metrics: Metrics, account: str, region: str) -> None:
+    """Organization mode, fleet-wide: a place of the sweep failed (its message is retried)."""
+    metrics.add_metric(contract.METRIC_SWEEP_PLACES_FAILED, MetricUnit.Count, 1)
+    metrics.add_metadata("account", account)
+    metrics.add_metadata("region", region)
+    metrics.flush_metrics()

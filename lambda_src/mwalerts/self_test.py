@@ -6,6 +6,10 @@ hops, each timed and each caught, so that one failing does not hide the others:
     SNS, the message key). Not the chat topic: the alert path is what must work.
   - "idempotency table": an item written and deleted (DynamoDB, the data key).
   - "metric": one SelfTests EMF record in the function's namespace.
+  - "member" (organization mode only): one member read through its reader role, the first
+    deployed instance of one ListStackInstances page: AssumeRole, then DescribeMaintenanceWindows.
+    With no instance deployed yet (a new StackSet), it passes and says so. Not in central mode:
+    its member stacks deploy after the central stack, whose deploy-time self-test this is.
 No exactly-once record and no alert metrics: a self-test is not a window execution.
 """
 
@@ -18,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mwalerts import contract
 from mwalerts.invocation import Invocation
+from mwalerts.membership import StackSetMembers
 from mwalerts.metrics import record_self_test
 from mwalerts.publish import publish_self_test
 from mwalerts.self_test_check import Hop, describe_aws_error
@@ -27,6 +32,8 @@ logger = Logger(service=contract.SERVICE_NAME, child=True)
 HOP_ALERT_TOPIC = "alert topic"
 HOP_IDEMPOTENCY_TABLE = "idempotency table"
 HOP_METRIC = "metric"
+HOP_MEMBER = "member"
+NO_MEMBER_YET = "no member deployed yet"
 # The test item's key: the exactly-once records' keys all start "window-execution#"
 # (mwalerts.idempotency.KEY_PREFIX), so this one cannot meet a real execution's.
 ITEM_KEY_PREFIX = "self-test#"
@@ -50,6 +57,9 @@ def run_self_test(test_id: str, invocation: Invocation) -> SelfTestResult:
         timed_hop(HOP_IDEMPOTENCY_TABLE, lambda: _write_and_delete(test_id, invocation)),
         timed_hop(HOP_METRIC, lambda: _metric(test_id, invocation)),
     ]
+    membership = invocation.membership
+    if isinstance(membership, StackSetMembers):
+        hops.append(timed_hop(HOP_MEMBER, lambda: _read_member(membership, invocation)))
     result = SelfTestResult(test_id, all(hop.ok for hop in hops), hops)
     extra = {"selfTestId": test_id, "ok": result.ok, "hops": [vars(hop) for hop in hops]}
     if result.ok:
@@ -102,3 +112,13 @@ def _write_and_delete(test_id: str, invocation: Invocation) -> str:
 def _metric(test_id: str, invocation: Invocation) -> str:
     record_self_test(invocation.metrics, test_id)
     return f"{contract.METRIC_SELF_TESTS} = 1 in {invocation.settings.metrics_namespace}"
+
+
+def _read_member(membership: StackSetMembers, invocation: Invocation) -> str:
+    place = membership.first_place()
+    if place is None:
+        return f"{NO_MEMBER_YET}: the StackSet has no deployed instance in a covered region"
+    account, region = place
+    ssm = invocation.clients_for(account, region).ssm
+    windows = ssm.describe_maintenance_windows(MaxResults=10)["WindowIdentities"]
+    return f"read {len(windows)} maintenance window(s) of {account} in {region} as its reader role"

@@ -1,5 +1,7 @@
-"""Handling one invocation: a window execution event, the schedule that runs the sweep, or a
-self-test (mwalerts.self_test, which proves the function's hops and answers with each one's result).
+"""Handling one invocation: a window execution event, the schedule that runs the sweep (in
+organization mode, fans it out: mwalerts.sweep_fanout), a batch of the sweep queue's places
+(mwalerts.sweep_worker), or a self-test (mwalerts.self_test, which proves the function's hops and
+answers with each one's result).
 
 Both paths end in `process_window_execution`, wrapped in `ExactlyOnce`: the pipeline's
 assessment of the execution (mwalerts.pipeline: every page of every task, the alert), then its
@@ -19,41 +21,49 @@ from mwalerts.events import (
     ScheduledEvent,
     SelfTestEvent,
     WindowExecutionEvent,
+    is_sqs_batch,
     parse_invocation_event,
 )
 from mwalerts.function_settings import FunctionSettings
 from mwalerts.invocation import Invocation
+from mwalerts.membership import Membership
 from mwalerts.metrics import record_invalid_event, record_window_execution
 from mwalerts.model import Outcome, WindowExecution
 from mwalerts.pipeline import assess_execution
 from mwalerts.publish import publish_alert, publish_chat
 from mwalerts.self_test import SelfTestResult, run_self_test
 from mwalerts.sweep import SweepOutcome, sweep
+from mwalerts.sweep_fanout import FanOutOutcome, enqueue_sweep
+from mwalerts.sweep_worker import process_sweep_batch
 
 logger = Logger(service=contract.SERVICE_NAME, child=True)
 
 
-def check_member(event: WindowExecutionEvent, settings: FunctionSettings) -> None:
-    """Central mode accepts events only from the member accounts and regions it was set up for."""
-    if not settings.is_member(event.account, event.region):
+def check_member(event: WindowExecutionEvent, membership: Membership | None) -> None:
+    """Central and organization mode accept events only from their members' accounts and
+    regions (per-account mode has no membership: its rule admits its own account only)."""
+    if membership is not None and not membership.admits(event.account, event.region):
         raise InvalidEventError(
-            f"account {event.account} in {event.region} is not a member of this central "
-            f"deployment ({contract.ENV_MEMBER_ACCOUNTS}): its events are not processed"
+            f"account {event.account} in {event.region} is not a member of "
+            f"{membership.description}: its events are not processed"
         )
 
 
-def handle_event(raw_event: Any, invocation: Invocation) -> Outcome | SweepOutcome | SelfTestResult:
-    try:
-        event = parse_invocation_event(raw_event)
-        if isinstance(event, WindowExecutionEvent):
-            check_member(event, invocation.settings)
-    except InvalidEventError as error:
-        logger.error("Rejected event", extra={"reason": str(error)})
-        record_invalid_event(invocation.metrics)
-        raise
+Result = Outcome | SweepOutcome | FanOutOutcome | SelfTestResult | dict[str, Any]
+
+
+def handle_event(raw_event: Any, invocation: Invocation) -> Result:
+    """What the invocation did; for the sweep queue's SQS events, the partial batch response."""
+    if is_sqs_batch(raw_event):
+        return process_sweep_batch(
+            raw_event, invocation, lambda execution: handle_once(execution, invocation)
+        )
+    event = _accepted(raw_event, invocation)
     if isinstance(event, SelfTestEvent):
         return run_self_test(event.detail.id, invocation)
     if isinstance(event, ScheduledEvent):
+        if invocation.settings.member_stack_set is not None:
+            return enqueue_sweep(event, invocation)
         return sweep(event, invocation, lambda execution: handle_once(execution, invocation))
     execution = event.execution
     if not execution.is_terminal:
@@ -62,6 +72,22 @@ def handle_event(raw_event: Any, invocation: Invocation) -> Outcome | SweepOutco
         )
         return Outcome("ignored", execution.window_execution_id, execution.status)
     return handle_once(execution, invocation)
+
+
+def _accepted(
+    raw_event: Any, invocation: Invocation
+) -> WindowExecutionEvent | ScheduledEvent | SelfTestEvent:
+    """The parsed event, if valid and (a window's) from a member; else the InvalidEvents metric
+    and InvalidEventError."""
+    try:
+        event = parse_invocation_event(raw_event)
+        if isinstance(event, WindowExecutionEvent):
+            check_member(event, invocation.membership)
+    except InvalidEventError as error:
+        logger.error("Rejected event", extra={"reason": str(error)})
+        record_invalid_event(invocation.metrics)
+        raise
+    return event
 
 
 def handle_once(execution: WindowExecution, invocation: Invocation) -> Outcome:
@@ -92,9 +118,7 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
     message_id = chat_message_id = None
     if assessed.alerting:
         message_id, chat_message_id = _publish(clients, settings, assessed.alert)
-    record_window_execution(
-        invocation.metrics, execution, report, central=settings.members is not None
-    )
+    record_window_execution(invocation.metrics, execution, report, central=settings.spans_accounts)
     outcome = Outcome(
         "alerted" if message_id else "all-clear",
         execution.window_execution_id,

@@ -1,12 +1,14 @@
 """The reconciliation sweep: find window executions that ended recently, event or no event.
 
 SSM delivers its events best effort, so a schedule runs this: every window's executions that ended
-within the look-back (in central mode, in every member account and region, listed at the same
-time) go through the same exactly-once processing as events, which makes the sweep a no-op for
+within the look-back (in central mode, in every member account and region, swept at the same
+time; in organization mode one place per message of the sweep queue: mwalerts.sweep_fanout) go
+through the same exactly-once processing as events, which makes the sweep a no-op for
 those already handled and an alert for those whose event never came. Its metrics say whether it
 completed: the heartbeat the sweep alarm watches.
 """
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -52,6 +54,16 @@ class SweepOutcome:
     unreachable: list[str] = field(default_factory=list)
 
 
+@dataclass
+class PlaceSweep:
+    """What sweeping one account-region did (`sweep_place`)."""
+
+    examined: int = 0
+    recovered: list[str] = field(default_factory=list)  # processed here: no event did it first
+    failed: list[str] = field(default_factory=list)  # executions that could not be processed
+    stopped_early: bool = False
+
+
 def ended_executions(
     ssm: "SSMClient", *, account: str, region: str, since: datetime
 ) -> Iterator[WindowExecution]:
@@ -80,30 +92,23 @@ def sweep(
     stacks roll out, the central one is deployed first), and a sweep that skipped one or ran out
     of time sends no heartbeat: the sweep alarm fires when that lasts two intervals.
     """
-    settings = invocation.settings
-    since = event.time - timedelta(minutes=settings.sweep_lookback_minutes)
-    places = (
-        [(account, region) for account, regions in settings.members.items() for region in regions]
-        if settings.members is not None
-        else [(event.account, event.region)]
-    )
+    since = event.time - timedelta(minutes=invocation.settings.sweep_lookback_minutes)
+    membership = invocation.membership
+    places = membership.places() if membership else [(event.account, event.region)]
     failed: list[str] = []
     unreachable: list[str] = []
-    examined, recovered, stopped_early = 0, [], False
-    for execution in _ended_everywhere(places, invocation, since, failed, unreachable):
-        if invocation.time_left_ms() < SWEEP_TIME_RESERVE_MS:
-            stopped_early = True
-            logger.warning("Sweep stopped before the timeout", extra={"examined": examined})
-            break
-        examined += 1
-        if _processed_by_sweep(execution, process, failed):
-            recovered.append(execution.window_execution_id)
+    swept = _swept_everywhere(
+        places, invocation, since, process, failed=failed, unreachable=unreachable
+    )
+    recovered = [execution_id for place in swept for execution_id in place.recovered]
+    failed += [execution_id for place in swept for execution_id in place.failed]
+    stopped_early = any(place.stopped_early for place in swept)
     completed = not (failed or unreachable or stopped_early)
     record_sweep(invocation.metrics, recovered=len(recovered), completed=completed)
     if failed:
         raise SweepIncompleteError(f"sweep could not process {failed}")
     result = SweepOutcome(
-        examined=examined,
+        examined=sum(place.examined for place in swept),
         recovered=recovered,
         stopped_early=stopped_early,
         unreachable=unreachable,
@@ -112,43 +117,83 @@ def sweep(
     return result
 
 
-def _ended_everywhere(
+def sweep_place(
+    account: str,
+    region: str,
+    since: datetime,
+    invocation: Invocation,
+    process: Callable[[WindowExecution], Outcome],
+) -> PlaceSweep:
+    """Every execution of one account-region that ended at or after `since`, each through
+    `process`: the sweep of one place, whether this invocation sweeps them all or the sweep
+    queue brought this one (mwalerts.sweep_worker).
+
+    Reaching or listing the place may raise (AccessDenied from AssumeRole among others); one
+    execution that fails is noted in the result and does not stop the others. Processing stops
+    when less than SWEEP_TIME_RESERVE_MS is left of the invocation.
+    """
+    ssm = invocation.clients_for(account, region).ssm
+    executions = list(ended_executions(ssm, account=account, region=region, since=since))
+    result = PlaceSweep()
+    for execution in executions:
+        if invocation.time_left_ms() < SWEEP_TIME_RESERVE_MS:
+            result.stopped_early = True
+            logger.warning(
+                "Sweep stopped before the timeout",
+                extra={"account": account, "region": region, "examined": result.examined},
+            )
+            break
+        result.examined += 1
+        if _processed_by_sweep(execution, process, result.failed):
+            result.recovered.append(execution.window_execution_id)
+    return result
+
+
+def _swept_everywhere(
     places: Sequence[tuple[str, str]],
     invocation: Invocation,
     since: datetime,
+    process: Callable[[WindowExecution], Outcome],
+    *,
     failed: list[str],
     unreachable: list[str],
-) -> list[WindowExecution]:
-    """The ended executions of every (account, region), listed at the same time (a central
-    account may sweep a hundred); one that cannot be listed is noted in `failed`, a member
-    whose role cannot be assumed in `unreachable`."""
+) -> list[PlaceSweep]:
+    """Every (account, region) swept, several at the same time (a central account may sweep a
+    hundred); one that cannot be listed is noted in `failed`, a member whose role cannot be
+    assumed in `unreachable`. Executions are processed one at a time: each prints its metrics
+    through the one Metrics object, whose dimensions must not mix."""
+    processing = threading.Lock()
 
-    def listed(place: tuple[str, str]) -> list[WindowExecution]:
+    def process_alone(execution: WindowExecution) -> Outcome:
+        with processing:
+            return process(execution)
+
+    def swept(place: tuple[str, str]) -> PlaceSweep | None:
         account, region = place
         try:
-            ssm = invocation.clients_for(account, region).ssm
+            return sweep_place(account, region, since, invocation, process_alone)
         except ClientError as error:
             if error_code(error) != "AccessDenied":
-                raise
+                _note_failure(place, failed)
+                return None
             logger.warning(
                 "Sweep skipped a member whose reader role it may not assume: is its member "
                 "stack deployed?",
                 extra={"account": account, "region": region, "error": str(error)},
             )
             unreachable.append(f"{account}/{region}")
-            return []
-        return list(ended_executions(ssm, account=account, region=region, since=since))
-
-    def listed_or_noted(place: tuple[str, str]) -> list[WindowExecution]:
-        try:
-            return listed(place)
+            return None
         except Exception:
-            logger.exception("Sweep could not list window executions", extra={"in": place[1]})
-            failed.append("/".join(place))
-            return []
+            _note_failure(place, failed)
+            return None
 
     with ThreadPoolExecutor(min(PLACE_CONCURRENCY, len(places)), "sweep") as pool:
-        return [execution for found in pool.map(listed_or_noted, places) for execution in found]
+        return [result for result in pool.map(swept, places) if result is not None]
+
+
+def _note_failure(place: tuple[str, str], failed: list[str]) -> None:
+    logger.exception("Sweep could not list window executions", extra={"in": place[1]})
+    failed.append("/".join(place))
 
 
 def _processed_by_sweep(

@@ -108,12 +108,6 @@ def instance_ids(task_type: str | None, parameters: str | None) -> tuple[str, ..
     return _instance_ids(_parameters(parameters)) if task_type == "RUN_COMMAND" else ()
 
 
-def sensitive_values(parameters: str | None) -> frozenset[str]:
-    """The values of the document parameters (commands, tokens, ...) in a Parameters string,
-    which command output may echo and which must then be redacted from it."""
-    return _sensitive_values(_parameters(parameters))
-
-
 def unicode_text(value: str | None) -> str | None:
     """API text made valid Unicode: an unpaired surrogate (possible in JSON's \\u escapes) would
     make strict JSON parsers reject the digest and a UTF-8 log stream drop the record."""

@@ -256,3 +256,27 @@ def _recording(create_client: Any, record: Any) -> Any:
         return client
 
     return create
+
+
+def test_a_qualified_central_deployment_assumes_the_qualified_reader_role(aws, monkeypatch):
+    # A second central deployment (staging) for the same members: its own reader role names.
+    environment = {
+        **os.environ,
+        contract.ENV_MEMBER_ACCOUNTS: json.dumps({MEMBER_A: ["us-east-2"]}),
+        contract.ENV_NAME_QUALIFIER: "staging",
+    }
+    assumed: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        botocore.session.Session,
+        "create_client",
+        _recording(
+            botocore.session.Session.create_client, lambda params, **_: assumed.append(params)
+        ),
+    )
+    invocation = Invocation(load_settings(environment), aws.clients, handler.metrics)
+
+    invocation.clients_for(MEMBER_A, "us-east-2")
+
+    assert [a["RoleArn"] for a in assumed] == [
+        f"arn:aws:iam::{MEMBER_A}:role/MaintenanceWindowAlertsReader-staging-us-east-2"
+    ]

@@ -294,3 +294,28 @@ def test_the_invocations_own_parameter_values_are_redacted_wherever_echoed():
 )
 def test_links_point_at_the_console_of_the_regions_partition(region, console):
     assert links.window_url(region, "mw-0ed7251d3fcf6e0c2").startswith(console + "/")
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")],
+)
+def test_arns_the_function_builds_name_the_regions_partition(region, partition):
+    # Member role ARNs of central mode (China included) and the chat notification's window ARN.
+    assert links.partition(region) == partition
+
+
+@pytest.mark.parametrize(
+    ("execution_id", "link"),
+    [
+        (
+            "arn:aws:states:eu-west-1:111111111111:execution:patch:run-1",
+            "https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1"
+            "#/v2/executions/details/arn%3Aaws%3Astates%3Aeu-west-1%3A111111111111"
+            "%3Aexecution%3Apatch%3Arun-1",
+        ),
+        ("run-1", None),  # not an execution ARN: no page to link
+    ],
+)
+def test_a_step_functions_task_links_to_its_execution(execution_id, link):
+    assert links.execution_url("eu-west-1", "STEP_FUNCTIONS", execution_id, None) == link

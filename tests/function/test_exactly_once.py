@@ -17,6 +17,8 @@ from local_aws.scenario import SeededExecution, TaskPlan, schedule_event, seed_w
 from mwalerts import handler, pipeline
 from mwalerts.errors import SweepIncompleteError
 from mwalerts.idempotency import RECORD_TTL_SECONDS
+from mwalerts.invocation import Invocation
+from mwalerts.service import handle_event
 from tests.function.concurrency import run_in_threads
 from tests.support import emf_documents
 
@@ -275,3 +277,16 @@ def _clock_at(offset: timedelta) -> type:
             return cls.fromtimestamp((datetime.now(UTC) + offset).timestamp(), tz)
 
     return Later
+
+
+def test_outside_lambda_without_a_context_an_event_still_alerts_once(aws):
+    # As in local runs and benchmarks: no Lambda context, so no in-progress expiry to register.
+    execution = seed_window_execution(aws.ssm, FAILING)
+    invocation = Invocation(handler.settings, aws.clients, handler.metrics)
+
+    # Powertools says it cannot tell the time left; the in-progress record then has no expiry.
+    with pytest.warns(UserWarning, match="remaining time"):
+        first, second = (handle_event(execution.event(), invocation) for _ in range(2))
+
+    assert alerts_for(aws) == {execution.window_execution_id: 1}
+    assert (vars(first)["replayed"], vars(second)["replayed"]) == (False, True)

@@ -229,3 +229,17 @@ class TestTextRules:
             "2026-11-20T02:00:00.123Z"
         )
         assert iso(None) is None
+
+
+def test_email_lists_the_five_most_frequent_causes_and_counts_the_rest():
+    invocations = [
+        _invocation(n, "FAILED", details=f"Step {cause} failed")
+        for n, cause in enumerate([1, 1, 1, 2, 2, 3, 4, 5, 6, 7])
+    ]
+    report = combine([summarise_task(TASK, invocations, ALERT)])
+    email = json.loads(render_alert(_execution(), report).message)["email"]
+
+    assert "Failures by cause (7)" in email
+    assert "       3 x FAILED Step 1 failed" in email  # the most frequent first
+    assert "       2 x FAILED Step 2 failed" in email
+    assert "... and 2 more causes" in email

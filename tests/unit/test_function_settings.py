@@ -53,6 +53,19 @@ def test_reads_alert_statuses_leniently_but_exactly():
         ({**REQUIRED, contract.ENV_ERROR_DETAILS_LIMIT: "\u00b2"}, "ERROR_DETAILS_LIMIT '\u00b2'"),
         ({**REQUIRED, contract.ENV_ERROR_DETAILS_LIMIT: "51"}, "ERROR_DETAILS_LIMIT 51 is out of"),
         ({**REQUIRED, contract.ENV_CHAT_NOTIFICATIONS: "Off"}, "CHAT_NOTIFICATIONS 'Off' is not"),
+        # A separate chat topic that is not named would drop every chat notification.
+        (
+            {**REQUIRED, contract.ENV_CHAT_NOTIFICATIONS: contract.CHAT_SEPARATE_TOPIC},
+            "needs CHAT_TOPIC_ARN, an SNS topic ARN; got None",
+        ),
+        (
+            {
+                **REQUIRED,
+                contract.ENV_CHAT_NOTIFICATIONS: contract.CHAT_SEPARATE_TOPIC,
+                contract.ENV_CHAT_TOPIC_ARN: "chat",
+            },
+            "needs CHAT_TOPIC_ARN, an SNS topic ARN; got 'chat'",
+        ),
     ],
 )
 def test_fails_with_a_message_naming_the_variable(environ, message):
@@ -101,3 +114,44 @@ def test_a_malformed_member_list_fails_the_start_up(members, message):
     with pytest.raises(ConfigurationError, match="MEMBER_ACCOUNTS") as error:
         load_settings({**REQUIRED, contract.ENV_MEMBER_ACCOUNTS: members})
     assert message in str(error.value)
+
+
+ORGANIZATION = {
+    **REQUIRED,
+    contract.ENV_MEMBER_STACK_SET: "MaintenanceWindowAlerts-Members-prod",
+    contract.ENV_MEMBER_STACK_SET_CALL_AS: "DELEGATED_ADMIN",
+    contract.ENV_MEMBER_REGIONS: "eu-west-1, us-east-1,eu-west-1",
+    contract.ENV_SWEEP_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/111111111111/sweep",
+    contract.ENV_NAME_QUALIFIER: "prod",
+}
+
+
+def test_organization_mode_reads_the_stack_set_regions_queue_and_qualifier():
+    settings = load_settings(ORGANIZATION)
+
+    assert settings.member_stack_set == "MaintenanceWindowAlerts-Members-prod"
+    assert settings.member_stack_set_call_as == "DELEGATED_ADMIN"
+    assert settings.member_regions == ("eu-west-1", "us-east-1")
+    assert settings.sweep_queue_url.endswith("/111111111111/sweep")
+    assert settings.name_qualifier == "prod"
+    assert settings.spans_accounts
+    assert settings.members is None
+    assert not load_settings(REQUIRED).spans_accounts
+    assert load_settings(REQUIRED).member_stack_set is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({contract.ENV_MEMBER_STACK_SET_CALL_AS: "self"}, "MEMBER_STACK_SET_CALL_AS must be one"),
+        ({contract.ENV_MEMBER_REGIONS: ""}, "MEMBER_REGIONS must list the covered regions"),
+        ({contract.ENV_MEMBER_REGIONS: "eu-west-1,Mars"}, "MEMBER_REGIONS must list"),
+        ({contract.ENV_SWEEP_QUEUE_URL: ""}, "SWEEP_QUEUE_URL must be the sweep queue's URL"),
+        ({contract.ENV_MEMBER_STACK_SET: "1-not-a-name"}, "MEMBER_STACK_SET_NAME is not a"),
+        ({contract.ENV_NAME_QUALIFIER: "Prod"}, "NAME_QUALIFIER 'Prod' is not a qualifier"),
+        ({contract.ENV_MEMBER_ACCOUNTS: '{"111111111111": ["eu-west-1"]}'}, "exclude each other"),
+    ],
+)
+def test_a_broken_organization_setting_fails_naming_its_variable(change, message):
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings({**ORGANIZATION, **change})
