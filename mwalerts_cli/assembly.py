@@ -44,6 +44,8 @@ class StackArtifact:
     lookup_role_arn: str | None = None
     # Where app.py took the environment from (contract.TARGET_METADATA), when it says.
     environment_source: str | None = None
+    # Organization mode's central stack: contract.ORGANIZATION_METADATA's data, else None.
+    organization: Mapping[str, Any] | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -96,6 +98,7 @@ def _stack(directory: Path, name: str, artifact: Mapping[str, Any]) -> StackArti
         bootstrap_parameter=properties.get("bootstrapStackVersionSsmParameter"),
         lookup_role_arn=lookup_role,
         environment_source=_metadata_value(metadata, contract.TARGET_METADATA),
+        organization=_metadata_mapping(metadata, contract.ORGANIZATION_METADATA),
         metadata=metadata,
     )
 
@@ -110,10 +113,21 @@ def _environment(text: str) -> tuple[str | None, str | None]:
 
 
 def _metadata_value(metadata: Mapping[str, Any], kind: str) -> str | None:
+    data = _metadata_data(metadata, kind)
+    return None if data is None else str(data)
+
+
+def _metadata_mapping(metadata: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
+    data = _metadata_data(metadata, kind)
+    return data if isinstance(data, dict) else None
+
+
+def _metadata_data(metadata: Mapping[str, Any], kind: str) -> Any:
+    """The data of the first metadata entry of type `kind` (on any construct path), or None."""
     for entries in metadata.values():
         for entry in entries if isinstance(entries, list) else []:
             if isinstance(entry, dict) and entry.get("type") == kind:
-                return str(entry.get("data"))
+                return entry.get("data")
     return None
 
 

@@ -1,7 +1,8 @@
 """`mwalerts preflight`: before `cdk deploy`, check every account and region the synthesized app
 deploys to (cdk.out, whatever its layout): bootstrap, the Powertools layer, Lambda concurrency,
-cross-region EventBridge, and the region the app was synthesized for. The checks are in
-mwalerts_cli.preflight_checks."""
+cross-region EventBridge, the region the app was synthesized for, and the organization layout's
+standing in AWS Organizations. The checks are in mwalerts_cli.preflight_checks and
+mwalerts_cli.preflight_organization."""
 
 import argparse
 import os
@@ -38,6 +39,7 @@ from mwalerts_cli.preflight_checks import (
     check_target,
     finding,
 )
+from mwalerts_cli.preflight_organization import check_organization
 
 NAME = "preflight"
 SUMMARY = "before cdk deploy: check each account and region the synthesized app deploys to"
@@ -52,6 +54,10 @@ lookup role, as the CDK CLI does):
   concurrency  the account's unreserved Lambda concurrency
   route        EventBridge can deliver to the central bus (central mode's members)
   central bus  the central bus exists and admits the member account
+  organization organization mode's central stack: the central account is in the organization,
+               and is the management account (callAs SELF) or a registered StackSets delegated
+               administrator (DELEGATED_ADMIN); the row "trusted access" checks that StackSets'
+               trusted access is enabled in the organization
 
 Without credentials (or with --offline) it checks what it can without AWS and lists the rest as
 SKIP. Exit 1 when a check fails, 2 when there is no assembly."""
@@ -64,7 +70,7 @@ examples:
 
 docs/first-deploy.md says what each check means and how to fix a failure."""
 
-CHECKS = ("target", "bootstrap", "layer", "concurrency", "events")
+CHECKS = ("target", "bootstrap", "layer", "concurrency", "events", "organization")
 COLUMNS = (
     Column("Stack"),
     Column("Target"),
@@ -230,6 +236,8 @@ class Preflight:
             findings.extend(check_concurrency(stack, context, region))
         if "events" in self.chosen:
             findings.extend(check_events(stack, context, region))
+        if "organization" in self.chosen:
+            findings.extend(check_organization(stack, context, region))
         return findings
 
     def clients_of(self, stack: StackArtifact, region: str) -> Clients | Finding | None:

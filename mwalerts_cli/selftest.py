@@ -12,7 +12,12 @@ The hops, each with its result and time:
                     notifies), then back to OK, notifies the topic (CloudWatch may use the KMS key
                     and publish to the topic)
   dead-letter queue each queue is KMS-encrypted, no redrive source, and its queue and key policies
-                    admit what writes to it (read through the API: nothing is sent or received)
+                    admit what writes to it (read through the API: nothing is sent or received);
+                    in organization mode also the sweep queue's (found by the sweep queue's
+                    RedrivePolicy), whose RedriveAllowPolicy admits the sweep queue
+
+The function's hops are the ones its answer lists (organization mode adds "member": it reads one
+member account through the member's reader role).
 
 The temporary queue and its subscription are removed at the end, whatever happened. Exit 0 when
 every hop passed (or was skipped), 1 when one failed, 2 when the command cannot start.
@@ -42,6 +47,7 @@ from mwalerts_cli.selftest_hops import (
     dead_letter_problems,
     is_alarm_notification,
     is_test_message,
+    sweep_dead_letter_queue,
 )
 
 # `mwalerts selftest`: its help is this module's docstring.
@@ -126,6 +132,9 @@ def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
     rows, leftovers = _live_hops(args, clients, ui, target)
     ui.info("Checking the dead-letter queues through the API (nothing is sent or received)")
     rows += [_dead_letter_row(clients, target, key) for key in contract.DEAD_LETTER_QUEUE_OUTPUTS]
+    sweep_queue = target.outputs.get(contract.OUTPUT_SWEEP_QUEUE_URL)
+    if sweep_queue:
+        rows.append(_sweep_dead_letter_row(clients, sweep_queue))
     ui.table(COLUMNS, [row.cells() for row in rows])
     for leftover in leftovers:
         ui.error(f"could not remove the temporary {leftover}: delete it by hand")
@@ -255,19 +264,34 @@ def _dead_letter_row(clients: Clients, target: Target, key: str) -> Row:
     hop = f"dead-letter queue: {key}"
     try:
         writer = _writer(clients, target, key)
-        problems = dead_letter_problems(
-            clients.client("sqs"), clients.client("kms"), target.outputs[key], writer
-        )
+        return _judged(hop, clients, target.outputs[key], writer)
     except (BotoCoreError, ClientError) as error:
         return Row(hop, FAILED, None, describe_aws_error(error))
+
+
+def _sweep_dead_letter_row(clients: Clients, sweep_queue_url: str) -> Row:
+    hop = f"dead-letter queue: {contract.OUTPUT_SWEEP_QUEUE_URL}'s"
+    try:
+        found = sweep_dead_letter_queue(clients.client("sqs"), sweep_queue_url)
+        if found is None:
+            return Row(
+                hop, FAILED, None, "the sweep queue has no dead-letter queue (RedrivePolicy)"
+            )
+        return _judged(hop, clients, *found)
+    except (BotoCoreError, ClientError) as error:
+        return Row(hop, FAILED, None, describe_aws_error(error))
+
+
+def _judged(hop: str, clients: Clients, queue_url: str, writer: Writer) -> Row:
+    """The row of one dead-letter queue; raises the AWS errors of reading it."""
+    problems = dead_letter_problems(clients.client("sqs"), clients.client("kms"), queue_url, writer)
     if problems:
         return Row(hop, FAILED, None, "; ".join(problems))
-    return Row(
-        hop,
-        OK,
-        None,
-        f"KMS-encrypted, RedriveAllowPolicy denyAll, its policies admit {writer.label}",
-    )
+    if writer.source_queue_arn:
+        allowed = f"RedriveAllowPolicy admits {writer.label}"
+    else:
+        allowed = f"RedriveAllowPolicy denyAll, its policies admit {writer.label}"
+    return Row(hop, OK, None, f"KMS-encrypted, {allowed}")
 
 
 def _writer(clients: Clients, target: Target, key: str) -> Writer:

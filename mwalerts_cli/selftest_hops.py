@@ -159,12 +159,26 @@ def is_alarm_notification(alarm_name: str, test_id: str) -> Callable[[Envelope],
 
 @dataclass(frozen=True)
 class Writer:
-    """Who writes to a dead-letter queue: a service (EventBridge) or a role (Lambda's on-failure
-    destination sends with the function's role)."""
+    """Who writes to a dead-letter queue: a service (EventBridge), a role (Lambda's on-failure
+    destination sends with the function's role) or SQS itself, moving what a source queue could
+    not deliver (organization mode's sweep queue)."""
 
     label: str
     service: str | None = None
     role_arn: str | None = None
+    source_queue_arn: str | None = None
+
+    def redrive_allowed(self, policy: dict[str, Any]) -> bool:
+        """Whether the queue's RedriveAllowPolicy lets no other queue redrive into it: denyAll
+        for what EventBridge or Lambda write; for a source queue's dead-letter queue (SQS
+        refuses a source queue whose dead-letter queue says denyAll), that queue alone, or
+        allowAll (the sweep queue's: naming the sweep queue would be a circular reference in
+        the stack, and only the stack's own queues are in its account's hands)."""
+        permission = policy.get("redrivePermission")
+        if self.source_queue_arn is None:
+            return permission == "denyAll"
+        alone = permission == "byQueue" and policy.get("sourceQueueArns") == [self.source_queue_arn]
+        return alone or permission == "allowAll"
 
 
 def dead_letter_problems(sqs: Any, kms: Any, queue_url: str, writer: Writer) -> list[str]:
@@ -173,8 +187,8 @@ def dead_letter_problems(sqs: Any, kms: Any, queue_url: str, writer: Writer) -> 
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
     problems = []
     redrive = json.loads(attributes.get("RedriveAllowPolicy") or "{}")
-    if redrive.get("redrivePermission") != "denyAll":
-        problems.append("its RedriveAllowPolicy is not denyAll: another queue could redrive here")
+    if not writer.redrive_allowed(redrive):
+        problems.append(_redrive_problem(writer))
     if writer.service and not admits(
         statements(attributes.get("Policy")), writer, ("sqs:SendMessage",)
     ):
@@ -185,10 +199,21 @@ def dead_letter_problems(sqs: Any, kms: Any, queue_url: str, writer: Writer) -> 
     return problems + key_problems(kms, key_id, writer)
 
 
+def _redrive_problem(writer: Writer) -> str:
+    if writer.source_queue_arn:
+        return (
+            f"its RedriveAllowPolicy neither admits {writer.label} alone nor allowAll: "
+            f"{writer.label} may not use it, or only some other queues may"
+        )
+    return "its RedriveAllowPolicy is not denyAll: another queue could redrive here"
+
+
 def key_problems(kms: Any, key_id: str, writer: Writer) -> list[str]:
     metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
     if metadata.get("KeyState") != "Enabled":
         return [f"its key {metadata['KeyId']} is {metadata.get('KeyState')}"]
+    if writer.source_queue_arn:
+        return []  # SQS moves the message itself: no principal for the key policy to admit
     policy = kms.get_key_policy(KeyId=metadata["KeyId"], PolicyName="default")["Policy"]
     actions = ("kms:GenerateDataKey", "kms:Decrypt")
     if admits(statements(policy), writer, actions):
@@ -236,3 +261,17 @@ def _listed(value: Any) -> Iterator[str]:
         yield value
     elif isinstance(value, list):
         yield from (item for item in value if isinstance(item, str))
+
+
+def sweep_dead_letter_queue(sqs: Any, sweep_queue_url: str) -> tuple[str, Writer] | None:
+    """The URL of the sweep queue's dead-letter queue (its RedrivePolicy's target), and the
+    sweep queue as its writer; None when the sweep queue has no dead-letter queue."""
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=sweep_queue_url, AttributeNames=["QueueArn", "RedrivePolicy"]
+    )["Attributes"]
+    target = json.loads(attributes.get("RedrivePolicy") or "{}").get("deadLetterTargetArn")
+    if not target:
+        return None
+    account, name = target.split(":")[4:6]
+    url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+    return url, Writer("the sweep queue", source_queue_arn=attributes["QueueArn"])

@@ -1,7 +1,8 @@
 """What `mwalerts preflight` reads and calls, built for its tests: a cloud assembly written as
 `cdk synth` writes one (manifest.json and templates, the shapes copied from a central-mode synth),
 and the AWS it meets: moto, seeded with what a real account holds (bootstrap versions, the public
-Powertools parameter, a layer, the central bus), plus answers moto lacks (GetAccountSettings)."""
+Powertools parameter, a layer, the central bus, an organization), plus answers moto lacks
+(GetAccountSettings); and the command run as its tests run it."""
 
 import io
 import json
@@ -18,9 +19,19 @@ import botocore.handlers
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
+from moto.core.exceptions import JsonRESTError
+from moto.organizations.models import (
+    FakeDelegatedAdministrator,
+    OrganizationsBackend,
+    organizations_backends,
+)
 from moto.ssm.models import Parameter, ssm_backends
 
 from mwalerts import contract
+from mwalerts.clients import aws_session
+from mwalerts_cli.aws import Clients
+from mwalerts_cli.main import main
+from mwalerts_cli.output import Ui
 
 DEPLOYER = "123456789012"  # moto's default account: the credentials' own
 MEMBER = "222222222222"
@@ -70,6 +81,8 @@ class StackSpec:
     region: str | None = CENTRAL_REGION
     resources: dict[str, Any] = field(default_factory=lambda: {"Function": function()})
     source: str = contract.TARGET_FROM_LAYOUT
+    # Organization mode's central stack: its contract.ORGANIZATION_METADATA.
+    organization: dict[str, Any] | None = None
     parameters: dict[str, Any] = field(
         default_factory=lambda: {
             LAYER_LOGICAL_ID: {
@@ -104,7 +117,10 @@ def write_assembly(directory: Path, stacks: list[StackSpec]) -> Path:
         role = f"arn:${{AWS::Partition}}:iam::{account}:role/cdk-lookup-role-{account}-{region}"
         template = {"Parameters": stack.parameters, "Resources": stack.resources}
         (directory / f"{stack.name}.template.json").write_text(json.dumps(template))
-        metadata = {f"/{stack.name}": [{"type": contract.TARGET_METADATA, "data": stack.source}]}
+        entries: list[dict[str, Any]] = [{"type": contract.TARGET_METADATA, "data": stack.source}]
+        if stack.organization is not None:
+            entries.append({"type": contract.ORGANIZATION_METADATA, "data": stack.organization})
+        metadata = {f"/{stack.name}": entries}
         (directory / f"{stack.name}.metadata.json").write_text(json.dumps(metadata))
         artifacts[stack.name] = {
             "type": "aws:cloudformation:stack",
@@ -239,3 +255,115 @@ def ready_account(monkeypatch: pytest.MonkeyPatch) -> str:
     central_bus()
     account_settings(monkeypatch, 1000, 1000)
     return arn
+
+
+# --- An organization (moto's Organizations) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Organization:
+    """An organization whose management account is DEPLOYER's, with one OU holding one member."""
+
+    id: str
+    root: str
+    unit: str  # an OU
+    member: str  # an account in `unit`
+
+    def metadata(self, call_as: str = contract.CALL_AS_SELF, *units: str) -> dict[str, Any]:
+        """The central stack's contract.ORGANIZATION_METADATA (default: covering `unit`)."""
+        return {
+            "organizationId": self.id,
+            "callAs": call_as,
+            "stackSetName": contract.stack_set_name(),
+            "organizationalUnits": list(units or (self.unit,)),
+            "regions": [CENTRAL_REGION, MEMBER_REGION],
+        }
+
+
+def organization(monkeypatch: pytest.MonkeyPatch, *, trusted_access: bool = True) -> Organization:
+    """An organization made by DEPLOYER (its management account), StackSets' trusted access
+    enabled (or not), an OU and a member account in it; members see it as in AWS."""
+    members_see_their_organization(monkeypatch)
+    client = boto3.client("organizations", region_name=CENTRAL_REGION)
+    made = client.create_organization(FeatureSet="ALL")["Organization"]
+    root = client.list_roots()["Roots"][0]["Id"]
+    unit = client.create_organizational_unit(ParentId=root, Name="workloads")
+    unit_id = unit["OrganizationalUnit"]["Id"]
+    status = client.create_account(AccountName="monitoring", Email="monitoring@example.com")
+    member = status["CreateAccountStatus"]["AccountId"]
+    client.move_account(AccountId=member, SourceParentId=root, DestinationParentId=unit_id)
+    if trusted_access:
+        client.enable_aws_service_access(ServicePrincipal=contract.STACKSETS_SERVICE_PRINCIPAL)
+    return Organization(made["Id"], root, unit_id, member)
+
+
+# The organization's listings that AWS answers only for the management account and delegated
+# administrators.
+MANAGEMENT_LISTINGS = ("list_delegated_administrators", "list_aws_service_access_for_organization")
+
+
+def members_see_their_organization(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto answers a member account's MANAGEMENT_LISTINGS from the member's own, empty, state;
+    AWS answers a delegated administrator (of any service) with the organization's, and refuses
+    any other member (AccessDeniedException). And moto (5.2) does not know StackSets among the
+    services with delegated administrators, which AWS documents (CloudFormation User Guide,
+    "Register a delegated administrator member account")."""
+    supported = [
+        *FakeDelegatedAdministrator.SUPPORTED_SERVICES,
+        contract.STACKSETS_SERVICE_PRINCIPAL,
+    ]
+    monkeypatch.setattr(FakeDelegatedAdministrator, "SUPPORTED_SERVICES", supported)
+    for name in MANAGEMENT_LISTINGS:
+        original = getattr(OrganizationsBackend, name)
+
+        def listing(
+            backend: OrganizationsBackend, *args: Any, _original: Any = original, **kwargs: Any
+        ) -> Any:
+            if (
+                backend.org is not None
+                or backend.account_id not in organizations_backends.master_accounts
+            ):
+                return _original(backend, *args, **kwargs)
+            management, partition = organizations_backends.master_accounts[backend.account_id]
+            owner = organizations_backends[management][partition]
+            if not any(admin.account.id == backend.account_id for admin in owner.admins):
+                raise JsonRESTError(
+                    "AccessDeniedException", "You don't have permissions to access this resource."
+                )
+            return _original(owner, *args, **kwargs)
+
+        monkeypatch.setattr(OrganizationsBackend, name, listing)
+
+
+# --- The command, as the preflight tests run it ---------------------------------------------------
+
+Row = dict[str, str]
+
+
+@pytest.fixture(autouse=True)
+def deploy_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deploy's region, as the CDK CLI reads it first (autouse where imported)."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", CENTRAL_REGION)
+
+
+def preflight(
+    capsys: pytest.CaptureFixture[str], assembly: Path, *options: str, clients: Any = None
+) -> tuple[int, list[Row], str]:
+    """`mwalerts preflight --assembly DIR --output json OPTIONS`: exit code, rows, stderr."""
+    capsys.readouterr()
+    clients = clients or Clients(aws_session(region_name=CENTRAL_REGION))
+    argv = ["preflight", "--assembly", str(assembly), "--output", "json", *options]
+    code = main(argv, clients=clients, ui=Ui.plain(200))
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out else []), err
+
+
+def results(rows: list[Row], check: str) -> list[tuple[str, str, str]]:
+    """(stack, result, found) of one check's rows."""
+    return [(row["stack"], row["result"], row["found"]) for row in rows if row["check"] == check]
+
+
+def only(rows: list[Row], stack: str, check: str) -> Row:
+    (row,) = [row for row in rows if (row["stack"], row["check"]) == (stack, check)]
+    return row

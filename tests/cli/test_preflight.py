@@ -3,7 +3,6 @@ the deployer's credentials (and a member account's through its lookup role), and
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,53 +32,27 @@ from tests.cli.preflight_fixtures import (
     bus_arn,
     central_and_member,
     central_bus,
+    deploy_region,  # noqa: F401  # an autouse fixture
     forward_rule,
     function,
     in_process_aws,
+    only,
+    preflight,
     publish_layer,
     put_public_parameter,
     raise_on,
     ready_account,
+    results,
     write_assembly,
 )
 
 BUNDLED = "set powertoolsLayer to bundled"
-Row = dict[str, str]
 
 
 @pytest.fixture
 def cloud() -> Iterator[None]:
     with in_process_aws():
         yield
-
-
-@pytest.fixture(autouse=True)
-def deploy_region(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The deploy's region, as the CDK CLI reads it first."""
-    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
-    monkeypatch.setenv("AWS_REGION", CENTRAL_REGION)
-
-
-def preflight(
-    capsys: pytest.CaptureFixture[str], assembly: Path, *options: str, clients: Any = None
-) -> tuple[int, list[Row], str]:
-    """`mwalerts preflight --assembly DIR --output json OPTIONS`: exit code, rows, stderr."""
-    capsys.readouterr()
-    clients = clients or Clients(aws_session(region_name=CENTRAL_REGION))
-    argv = ["preflight", "--assembly", str(assembly), "--output", "json", *options]
-    code = main(argv, clients=clients, ui=Ui.plain(200))
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out else []), err
-
-
-def results(rows: list[Row], check: str) -> list[tuple[str, str, str]]:
-    """(stack, result, found) of one check's rows."""
-    return [(row["stack"], row["result"], row["found"]) for row in rows if row["check"] == check]
-
-
-def only(rows: list[Row], stack: str, check: str) -> Row:
-    (row,) = [row for row in rows if (row["stack"], row["check"]) == (stack, check)]
-    return row
 
 
 # --- Everything ready, and the table ------------------------------------------------------------
