@@ -2,6 +2,7 @@
 
 import threading
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache, cached_property
@@ -126,10 +127,18 @@ def member_ssm_client(region_name: str, credentials: dict[str, str]) -> "SSMClie
         return _member_session().client("ssm", region_name=region_name, config=RETRY_CONFIG, **keys)
 
 
+# How many members' clients a container keeps. Each holds a botocore SSM client (hundreds of KB),
+# and in organization mode SQS spreads thousands of account-regions over the sweep workers at
+# random, so an unbounded cache would grow with the fleet until the function ran out of memory;
+# the least recently used member is dropped (and pays one AssumeRole again if it comes back).
+MEMBER_CACHE_SIZE = 100
+
+
 class MemberClients:
-    """Central mode: clients for a member account and region, whose SSM client works with the
-    credentials of that member's reader role. They are cached until shortly before the
-    credentials expire; SNS and DynamoDB stay the central account's."""
+    """Central and organization mode: clients for a member account and region, whose SSM client
+    works with the credentials of that member's reader role. The MEMBER_CACHE_SIZE most recently
+    used are cached until shortly before their credentials expire; SNS and DynamoDB stay the
+    central account's."""
 
     def __init__(
         self,
@@ -145,15 +154,18 @@ class MemberClients:
         self._qualifier = qualifier
         self._sts = sts
         self._make_ssm = make_ssm
-        self._cache: dict[tuple[str, str], tuple[AwsClients, datetime]] = {}
+        self._cache: OrderedDict[tuple[str, str], tuple[AwsClients, datetime]] = OrderedDict()
+        self._lock = threading.Lock()  # the central sweep reads members from several threads
 
     def role_name(self, region: str) -> str:
         return contract.member_role_name(region, self._qualifier)
 
     def for_member(self, account: str, region: str) -> AwsClients:
-        cached = self._cache.get((account, region))
-        if cached and cached[1] - datetime.now(UTC) > CREDENTIALS_MARGIN:
-            return cached[0]
+        with self._lock:
+            cached = self._cache.get((account, region))
+            if cached and cached[1] - datetime.now(UTC) > CREDENTIALS_MARGIN:
+                self._cache.move_to_end((account, region))
+                return cached[0]
         role = f"arn:{partition(region)}:iam::{account}:role/{self.role_name(region)}"
         request: dict[str, Any] = {"RoleArn": role, "RoleSessionName": contract.ROLE_SESSION_NAME}
         if self._external_id:
@@ -170,8 +182,17 @@ class MemberClients:
             },
         )
         clients = replace(self._central, ssm=ssm)
-        self._cache[(account, region)] = (clients, credentials["Expiration"])
+        with self._lock:
+            self._cache[(account, region)] = (clients, credentials["Expiration"])
+            self._cache.move_to_end((account, region))
+            while len(self._cache) > MEMBER_CACHE_SIZE:
+                self._cache.popitem(last=False)
         return clients
+
+    @property
+    def cached(self) -> int:
+        """How many members' clients are cached."""
+        return len(self._cache)
 
 
 # One per container and central clients: the member credentials they cache outlive invocations.
