@@ -94,13 +94,7 @@ def _target(stack: Stack, environ: Mapping[str, str]) -> str:
 def _organization_stack(app: Stage, organization: Organization) -> Stack:
     """The central stack of organization mode, with what `mwalerts preflight` checks before a
     deploy in the manifest's metadata (not the template's)."""
-    stack = MaintenanceWindowAlertsStack(
-        app,
-        organization.stack_id,
-        settings=organization.settings,
-        central=organization,
-        env=Environment(account=organization.account, region=organization.region),
-    )
+    stack = _central_stack(app, organization)
     stack.node.add_metadata(
         contract.ORGANIZATION_METADATA,
         {
@@ -116,13 +110,7 @@ def _organization_stack(app: Stage, organization: Organization) -> Stack:
 
 def _central_stacks(app: Stage, central: Central) -> list[Stack]:
     """The central stack first, then a member stack per member account and region."""
-    central_stack = MaintenanceWindowAlertsStack(
-        app,
-        central.stack_id,
-        settings=central.settings,
-        central=central,
-        env=Environment(account=central.account, region=central.region),
-    )
+    central_stack = _central_stack(app, central)
     stacks: list[Stack] = [central_stack]
     for account, region in central.member_environments:
         member = MaintenanceWindowAlertsMemberStack(
@@ -137,3 +125,14 @@ def _central_stacks(app: Stage, central: Central) -> list[Stack]:
         )
         stacks.append(member)
     return stacks
+
+
+def _central_stack(app: Stage, central: Central | Organization) -> MaintenanceWindowAlertsStack:
+    """The alerts stack of central or organization mode, in the central account and region."""
+    return MaintenanceWindowAlertsStack(
+        app,
+        central.stack_id,
+        settings=central.settings,
+        central=central,
+        env=Environment(account=central.account, region=central.region),
+    )
