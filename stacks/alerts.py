@@ -81,7 +81,7 @@ class MaintenanceWindowAlerts(Construct):
         self.event_bus = event_bus or (
             routing.central_event_bus(self, central) if central is not None else None
         )
-        self.key = keys.message_key(self)
+        self.key = keys.message_key(self, sweep_queue=self.organization is not None)
         self.data_key = keys.data_key(self)
         self.topic = self._topic(constants.TOPIC_ID, "Maintenance window alerts")
         self.email_subscriptions = self._subscribe_emails()
@@ -98,12 +98,14 @@ class MaintenanceWindowAlerts(Construct):
             constants.RULE_DLQ_ALARM_ID,
             "rule dead-letter queue",
             "events EventBridge could not deliver to the function (window executions, sweeps)",
+            contract.OUTPUT_RULE_DLQ_URL,
         )
         function_dlq = self._dead_letter_queue(
             constants.FUNCTION_DLQ_ID,
             constants.FUNCTION_DLQ_ALARM_ID,
             "function failure queue",
             "events the function failed on after its retries",
+            contract.OUTPUT_FUNCTION_DLQ_URL,
         )
         # The queues whose events `mwalerts redrive` sends back to the function.
         self.dead_letter_queues = (rule_dlq, function_dlq)
@@ -142,6 +144,7 @@ class MaintenanceWindowAlerts(Construct):
             self.topic,
             function=self.function,
             dead_letter_queues=self.watched_dead_letter_queues,
+            fan_out=self.sweep is not None,
         )
         # Not in `alarms`, which the dashboard shows: a self-test is no incident.
         self.self_test_alarm = alarms.self_test_alarm(self, settings, self.topic)
@@ -157,6 +160,7 @@ class MaintenanceWindowAlerts(Construct):
                 if central is not None
                 else contract.WINDOW_DIMENSIONS
             ),
+            fan_out=self.sweep is not None,
         )
         self.stack_set = self._member_stack_set()
         self.self_test = self._self_test_on_deploy() if settings.self_test_on_deploy else None
@@ -169,7 +173,9 @@ class MaintenanceWindowAlerts(Construct):
 
     def _member_stack_set(self) -> CfnStackSet | None:
         """Organization mode: the StackSet of the member resources, created once the bus and the
-        function's role it names exist (their names are fixed: no reference to them)."""
+        function's role it names exist (their names are fixed: no reference to them), and the
+        bus's policy, so that no member forwards before the bus admits it (a dependency on a
+        construct covers its children: the bus's policy is one)."""
         if self.organization is None:
             return None
         stack_set = member_stack_set(self, self.organization)
@@ -232,10 +238,10 @@ class MaintenanceWindowAlerts(Construct):
         )
 
     def _dead_letter_queue(
-        self, construct_id: str, alarm_id: str, label: str, holds: str
+        self, construct_id: str, alarm_id: str, label: str, holds: str, url_output: str
     ) -> health.DeadLetterQueue:
         queue = routing.dead_letter_queue(self, construct_id, holds=holds, key=self.key)
-        return health.DeadLetterQueue(queue, alarm_id, label, holds)
+        return health.DeadLetterQueue(queue, alarm_id, label, holds, url_output)
 
     def _function(self) -> lambda_.Function:
         """The function with its role: what it may do, and who may publish to its topics."""

@@ -103,6 +103,11 @@ def add_outputs(alerts: MaintenanceWindowAlerts) -> None:
             "Queue of the sweep's account-regions (one message each), which the function works "
             "through",
         )
+        outputs[contract.OUTPUT_SWEEP_DLQ_URL] = (
+            alerts.sweep.dead_letter_queue.queue.queue_url,
+            "Account-regions the sweep could not list after 3 attempts (read one for the cause; "
+            "purge once it is fixed: the next sweeps cover them again)",
+        )
     stack = Stack.of(alerts)
     for output_id, (value, description) in outputs.items():
         CfnOutput(stack, output_id, value=value, description=description)

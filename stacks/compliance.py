@@ -284,19 +284,22 @@ def acknowledge_ssm_read_policy(
 
 
 def acknowledge_organization_member_policy(
-    policy: iam.ManagedPolicy, *, reader_roles: str, stack_set: str, call_as: str
+    policy: iam.ManagedPolicy, *, reader_roles: Sequence[str], stack_set: str, call_as: str
 ) -> None:
-    """Organization mode's policy: the members' reader roles and the StackSet, by pattern."""
+    """Organization mode's policy: the members' reader roles (one ARN per covered region, any
+    account) and the StackSet, by pattern."""
     cfn_policy = policy.node.default_child
-    acknowledge(
-        cfn_policy,
-        f"AwsSolutions-IAM5[Resource::{reader_roles}]",
-        "The members are every account of the covered organizational units, now and later (the "
-        "StackSet deploys to an account that joins one), so no list of accounts can name "
-        "them: the account is '*', narrowed by aws:ResourceOrgID to the organization's. The "
-        "region is '*' as it is part of the reader role's name (one per covered region). The "
-        "role name is fixed, so only the reader roles of this deployment match.",
-    )
+    for reader_role in reader_roles:
+        acknowledge(
+            cfn_policy,
+            f"AwsSolutions-IAM5[Resource::{reader_role}]",
+            "The wildcard is the account ID, and only it: the members are every account of the "
+            "covered organizational units, now and later (the StackSet deploys to an account "
+            "that joins one), so the accounts are not known at synth and no list can name "
+            "them. The condition aws:ResourceOrgID limits them to the organization's accounts. "
+            "The role name is exact: this deployment's reader role of one covered region (the "
+            "region and any qualifier are part of it).",
+        )
     acknowledge(
         cfn_policy,
         f"AwsSolutions-IAM5[Resource::{stack_set}]",

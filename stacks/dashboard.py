@@ -34,11 +34,13 @@ def dashboard(
     dead_letter_queues: Sequence[DeadLetterQueue],
     alarms: Sequence[cloudwatch.IAlarm],
     dimensions: Sequence[str] = contract.WINDOW_DIMENSIONS,
+    fan_out: bool = False,
 ) -> cloudwatch.Dashboard:
     """Rows of 24 units: alarms, the fleet, the latest failures, the windows, the alert path.
 
     `dimensions` are those of the per-window series: WindowId, and in central mode Account and
-    Region too (the same window ID can run in several members)."""
+    Region too (the same window ID can run in several members). `fan_out`: organization mode's
+    sweep, whose account-regions queued and failed are shown beside its runs."""
     namespace, statuses = settings.metrics_namespace, settings.counted_alert_statuses
     return cloudwatch.Dashboard(
         scope,
@@ -49,7 +51,9 @@ def dashboard(
             _fleet(namespace, statuses, dimensions),
             [_latest_failures(log_group)],
             _windows(namespace, dimensions),
-            _alert_path(namespace, function, dead_letter_queues, settings.sweep_interval),
+            _alert_path(
+                namespace, function, dead_letter_queues, settings.sweep_interval, fan_out=fan_out
+            ),
         ],
     )
 
@@ -133,13 +137,23 @@ def _alert_path(
     function: lambda_.IFunction,
     dead_letter_queues: Sequence[DeadLetterQueue],
     sweep_interval: Duration,
+    *,
+    fan_out: bool,
 ) -> list[cloudwatch.IWidget]:
-    """The function, what it did not alert on, and the sweep."""
+    """The function, what it did not alert on, and the sweep (with `fan_out`, also its
+    account-regions), side by side in one row."""
+    width = GRID_WIDTH // (4 if fan_out else 3)
+
+    def sweep_graph(title: str, names: Sequence[str]) -> cloudwatch.IWidget:
+        series = [metric(namespace, name, period=sweep_interval) for name in names]
+        return _graph(title, series, width=width)
+
     return [
         _graph(
             "Alert function: errors, throttles and duration",
             [function.metric_errors(), function.metric_throttles()],
             right=[function.metric_duration(statistic="Maximum")],
+            width=width,
         ),
         _graph(
             "Events not alerted on: dead letters, invalid events",
@@ -152,13 +166,23 @@ def _alert_path(
                 ),
                 metric(namespace, contract.METRIC_INVALID_EVENTS),
             ],
+            width=width,
         ),
-        _graph(
+        sweep_graph(
             "Reconciliation sweep: runs and executions it recovered",
+            (contract.METRIC_SWEEP_RUNS, contract.METRIC_SWEEP_RECOVERED),
+        ),
+        # Organization mode: a sweep counts once every place it queued was read, so a failed
+        # place is why one did not.
+        *(
             [
-                metric(namespace, name, period=sweep_interval)
-                for name in (contract.METRIC_SWEEP_RUNS, contract.METRIC_SWEEP_RECOVERED)
-            ],
+                sweep_graph(
+                    "Sweep fan-out: account-regions queued and failed",
+                    (contract.METRIC_SWEEP_PLACES, contract.METRIC_SWEEP_PLACES_FAILED),
+                )
+            ]
+            if fan_out
+            else []
         ),
     ]
 

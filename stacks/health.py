@@ -36,12 +36,36 @@ FUNCTION_THROTTLES = (
 )
 
 
+# What stops a sweep from counting, and what the on-call does: the sweep in one invocation
+# (per-account and central mode) ...
+IN_INVOCATION_SWEEP = (
+    "A sweep that runs out of time, or in central mode cannot assume a member's reader role, "
+    "does not count. On-call: 1) check that the sweep schedule rule is enabled and the "
+    "function's logs for errors and warnings of scheduled invocations (they name the member); "
+    "2) check the function's error and throttle alarms and the dead-letter queues. "
+)
+# ... and organization mode's, fanned out through the sweep queue: it counts once every
+# account-region it queued was read, so a single one that keeps failing holds it back.
+FAN_OUT_SWEEP = (
+    "A sweep counts once every account-region it queued (metric SweepPlaces) was read within "
+    "the interval. It does not when: a place failed 3 times (metric SweepPlacesFailed, whose "
+    "log line names it) and waits in the sweep dead-letter queue (stack output "
+    f"{contract.OUTPUT_SWEEP_DLQ_URL}); a closed or suspended account, which StackSets still "
+    "lists as SUCCEEDED, fails so on every sweep until it leaves the covered OUs; the fan-out "
+    "itself failed (no SweepPlaces). On-call: 1) read the sweep dead-letter queue and the "
+    "function's logs of scheduled and queue invocations; 2) fix the cause (move closed accounts "
+    "to an OU the StackSet does not cover), then purge the queue. "
+)
+FIRST_DEPLOYMENT = "Right after the first deployment it fires once, until the first sweep has run."
+
+
 @dataclass(frozen=True)
 class DeadLetterQueue:
     queue: sqs.Queue
     alarm_id: str
     label: str  # e.g. "rule dead-letter queue"
     holds: str  # what lands in it
+    url_output: str  # the stack output (add_outputs) of its URL, where the on-call reads it
     action: str = REDRIVE  # what the on-call does once the cause is fixed
 
 
@@ -65,9 +89,11 @@ def health_alarms(
     *,
     function: lambda_.IFunction,
     dead_letter_queues: Sequence[DeadLetterQueue],
+    fan_out: bool = False,
 ) -> HealthAlarms:
     """The function's errors and throttles and each dead letter, from the first one; a sweep
-    that does not run."""
+    that does not run (`fan_out`: organization mode's sweep, one queued message per
+    account-region)."""
 
     def on_first(
         construct_id: str, series: cloudwatch.IMetric, description: str
@@ -92,18 +118,25 @@ def health_alarms(
                     period=PERIOD, statistic="Maximum"
                 ),
                 f"The {dlq.label} holds {dlq.holds}: nothing was alerted on for them yet. "
-                "On-call: 1) read a message (queue URL in the stack outputs) and the function's "
-                "logs for the cause; 2) fix it. " + dlq.action,
+                f"On-call: 1) read a message (the queue's URL: stack output {dlq.url_output}) "
+                "and the function's logs for the cause; 2) fix it. " + dlq.action,
             )
             for dlq in dead_letter_queues
         ),
-        sweep=sweep_alarm(scope, settings, topic),
+        sweep=sweep_alarm(scope, settings, topic, fan_out=fan_out),
     )
 
 
-def sweep_alarm(scope: Construct, settings: Settings, topic: sns.ITopic) -> cloudwatch.Alarm:
+def sweep_alarm(
+    scope: Construct, settings: Settings, topic: sns.ITopic, *, fan_out: bool = False
+) -> cloudwatch.Alarm:
     """No reconciliation sweep completed in twice its interval."""
     interval = round(settings.sweep_interval.to_minutes())
+    description = (
+        f"No reconciliation sweep completed in the last {2 * interval} minutes (one should "
+        f"every {interval} minutes). Until one does, a window execution whose event SSM did "
+        "not deliver is not alerted on. "
+    ) + (FAN_OUT_SWEEP if fan_out else IN_INVOCATION_SWEEP)
     # Twice the interval, so one late sweep does not page anyone (a whole number of minutes,
     # so always a valid CloudWatch period).
     window = Duration.minutes(2 * interval)
@@ -116,14 +149,5 @@ def sweep_alarm(scope: Construct, settings: Settings, topic: sns.ITopic) -> clou
         comparison=LESS,
         # No data is the failure this alarm is for: a sweep that does not run emits nothing.
         missing=cloudwatch.TreatMissingData.BREACHING,
-        description=(
-            f"No reconciliation sweep completed in the last {2 * interval} minutes (one should "
-            f"every {interval} minutes). Until one does, a window execution whose event SSM did "
-            "not deliver is not alerted on. A sweep that runs out of time, or in central mode "
-            "cannot assume a member's reader role, does not count. On-call: 1) check that the "
-            "sweep schedule rule is enabled and the function's logs for errors and warnings of "
-            "scheduled invocations (they name the member); 2) check the "
-            "function's error and throttle alarms and the dead-letter queues. Right after the "
-            "first deployment it fires once, until the first sweep has run."
-        ),
+        description=description + FIRST_DEPLOYMENT,
     )

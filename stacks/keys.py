@@ -21,13 +21,16 @@ LOGS_KEY_ACTIONS = (
 )
 
 
-def message_key(scope: Construct) -> kms.Key:
-    """The key of messages in flight: the topics and both dead-letter queues of the construct
-    `scope`."""
+def message_key(scope: Construct, *, sweep_queue: bool = False) -> kms.Key:
+    """The key of messages in flight: the topics and the dead-letter queues of the construct
+    `scope`, and with `sweep_queue` (organization mode) the sweep's queue."""
+    queues = (
+        "its dead-letter queues and the sweep queue" if sweep_queue else "its dead-letter queues"
+    )
     key = _rotating_key(
         scope,
         constants.KEY_ID,
-        description="Encrypts the maintenance-window alert topic and its dead-letter queues",
+        description=f"Encrypts the maintenance-window alert topic and {queues}",
         # It only protects messages in flight, which are deleted with the topic and queues.
         removal_policy=RemovalPolicy.DESTROY,
         pending_window=Duration.days(7),

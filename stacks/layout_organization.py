@@ -35,6 +35,10 @@ ORGANIZATION_PARTITIONS = ("aws", "aws-us-gov")
 # AWS Organizations' ID patterns of an organizational unit and of a root (a root covers the
 # whole organization).
 _ORGANIZATIONAL_UNIT = re.compile(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}")
+# The most OUs one StackSet operation takes (AWS CloudFormation API Reference,
+# CreateStackInstances: "The maximum number of organizational unit (OUs) supported by a
+# CreateStackInstances operation is 50"); a parent OU (or the root) covers more.
+MAX_ORGANIZATIONAL_UNITS = 50
 ALLOWED_KEYS = (
     ACCOUNT,
     REGION,
@@ -91,6 +95,12 @@ def parse_organizational_units(where: str, raw: Any) -> tuple[str, ...]:
         raise SettingsError(
             f"{where}: {ORGANIZATIONAL_UNITS} must be a non-empty list of organizational unit "
             f'IDs (or a root ID), such as ["ou-ab12-c3d4e5f6"], got {raw!r}'
+        )
+    if len(raw) > MAX_ORGANIZATIONAL_UNITS:
+        raise SettingsError(
+            f"{where}: {ORGANIZATIONAL_UNITS} lists {len(raw)} organizational units; a StackSet "
+            f"operation takes at most {MAX_ORGANIZATIONAL_UNITS}: list a parent OU (or the root) "
+            "instead of its children"
         )
     for unit in raw:
         if not (isinstance(unit, str) and _ORGANIZATIONAL_UNIT.fullmatch(unit)):

@@ -42,7 +42,7 @@ def central_event_bus(scope: Construct, central: Central | Organization) -> even
     """The bus members forward their events to; only the members (or, with an organization ID,
     the accounts of that organization) may put events on it, and only SSM's window execution
     events (EventBridge User Guide, "Example policy: Send events to a custom bus in a different
-    account": events:source and events:detail-type conditions)."""
+    account": events:source and events:detail-type conditions), which must be in the request."""
     bus = events.EventBus(
         scope,
         constants.CENTRAL_BUS_ID,
@@ -64,7 +64,10 @@ def central_event_bus(scope: Construct, central: Central | Organization) -> even
                 "ForAllValues:StringEquals": {
                     "events:source": [contract.EVENT_SOURCE],
                     "events:detail-type": [contract.WINDOW_EXECUTION_DETAIL_TYPE],
-                }
+                },
+                # ForAllValues is true when the key is absent from the request (IAM User Guide,
+                # "Single-valued vs. multivalued context keys"): both keys must be present.
+                "Null": {"events:source": "false", "events:detail-type": "false"},
             },
         )
     )

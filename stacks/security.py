@@ -179,12 +179,13 @@ def organization_member_policy(
     scope: Construct, role: iam.IRole, organization: Organization
 ) -> iam.ManagedPolicy:
     """Organization mode: let `role` assume the reader role of any member of the organization
-    (in any covered region: the region is part of the role's name), and list the StackSet's
-    instances, which say who the members are (no list of them anywhere)."""
+    in a covered region (one role name per region: the region is part of it), and list the
+    StackSet's instances, which say who the members are (no list of them anywhere)."""
     partition = organization.partition
-    reader_roles = (
-        f"arn:{partition}:iam::*:role/{contract.member_role_name('*', organization.qualifier)}"
-    )
+    reader_roles = [
+        f"arn:{partition}:iam::*:role/{contract.member_role_name(region, organization.qualifier)}"
+        for region in organization.regions
+    ]
     # Account "*": a delegated administrator's StackSet is created in the management account.
     stack_set = (
         f"arn:{partition}:cloudformation:{organization.region}:*:stackset/"
@@ -193,7 +194,7 @@ def organization_member_policy(
     statements = [
         iam.PolicyStatement(
             actions=["sts:AssumeRole"],
-            resources=[reader_roles],
+            resources=reader_roles,
             conditions={"StringEquals": {"aws:ResourceOrgID": organization.organization_id}},
         ),
         iam.PolicyStatement(actions=["cloudformation:ListStackInstances"], resources=[stack_set]),

@@ -32,14 +32,14 @@ MAX_RECEIVE_COUNT = 3
 BATCH_SIZE = 10
 DEAD_LETTERS = (
     "account-regions the sweep could not list after 3 attempts (their reader role missing or "
-    "denied, SSM failing, or the function failing on them)"
+    "denied, as in a closed or suspended account, SSM failing, or the function failing on them)"
 )
 # What the on-call does about them: no redrive, as the next sweeps cover every account-region
 # again (each looks back over several intervals).
 DEAD_LETTERS_ACTION = (
     "No redrive is needed: once the cause is fixed, the next sweeps cover these account-regions "
     "again, looking back over several intervals; then purge the queue (its URL: the stack output "
-    f"{contract.OUTPUT_SWEEP_QUEUE_URL}, with DeadLetterQueue for a name suffix)."
+    f"{contract.OUTPUT_SWEEP_DLQ_URL})."
 )
 
 
@@ -84,6 +84,7 @@ def sweep_queue(scope: Construct, key: kms.IKey) -> SweepQueue:
             constants.SWEEP_DLQ_ALARM_ID,
             "sweep dead-letter queue",
             DEAD_LETTERS,
+            contract.OUTPUT_SWEEP_DLQ_URL,
             action=DEAD_LETTERS_ACTION,
         ),
     )

@@ -40,6 +40,7 @@ OUTPUT_READER_ROLE_ARN: Final = "ReaderRoleArn"
 # Organization mode: the StackSet of the member resources, and the sweep's queue.
 OUTPUT_STACK_SET_NAME: Final = "MemberStackSetName"
 OUTPUT_SWEEP_QUEUE_URL: Final = "SweepQueueUrl"
+OUTPUT_SWEEP_DLQ_URL: Final = "SweepDeadLetterQueueUrl"
 # The alarm `mwalerts selftest` sets to ALARM and back, to prove CloudWatch -> the alert topic.
 OUTPUT_SELF_TEST_ALARM_NAME: Final = "SelfTestAlarmName"
 

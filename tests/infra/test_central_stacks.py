@@ -81,12 +81,14 @@ SSM_READ = [
 ]
 WINDOWS_ARN = arn_pattern("ssm", "maintenancewindow/*")
 # The bus admits SSM's window execution events only (EventBridge User Guide, "Example policy:
-# Send events to a custom bus in a different account").
+# Send events to a custom bus in a different account"), and only requests that carry both keys:
+# ForAllValues alone is true when a key is absent.
 SSM_WINDOW_EVENTS_ONLY = {
     "ForAllValues:StringEquals": {
         "events:source": ["aws.ssm"],
         "events:detail-type": ["Maintenance Window Execution State-change Notification"],
-    }
+    },
+    "Null": {"events:source": "false", "events:detail-type": "false"},
 }
 
 

@@ -24,6 +24,7 @@ from maintenance_window_alerts import (
 )
 from maintenance_window_alerts.layout import parse_layout
 from maintenance_window_alerts.layout_model import KNOWN_REGIONS, Layout
+from maintenance_window_alerts.layout_organization import MAX_ORGANIZATIONAL_UNITS
 from maintenance_window_alerts.organization import TEMPLATE_BODY_MAX_BYTES
 from mwalerts import contract
 from tests.infra.synthesis import (
@@ -39,6 +40,7 @@ from tests.infra.synthesis import (
     validation_report,
 )
 from tests.support import ROOT
+from tools.render_dashboard import dashboard_body
 
 A, B, D = "111111111111", "222222222222", "444444444444"
 ORGANIZATION_ID = "o-a1b2c3d4e5"
@@ -132,6 +134,11 @@ def _without(key: str) -> dict[str, Any]:
         (
             example(organizationalUnits=["ou-ab12-c3d4e5f6", "ou-ab12-c3d4e5f6"]),
             f"{WHERE}: organizationalUnits lists 'ou-ab12-c3d4e5f6' twice",
+        ),
+        (
+            example(organizationalUnits=[f"ou-ab12-{i:08d}" for i in range(51)]),
+            f"{WHERE}: organizationalUnits lists 51 organizational units; a StackSet operation "
+            "takes at most 50: list a parent OU (or the root) instead of its children",
         ),
         (_without("regions"), f"{WHERE}: regions must be a non-empty list"),
         (example(regions=["eu-west-9"]), f"{WHERE}: unknown region 'eu-west-9'"),
@@ -422,6 +429,8 @@ def test_central_bus_admits_the_organizations_ssm_window_events_only(
                 "events:source": ["aws.ssm"],
                 "events:detail-type": [contract.WINDOW_EXECUTION_DETAIL_TYPE],
             },
+            # ForAllValues is true when a key is absent: both must be in the request.
+            "Null": {"events:source": "false", "events:detail-type": "false"},
         },
     }
 
@@ -467,7 +476,11 @@ def test_function_may_assume_any_member_reader_role_of_the_organization_and_list
         {
             "Action": "sts:AssumeRole",
             "Effect": "Allow",
-            "Resource": "arn:aws:iam::*:role/MaintenanceWindowAlertsReader-*",
+            # The reader role of each covered region, in any account of the organization.
+            "Resource": [
+                "arn:aws:iam::*:role/MaintenanceWindowAlertsReader-eu-west-1",
+                "arn:aws:iam::*:role/MaintenanceWindowAlertsReader-us-east-1",
+            ],
             "Condition": {"StringEquals": {"aws:ResourceOrgID": ORGANIZATION_ID}},
         },
         {
@@ -526,6 +539,13 @@ def test_sweep_queue_is_encrypted_tls_only_with_a_dead_letter_queue_and_its_alar
         }
     ]
     assert "sweep dead-letter queue" in alarm["AlarmDescription"]
+    # The on-call finds the queue by its own stack output, not by deriving its URL.
+    assert f"stack output {contract.OUTPUT_SWEEP_DLQ_URL}" in alarm["AlarmDescription"]
+    assert contract.OUTPUT_SWEEP_QUEUE_URL not in alarm["AlarmDescription"]
+    # The message key says what it encrypts: the sweep queue too.
+    assert org.properties(alerts.key)["Description"] == (
+        "Encrypts the maintenance-window alert topic and its dead-letter queues and the sweep queue"
+    )
 
 
 def test_function_works_through_the_sweep_queue_a_bounded_number_at_once(
@@ -545,14 +565,73 @@ def test_function_works_through_the_sweep_queue_a_bounded_number_at_once(
     }
 
 
-def test_outputs_name_the_stack_set_and_the_sweep_queue(org: OrganizationSynth) -> None:
+def test_outputs_name_the_stack_set_and_the_sweep_queues(org: OrganizationSynth) -> None:
     outputs = org.template["Outputs"]
-    assert org.stack.alerts.sweep is not None
+    sweep = org.stack.alerts.sweep
+    assert sweep is not None
     assert org.stack.alerts.event_bus is not None
 
     assert outputs[contract.OUTPUT_STACK_SET_NAME]["Value"] == "MaintenanceWindowAlerts-Members"
-    assert outputs[contract.OUTPUT_SWEEP_QUEUE_URL]["Value"] == ref(org.stack.alerts.sweep.queue)
+    assert outputs[contract.OUTPUT_SWEEP_QUEUE_URL]["Value"] == ref(sweep.queue)
+    assert outputs[contract.OUTPUT_SWEEP_DLQ_URL]["Value"] == ref(sweep.dead_letter_queue.queue)
+    # Not one `mwalerts redrive` sends back: the next sweeps cover those places again.
+    assert contract.OUTPUT_SWEEP_DLQ_URL not in contract.DEAD_LETTER_QUEUE_OUTPUTS
     assert outputs[contract.OUTPUT_EVENT_BUS_ARN]["Value"] == arn(org.stack.alerts.event_bus)
+
+
+def test_sweep_alarm_says_why_a_fanned_out_sweep_does_not_count(org: OrganizationSynth) -> None:
+    alarm = org.properties(org.stack.alerts.health_alarms.sweep)
+    description = alarm["AlarmDescription"]
+
+    assert alarm["MetricName"] == contract.METRIC_SWEEP_RUNS
+    for cause in (
+        contract.METRIC_SWEEP_PLACES,
+        f"a place failed 3 times (metric {contract.METRIC_SWEEP_PLACES_FAILED}",
+        f"sweep dead-letter queue (stack output {contract.OUTPUT_SWEEP_DLQ_URL})",
+        "a closed or suspended account, which StackSets still lists as SUCCEEDED",
+        "the fan-out itself failed",
+    ):
+        assert cause in description
+    assert "in central mode" not in description  # the in-invocation sweep's text
+    assert "On-call: 1)" in description
+
+
+def test_every_alarm_description_fits_cloudwatch(org: OrganizationSynth) -> None:
+    for alarm in org.resources("AWS::CloudWatch::Alarm").values():
+        assert len(alarm["Properties"]["AlarmDescription"]) <= 1024  # CloudWatch's limit
+
+
+def test_dashboard_shows_the_sweeps_account_regions_beside_its_runs(
+    org: OrganizationSynth,
+) -> None:
+    widgets = dashboard_body(org.template)["widgets"]
+    (runs,) = [w for w in widgets if w["properties"]["title"].startswith("Reconciliation sweep")]
+    row = sorted((w for w in widgets if w["y"] == runs["y"]), key=lambda w: w["x"])
+    fan_out = row[-1]
+
+    assert fan_out["properties"]["title"] == "Sweep fan-out: account-regions queued and failed"
+    assert [m[1] for m in fan_out["properties"]["metrics"]] == [
+        contract.METRIC_SWEEP_PLACES,
+        contract.METRIC_SWEEP_PLACES_FAILED,
+    ]
+    # Counted over the sweep's interval, as its runs are.
+    assert [m[-1]["period"] for m in fan_out["properties"]["metrics"]] == [
+        runs["properties"]["metrics"][0][-1]["period"]
+    ] * 2
+    assert row[-2] is runs  # right next to the sweep's runs
+    # Four to the row, which still fills the grid.
+    assert [w["width"] for w in row] == [6, 6, 6, 6]
+    assert [w["x"] for w in row] == [0, 6, 12, 18]
+
+
+def test_stack_set_waits_for_the_bus_and_its_policy(org: OrganizationSynth) -> None:
+    # The member template names the bus: members forward to it only once it admits them.
+    (stack_set_id,) = org.resources("AWS::CloudFormation::StackSet")
+    (policy_id,) = org.resources("AWS::Events::EventBusPolicy")
+    bus = org.stack.alerts.event_bus
+    assert bus is not None
+
+    assert {policy_id, logical_id(bus)} <= set(org.template["Resources"][stack_set_id]["DependsOn"])
 
 
 def test_deploy_time_self_test_runs_after_the_stack_set(org: OrganizationSynth) -> None:
@@ -586,8 +665,9 @@ CENTRAL = {
     "organizationId": ORGANIZATION_ID,
     "members": MEMBERS,
 }
-# The staging organization's is large: many OUs, every region of the partition.
-MANY_OUS = [f"ou-ab12-{index:08d}" for index in range(200)]
+# The staging organization's is large: as many OUs as a StackSet operation takes, every region
+# of the partition.
+MANY_OUS = [f"ou-ab12-{index:08d}" for index in range(MAX_ORGANIZATIONAL_UNITS)]
 ALL_REGIONS = [r for r, partition in KNOWN_REGIONS.items() if partition == "aws"]
 ORGANIZATIONS = (
     example(account=D),
@@ -707,3 +787,15 @@ def test_many_ous_and_regions_synthesize_and_keep_the_function_environment_small
     # Lambda's 4 KB for all variables: the covered regions are the only list, and short.
     assert len(json.dumps(variables)) < 2048
     assert variables[contract.ENV_MEMBER_REGIONS] == ",".join(ALL_REGIONS)
+    # A reader role ARN per region still fits one managed policy (IAM: 6,144 characters
+    # without whitespace).
+    (policy,) = [
+        r["Properties"]["PolicyDocument"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::ManagedPolicy"
+    ]
+    (assume,) = [s for s in policy["Statement"] if s["Action"] == "sts:AssumeRole"]
+    assert assume["Resource"] == [
+        f"arn:aws:iam::*:role/MaintenanceWindowAlertsReader-staging-{r}" for r in ALL_REGIONS
+    ]
+    assert len(json.dumps(policy, separators=(",", ":"))) < 6144
