@@ -9,6 +9,11 @@ automatic deployment makes them, every account under the covered OUs (recursivel
 the whole organization) except the management account, which StackSets never deploys to, times
 the covered regions. So an account that joins a covered OU is a moto `move_account` away.
 
+As StackSets does, a suspended account (moto's `close_account`) keeps its instances, flagged
+SKIPPED_SUSPENDED_ACCOUNT (the operation skipped it; its stack is still there, unreadable), and a
+test can mark an instance FAILED (`failed`: its stack left behind, e.g. rolled back) or PENDING
+(`pending`: being created, no stack yet).
+
     fake = FakeStackSets(stack_set_name, ["ou-..."], ["eu-west-1"])
     cloudformation = fake.attach(boto3.client("cloudformation"))
 """
@@ -34,6 +39,13 @@ _OPERATION = "ListStackInstances"
 DEFAULT_PAGE_SIZE = 100
 _FILTERS = {"DETAILED_STATUS", "LAST_OPERATION_ID", "DRIFT_STATUS"}
 _Client = TypeVar("_Client", bound=BaseClient)
+# The fake's own wording: AWS documents no fixed StatusReason texts.
+_STATUS_REASONS = {
+    "PENDING": "User Initiated",
+    "FAILED": "ResourceLogicalId:ReaderRole, ResourceType:AWS::IAM::Role, "
+    "ResourceStatusReason:Resource handler returned message: role already exists.",
+    "SKIPPED_SUSPENDED_ACCOUNT": "Account is suspended",
+}
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,8 @@ class StackSetCall:
 
 class FakeStackSets:
     """The instances of one service-managed StackSet in the organization of moto's
-    `management_account`. `pending` places have an instance but no stack yet (being created)."""
+    `management_account`. `pending` places have an instance but no stack yet (being created);
+    `failed` places an instance whose last operation failed."""
 
     def __init__(
         self,
@@ -63,6 +76,7 @@ class FakeStackSets:
         self.call_as = call_as
         self.management_account = management_account
         self.pending: set[tuple[str, str]] = set()
+        self.failed: set[tuple[str, str]] = set()
         self.calls: list[StackSetCall] = []
         self._lock = threading.Lock()
         self._operation_id = str(uuid.uuid4())
@@ -126,44 +140,54 @@ class FakeStackSets:
     def summaries(self) -> list[dict[str, Any]]:
         """Every instance, in the order of the organization's accounts, then of the regions."""
         return [
-            self._summary(account, unit, region)
-            for account, unit in self._accounts()
+            self._summary(account, unit, status, region)
+            for account, unit, status in self._accounts()
             for region in self.regions
         ]
 
-    def _accounts(self) -> list[tuple[str, str]]:
-        """(account, the covered OU it is under) for every active account under a covered OU."""
+    def _accounts(self) -> list[tuple[str, str, str]]:
+        """(account, the covered OU it is under, its status) for every account under a covered
+        OU, suspended ones too: StackSets keeps their instances."""
         backend = organizations_backends[self.management_account]["aws"]
         parents = {unit.id: unit.parent_id for unit in backend.ou}
         found = []
         for account in backend.accounts:
-            if account.id == self.management_account or account.status != "ACTIVE":
+            if account.id == self.management_account:
                 continue
             unit = _covering(account.parent_id, parents, self.organizational_units)
             if unit is not None:
-                found.append((account.id, unit))
+                found.append((account.id, unit, account.status))
         return found
 
-    def _summary(self, account: str, unit: str, region: str) -> dict[str, Any]:
-        deployed = (account, region) not in self.pending
+    def _summary(self, account: str, unit: str, status: str, region: str) -> dict[str, Any]:
+        detailed = self._detailed_status(account, region, status)
         summary: dict[str, Any] = {
             "StackSetId": f"{self.stack_set_name}:{self._operation_id}",
             "Region": region,
             "Account": account,
-            "Status": "CURRENT" if deployed else "OUTDATED",
-            "StackInstanceStatus": {"DetailedStatus": "SUCCEEDED" if deployed else "PENDING"},
+            "Status": "CURRENT" if detailed == "SUCCEEDED" else "OUTDATED",
+            "StackInstanceStatus": {"DetailedStatus": detailed},
             "OrganizationalUnitId": unit,
             "DriftStatus": "NOT_CHECKED",
             "LastOperationId": self._operation_id,
         }
-        if deployed:
+        if detailed != "PENDING":  # every other instance has (or had) a stack
             summary["StackId"] = (
                 f"arn:aws:cloudformation:{region}:{account}:stack/"
                 f"StackSet-{self.stack_set_name}-{self._operation_id}/{self._operation_id}"
             )
-        else:
-            summary["StatusReason"] = "User Initiated"
+        if detailed != "SUCCEEDED":
+            summary["StatusReason"] = _STATUS_REASONS[detailed]
         return summary
+
+    def _detailed_status(self, account: str, region: str, status: str) -> str:
+        if status == "SUSPENDED":
+            return "SKIPPED_SUSPENDED_ACCOUNT"
+        if (account, region) in self.failed:
+            return "FAILED"
+        if (account, region) in self.pending:
+            return "PENDING"
+        return "SUCCEEDED"
 
 
 class _ApiError(Exception):

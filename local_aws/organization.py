@@ -9,7 +9,8 @@ StackSet instances (local_aws.fake_stacksets) and a fake SSM per member account-
             org.deliver(event)                         # {"batchItemFailures": [...]}
 
 The central account is moto's default account, the organization's management account (CallAs
-SELF). Every AssumeRole is recorded (`assumed`); `refuse(account)` makes STS deny it.
+SELF). Every AssumeRole is recorded (`assumed`); `refuse(account)` makes STS deny it, and
+`close(account)` suspends the account as well.
 """
 
 import json
@@ -132,6 +133,12 @@ class LocalOrganization:
         self.organizations.move_account(
             AccountId=account, SourceParentId=source, DestinationParentId=destination
         )
+
+    def close(self, account: str) -> None:
+        """Close `account` (moto: SUSPENDED at once): StackSets keeps its instances, flagged
+        SKIPPED_SUSPENDED_ACCOUNT, and no role in it can be assumed any more."""
+        self.organizations.close_account(AccountId=account)
+        self.refuse(account)
 
     def member_ssm(self, account: str, region: str) -> FakeSsmExecutions:
         """The fake SSM of one member account-region (made on first use)."""

@@ -127,18 +127,45 @@ def member_ssm_client(region_name: str, credentials: dict[str, str]) -> "SSMClie
         return _member_session().client("ssm", region_name=region_name, config=RETRY_CONFIG, **keys)
 
 
-# How many members' clients a container keeps. Each holds a botocore SSM client (hundreds of KB),
-# and in organization mode SQS spreads thousands of account-regions over the sweep workers at
-# random, so an unbounded cache would grow with the fleet until the function ran out of memory;
-# the least recently used member is dropped (and pays one AssumeRole again if it comes back).
+# How many members' SSM clients a container keeps. Each is a botocore client (hundreds of KB), and
+# in organization mode SQS spreads thousands of account-regions over the sweep workers at random,
+# so unbounded they would grow with the fleet until the function ran out of memory: the least
+# recently used is dropped, and made again from its member's cached credentials if it comes back.
 MEMBER_CACHE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class _MemberCredentials:
+    keys: dict[str, str]  # aws_access_key_id, aws_secret_access_key, aws_session_token
+    expiration: datetime
+
+    def fresh(self) -> bool:
+        return self.expiration - datetime.now(UTC) > CREDENTIALS_MARGIN
+
+
+@dataclass(frozen=True, slots=True)
+class _MemberClient:
+    clients: AwsClients
+    credentials: _MemberCredentials  # the ones its SSM client was made with
 
 
 class MemberClients:
     """Central and organization mode: clients for a member account and region, whose SSM client
-    works with the credentials of that member's reader role. The MEMBER_CACHE_SIZE most recently
-    used are cached until shortly before their credentials expire; SNS and DynamoDB stay the
-    central account's."""
+    works with the credentials of that member's reader role; SNS and DynamoDB stay the central
+    account's.
+
+    Two caches, so that this container assumes each member's role at most once per credential
+    lifetime (renewed CREDENTIALS_MARGIN before expiry), however many members it meets:
+    - the credentials of every member, until they near expiry (pruned at each AssumeRole): small,
+      about 1.6 KB each with their key (measured with tracemalloc and a 1,000-character session
+      token, most of it), so 4,000 members hold about 6.5 MB;
+    - the SSM clients of the MEMBER_CACHE_SIZE most recently used members; a member whose client
+      was dropped gets a new one from its cached credentials, without an AssumeRole.
+    The bound holds per container (function instance) only. In organization mode SQS hands each
+    sweep message to any of the sweep workers, with no affinity, and no container can use
+    another's cache: across the fleet a member's role is assumed up to min(sweepConcurrency,
+    sweeps per credential lifetime) times per lifetime.
+    """
 
     def __init__(
         self,
@@ -154,18 +181,35 @@ class MemberClients:
         self._qualifier = qualifier
         self._sts = sts
         self._make_ssm = make_ssm
-        self._cache: OrderedDict[tuple[str, str], tuple[AwsClients, datetime]] = OrderedDict()
+        self._credentials: dict[tuple[str, str], _MemberCredentials] = {}
+        self._clients: OrderedDict[tuple[str, str], _MemberClient] = OrderedDict()
         self._lock = threading.Lock()  # the central sweep reads members from several threads
 
     def role_name(self, region: str) -> str:
         return contract.member_role_name(region, self._qualifier)
 
     def for_member(self, account: str, region: str) -> AwsClients:
+        place = (account, region)
         with self._lock:
-            cached = self._cache.get((account, region))
-            if cached and cached[1] - datetime.now(UTC) > CREDENTIALS_MARGIN:
-                self._cache.move_to_end((account, region))
-                return cached[0]
+            credentials = self._credentials.get(place)
+            cached = self._clients.get(place)
+            if credentials and credentials.fresh() and cached and cached.credentials is credentials:
+                self._clients.move_to_end(place)
+                return cached.clients
+        if credentials is None or not credentials.fresh():
+            credentials = self._assume_role(account, region)
+            with self._lock:
+                self._prune_credentials()
+                self._credentials[place] = credentials
+        clients = replace(self._central, ssm=self._make_ssm(region, credentials.keys))
+        with self._lock:
+            self._clients[place] = _MemberClient(clients, credentials)
+            self._clients.move_to_end(place)
+            while len(self._clients) > MEMBER_CACHE_SIZE:
+                self._clients.popitem(last=False)
+        return clients
+
+    def _assume_role(self, account: str, region: str) -> _MemberCredentials:
         role = f"arn:{partition(region)}:iam::{account}:role/{self.role_name(region)}"
         request: dict[str, Any] = {"RoleArn": role, "RoleSessionName": contract.ROLE_SESSION_NAME}
         if self._external_id:
@@ -173,26 +217,29 @@ class MemberClients:
         if self._sts is None:  # created on first use: per-account mode never needs it
             self._sts = aws_session().client("sts", config=RETRY_CONFIG)
         credentials = self._sts.assume_role(**request)["Credentials"]
-        ssm = self._make_ssm(
-            region,
-            {
-                "aws_access_key_id": credentials["AccessKeyId"],
-                "aws_secret_access_key": credentials["SecretAccessKey"],
-                "aws_session_token": credentials["SessionToken"],
-            },
-        )
-        clients = replace(self._central, ssm=ssm)
-        with self._lock:
-            self._cache[(account, region)] = (clients, credentials["Expiration"])
-            self._cache.move_to_end((account, region))
-            while len(self._cache) > MEMBER_CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return clients
+        keys = {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
+        return _MemberCredentials(keys, credentials["Expiration"])
+
+    def _prune_credentials(self) -> None:
+        """Drop the credentials too near expiry to use (the caller holds the lock)."""
+        cutoff = datetime.now(UTC) + CREDENTIALS_MARGIN
+        stale = [place for place, held in self._credentials.items() if held.expiration <= cutoff]
+        for place in stale:
+            del self._credentials[place]
 
     @property
     def cached(self) -> int:
-        """How many members' clients are cached."""
-        return len(self._cache)
+        """How many members' clients are cached (at most MEMBER_CACHE_SIZE)."""
+        return len(self._clients)
+
+    @property
+    def credentials_cached(self) -> int:
+        """How many members' credentials are cached (every member met, until near expiry)."""
+        return len(self._credentials)
 
 
 # One per container and central clients: the member credentials they cache outlive invocations.

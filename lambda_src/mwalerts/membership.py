@@ -9,25 +9,41 @@ CloudFormation deploys to every account of the covered OUs (and removes from tho
 One ListStackInstances call per account-region answers `admits`, cached for MEMBERSHIP_TTL in
 this container, yes or no: a new member costs one lookup, and an account that joins or leaves an
 OU is seen within the TTL.
+
+The two questions are answered differently on purpose. `admits` accepts any listed instance,
+whatever its status: an event from the account proves its forwarding rule exists. `places` keeps
+only the instances whose stack is known to exist and be readable (`_has_readable_stack`): a
+FAILED, CANCELLED or INOPERABLE instance, or a suspended account's (SKIPPED_SUSPENDED_ACCOUNT),
+would fail its sweep message three times, so no sweep would ever count every place: no heartbeat,
+and the sweep alarm would stay in ALARM for good, paging no one when the sweep really breaks.
 """
 
 import threading
 import time
 import weakref
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from aws_lambda_powertools import Logger
+
+from mwalerts import contract
 from mwalerts.clients import AwsClients
 from mwalerts.function_settings import FunctionSettings
+
+logger = Logger(service=contract.SERVICE_NAME, child=True)
 
 Place = tuple[str, str]  # (account, region)
 
 MEMBERSHIP_TTL_SECONDS = 10 * 60
 # ListStackInstances' largest page.
 STACK_INSTANCES_PAGE_SIZE = 100
-# An instance with one of these has a stack (the forwarding rule and the reader role exist).
-_DEPLOYED_DETAILED_STATUS = "SUCCEEDED"
-_DEPLOYED_STATUSES = ("CURRENT", "OUTDATED")
+# An instance whose last operation succeeded has a stack: the forwarding rule and the reader role
+# exist. StackInstanceComprehensiveStatus (CloudFormation API Reference) lists the others.
+READABLE_DETAILED_STATUS = "SUCCEEDED"
+# An operation waiting or running on an instance that has a stack (StackId) is an update of a
+# stack that exists; without a StackId it is the first create, not done yet.
+IN_FLIGHT_DETAILED_STATUSES = ("RUNNING", "PENDING")
 
 
 class Membership(Protocol):
@@ -101,33 +117,65 @@ class StackSetMembers:
         )
 
     def places(self) -> list[Place]:
-        """Every deployed instance in a covered region, from every page."""
+        """Every readable instance in a covered region, from every page; one log line counts the
+        instances left out, by detailed status."""
         paginator = self._cloudformation().get_paginator("list_stack_instances")
         pages = paginator.paginate(
             **self._request, PaginationConfig={"PageSize": STACK_INSTANCES_PAGE_SIZE}
         )
-        return [place for page in pages for place in self._deployed(page["Summaries"])]
+        places: list[Place] = []
+        skipped: Counter[str] = Counter()
+        for page in pages:  # page by page: a large organization's summaries are never all held
+            for summary in page["Summaries"]:
+                if summary["Region"] not in self._regions:
+                    continue
+                if _has_readable_stack(summary):
+                    places.append(_place(summary))
+                else:
+                    skipped[_detailed_status(summary)] += 1
+        if skipped:
+            logger.info(
+                "Sweep skips stack instances without a readable stack",
+                extra={"skippedByDetailedStatus": dict(sorted(skipped.items()))},
+            )
+        return places
 
-    def first_place(self) -> Place | None:
-        """One deployed instance from one page (the self-test's member), or None."""
+    def sample(self, count: int) -> list[Place]:
+        """Up to `count` readable instances from one page (the self-test's members): one per
+        account first, since what stops a member being read (a suspended account, an SCP, an
+        edited role) is usually the account's; then other regions of the same accounts."""
         response = self._cloudformation().list_stack_instances(
             **self._request, MaxResults=STACK_INSTANCES_PAGE_SIZE
         )
-        return next(iter(self._deployed(response["Summaries"])), None)
-
-    def _deployed(self, summaries: list[dict[str, Any]]) -> list[Place]:
-        return [
-            (summary["Account"], summary["Region"])
-            for summary in summaries
-            if summary["Region"] in self._regions and _has_stack(summary)
+        readable = [
+            _place(summary)
+            for summary in response["Summaries"]
+            if summary["Region"] in self._regions and _has_readable_stack(summary)
         ]
+        first_per_account: dict[str, Place] = {}
+        for place in readable:
+            first_per_account.setdefault(place[0], place)
+        firsts = list(first_per_account.values())
+        return (firsts + [place for place in readable if place not in firsts])[:count]
 
 
-def _has_stack(summary: dict[str, Any]) -> bool:
-    detailed = summary.get("StackInstanceStatus", {}).get("DetailedStatus")
-    if detailed == _DEPLOYED_DETAILED_STATUS:
+def _place(summary: dict[str, Any]) -> Place:
+    return summary["Account"], summary["Region"]
+
+
+def _detailed_status(summary: dict[str, Any]) -> str:
+    detailed: str = summary.get("StackInstanceStatus", {}).get("DetailedStatus", "UNKNOWN")
+    return detailed
+
+
+def _has_readable_stack(summary: dict[str, Any]) -> bool:
+    """The instance's stack is known to exist and be readable: its last operation succeeded, or
+    an update of its existing stack is in flight. Not FAILED, CANCELLED, INOPERABLE,
+    SKIPPED_SUSPENDED_ACCOUNT or FAILED_IMPORT, whatever `Status` says."""
+    detailed = _detailed_status(summary)
+    if detailed == READABLE_DETAILED_STATUS:
         return True
-    return summary.get("Status") in _DEPLOYED_STATUSES and bool(summary.get("StackId"))
+    return detailed in IN_FLIGHT_DETAILED_STATUSES and bool(summary.get("StackId"))
 
 
 # One per container and central clients: the cached answers outlive invocations.

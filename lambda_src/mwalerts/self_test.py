@@ -6,10 +6,15 @@ hops, each timed and each caught, so that one failing does not hide the others:
     SNS, the message key). Not the chat topic: the alert path is what must work.
   - "idempotency table": an item written and deleted (DynamoDB, the data key).
   - "metric": one SelfTests EMF record in the function's namespace.
-  - "member" (organization mode only): one member read through its reader role, the first
-    deployed instance of one ListStackInstances page: AssumeRole, then DescribeMaintenanceWindows.
-    With no instance deployed yet (a new StackSet), it passes and says so. Not in central mode:
-    its member stacks deploy after the central stack, whose deploy-time self-test this is.
+  - "member" (organization mode only): a member read through its reader role (AssumeRole, then
+    DescribeMaintenanceWindows). Up to MEMBERS_TRIED readable instances of one ListStackInstances
+    page are tried in turn, and the hop passes with the first that can be read: it proves the
+    function role -> reader role path, which is the same for every member, and one account that
+    cannot be read (suspended, an SCP denying AssumeRole, an edited role) must not fail, and roll
+    back, every deploy of the central stack. It fails only when every member tried failed; its
+    detail names the member read and each that failed, with its AWS error code. With no instance
+    deployed yet (a new StackSet), it passes and says so. Not in central mode: its member stacks
+    deploy after the central stack, whose deploy-time self-test this is.
 No exactly-once record and no alert metrics: a self-test is not a window execution.
 """
 
@@ -22,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from mwalerts import contract
 from mwalerts.invocation import Invocation
-from mwalerts.membership import StackSetMembers
+from mwalerts.membership import Place, StackSetMembers
 from mwalerts.metrics import record_self_test
 from mwalerts.publish import publish_self_test
 from mwalerts.self_test_check import Hop, describe_aws_error
@@ -34,11 +39,17 @@ HOP_IDEMPOTENCY_TABLE = "idempotency table"
 HOP_METRIC = "metric"
 HOP_MEMBER = "member"
 NO_MEMBER_YET = "no member deployed yet"
+# The members the "member" hop tries at most (one AssumeRole and one SSM call each, in turn).
+MEMBERS_TRIED = 5
 # The test item's key: the exactly-once records' keys all start "window-execution#"
 # (mwalerts.idempotency.KEY_PREFIX), so this one cannot meet a real execution's.
 ITEM_KEY_PREFIX = "self-test#"
 # The item is deleted straight away; should the delete fail, DynamoDB's TTL removes it anyway.
 ITEM_TTL_SECONDS = 15 * 60
+
+
+class HopFailedError(Exception):
+    """A hop that failed for a reason its message states (not one AWS error)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,8 @@ def timed_hop(
         detail = run()
     except (BotoCoreError, ClientError) as error:
         return Hop(name, False, round(clock() - started, 3), describe_aws_error(error))
+    except HopFailedError as error:
+        return Hop(name, False, round(clock() - started, 3), str(error))
     return Hop(name, True, round(clock() - started, 3), detail)
 
 
@@ -115,10 +128,35 @@ def _metric(test_id: str, invocation: Invocation) -> str:
 
 
 def _read_member(membership: StackSetMembers, invocation: Invocation) -> str:
-    place = membership.first_place()
-    if place is None:
+    places = membership.sample(MEMBERS_TRIED)
+    if not places:
         return f"{NO_MEMBER_YET}: the StackSet has no deployed instance in a covered region"
-    account, region = place
-    ssm = invocation.clients_for(account, region).ssm
-    windows = ssm.describe_maintenance_windows(MaxResults=10)["WindowIdentities"]
-    return f"read {len(windows)} maintenance window(s) of {account} in {region} as its reader role"
+    failed: list[tuple[Place, Exception]] = []
+    for account, region in places:
+        try:
+            ssm = invocation.clients_for(account, region).ssm
+            windows = ssm.describe_maintenance_windows(MaxResults=10)["WindowIdentities"]
+        except (BotoCoreError, ClientError) as error:
+            failed.append(((account, region), error))
+            continue
+        read = (
+            f"read {len(windows)} maintenance window(s) of {account} in {region} as its reader role"
+        )
+        return f"{read}; could not read {_failures(failed)}" if failed else read
+    first_error = describe_aws_error(failed[0][1])
+    raise HopFailedError(
+        f"could not read any of the {len(failed)} member(s) tried: {_failures(failed)}; "
+        f"the first: {first_error}"
+    )
+
+
+def _failures(failed: list[tuple[Place, Exception]]) -> str:
+    return ", ".join(
+        f"{account} in {region} ({_error_code(error)})" for (account, region), error in failed
+    )
+
+
+def _error_code(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "Error"))
+    return type(error).__name__

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 logger = Logger(service=contract.SERVICE_NAME, child=True)
 
+UNKNOWN_PLACE = "unknown"  # the account and region of a message whose body could not be read
+
 
 def queue_arn(queue_url: str) -> str:
     """The ARN of the queue at `queue_url` (https://sqs.<region>.<domain>/<account>/<name>)."""
@@ -79,7 +81,14 @@ def process_sweep_batch(
 def _sweep_record(
     record: "SQSRecord", invocation: Invocation, process: Callable[[WindowExecution], Outcome]
 ) -> PlaceSweep:
-    message = parse_sweep_message(record.body)
+    try:
+        message = parse_sweep_message(record.body)
+    except InvalidEventError:
+        # Counted like a failed place, so SweepPlacesFailed accounts for every message that will
+        # reach the dead-letter queue; the body is not logged, only what is wrong with it.
+        logger.exception("Sweep could not read a message", extra={"messageId": record.message_id})
+        record_sweep_place_failed(invocation.metrics, UNKNOWN_PLACE, UNKNOWN_PLACE)
+        raise
     try:
         if invocation.time_left_ms() < SWEEP_TIME_RESERVE_MS:
             raise SweepIncompleteError("too little time left to start a place")

@@ -4,6 +4,7 @@ each member's SSM with the credentials of that member's reader role."""
 import json
 import os
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -102,10 +103,10 @@ def test_a_members_credentials_are_reused_until_they_near_expiry(aws, members):
         deliver(aws, members, run.event(account=MEMBER_A, region="us-east-2"))
 
     assert len(members.assumed) == 1
-    cached = members.clients._cache[(MEMBER_A, "us-east-2")]
-    members.clients._cache[(MEMBER_A, "us-east-2")] = (
-        cached[0],
-        datetime.now(UTC) + timedelta(minutes=4),  # inside the renewal margin
+    credentials = members.clients._credentials[(MEMBER_A, "us-east-2")]
+    members.clients._credentials[(MEMBER_A, "us-east-2")] = replace(
+        credentials,
+        expiration=datetime.now(UTC) + timedelta(minutes=4),  # inside the renewal margin
     )
     third = seed_window_execution(fake, FAILING, seed=3)
     deliver(aws, members, third.event(account=MEMBER_A, region="us-east-2"))

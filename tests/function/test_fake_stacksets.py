@@ -121,3 +121,39 @@ def test_answers_are_validated_against_botocores_model(org, monkeypatch):
 
     with pytest.raises(Exception, match="Status"):
         cloudformation.list_stack_instances(StackSetName=NAME)
+
+
+def test_a_suspended_accounts_instances_stay_listed_flagged_skipped(org):
+    # As StackSets does (since June 2023): the account's operations are skipped, not FAILED,
+    # and its instances (their stacks still there) are not removed.
+    fake = FakeStackSets(NAME, [org["root"]], REGIONS)
+    cloudformation = client(fake)
+    closed = org["accounts"]["other"]
+    boto3.client("organizations", region_name="us-east-1").close_account(AccountId=closed)
+
+    summaries = cloudformation.list_stack_instances(StackSetName=NAME, StackInstanceAccount=closed)[
+        "Summaries"
+    ]
+
+    assert [(s["Region"], s["Status"]) for s in summaries] == [(r, "OUTDATED") for r in REGIONS]
+    assert {s["StackInstanceStatus"]["DetailedStatus"] for s in summaries} == {
+        "SKIPPED_SUSPENDED_ACCOUNT"
+    }
+    assert all(s["StackId"] for s in summaries)
+    assert len(listed(cloudformation)) == 6  # every instance still listed
+
+
+def test_a_test_can_mark_an_instance_failed(org):
+    fake = FakeStackSets(NAME, [org["root"]], REGIONS)
+    cloudformation = client(fake)
+    prod = org["accounts"]["prod"]
+    fake.failed = {(prod, "eu-west-1")}
+
+    failed = listed(cloudformation, Filters=[{"Name": "DETAILED_STATUS", "Values": "FAILED"}])
+
+    assert failed == [(prod, "eu-west-1")]
+    (summary,) = cloudformation.list_stack_instances(
+        StackSetName=NAME, StackInstanceAccount=prod, StackInstanceRegion="eu-west-1"
+    )["Summaries"]
+    assert (summary["Status"], bool(summary["StackId"])) == ("OUTDATED", True)
+    assert summary["StatusReason"]

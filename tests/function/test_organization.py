@@ -15,9 +15,9 @@ from local_aws.scenario import ACCOUNT, TaskPlan, schedule_event, seed_window_ex
 from mwalerts import contract, handler
 from mwalerts.errors import InvalidEventError
 from mwalerts.membership import MEMBERSHIP_TTL_SECONDS
-from mwalerts.self_test import HOP_MEMBER, NO_MEMBER_YET, run_self_test
+from mwalerts.self_test import HOP_MEMBER, MEMBERS_TRIED, NO_MEMBER_YET, run_self_test
 from mwalerts.sweep_progress import counter_key
-from tests.support import emf_documents
+from tests.support import emf_documents, log_records
 
 REGIONS = ("us-east-2", "eu-west-1")
 UNCOVERED_REGION = "ap-southeast-2"
@@ -231,6 +231,49 @@ def test_an_unreachable_member_is_the_only_failure_and_no_heartbeat_is_sent(aws,
     assert [d["account"] for d in failures] == [unreachable, unreachable]
 
 
+def test_a_suspended_account_and_a_failed_instance_are_admitted_but_not_swept(aws, fleet, capsys):
+    # StackSets keeps both instances listed; neither stack can be read, so sweeping them would
+    # fail three times each and no sweep would ever send its heartbeat.
+    suspended, failing = fleet.members[2], (fleet.members[0], REGIONS[1])
+    fleet.org.close(suspended)
+    fleet.org.stack_sets.failed = {failing}
+    missed = seed_missed(fleet)
+
+    outcome = fleet.org.deliver(schedule_event(SWEEP_TIME))
+    responses = [fleet.org.deliver(event) for event in fleet.org.sweep_batches()]
+
+    swept = dict(missed)
+    for place in [(suspended, region) for region in REGIONS] + [failing]:
+        del swept[place]
+    assert outcome["places"] == len(swept) == 3
+    assert responses == [{"batchItemFailures": []}]
+    assert sorted(d["windowExecutionId"] for d in digests(aws)) == sorted(swept.values())
+    printed = capsys.readouterr().out
+    assert heartbeats(printed) == 1
+    (skipped,) = [r for r in log_records(printed) if "skippedByDetailedStatus" in r]
+    assert skipped["skippedByDetailedStatus"] == {"FAILED": 1, "SKIPPED_SUSPENDED_ACCOUNT": 2}
+    assert suspended not in {a["RoleArn"].split(":")[4] for a in fleet.org.assumed}
+    # An event proves the forwarding rule exists: both are still members for events.
+    assert fleet.org.membership.admits(suspended, REGIONS[0])
+    assert fleet.org.membership.admits(*failing)
+
+
+def test_a_message_whose_body_cannot_be_read_is_a_failed_place(aws, fleet, capsys):
+    fleet.org.deliver(schedule_event(SWEEP_TIME))
+    event = fleet.org.sqs_event(fleet.org.sweep_messages()[:2])
+    event["Records"][0]["body"] = '{"sweep": "x"}'
+    capsys.readouterr()
+
+    response = fleet.org.deliver(event)
+
+    assert response["batchItemFailures"] == [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    printed = capsys.readouterr().out
+    (failed,) = [d for d in emf_documents(printed) if contract.METRIC_SWEEP_PLACES_FAILED in d]
+    assert failed[contract.METRIC_SWEEP_PLACES_FAILED] == [1.0]
+    assert (failed["account"], failed["region"]) == ("unknown", "unknown")
+    assert counter(aws, SWEEP_TIME.isoformat())["done"] == "1"  # the other place was swept
+
+
 def test_a_duplicate_delivery_counts_once(aws, fleet, capsys):
     seed_missed(fleet)
     fleet.org.deliver(schedule_event(SWEEP_TIME))
@@ -312,14 +355,49 @@ def test_the_self_test_passes_before_any_member_is_deployed(aws, fleet):
     assert fleet.org.assumed == []
 
 
-def test_the_self_test_fails_when_the_member_refuses(aws, fleet):
-    fleet.org.refuse(fleet.members[0])
+def test_the_self_test_passes_when_one_member_refuses_and_the_next_can_be_read(aws, fleet):
+    # One account that cannot be read (suspended, an SCP) must not fail every deploy.
+    refusing, readable = fleet.members[:2]
+    fleet.org.refuse(refusing)
+
+    result, hop = member_hop(fleet)
+
+    assert result.ok
+    assert hop.ok
+    assert f"of {readable} in {REGIONS[0]}" in hop.detail
+    assert f"could not read {refusing} in {REGIONS[0]} (AccessDenied)" in hop.detail
+    assert [a["RoleArn"].split(":")[4] for a in fleet.org.assumed] == [refusing, readable]
+
+
+def test_the_self_test_fails_when_every_member_tried_refuses(aws, fleet):
+    for account in fleet.members:
+        fleet.org.refuse(account)
 
     result, hop = member_hop(fleet)
 
     assert not result.ok
     assert not hop.ok
-    assert "AccessDenied" in hop.detail
+    tried = [a["RoleArn"].split(":")[4] for a in fleet.org.assumed]
+    assert len(tried) == MEMBERS_TRIED  # of the 6 places: one per account first, then the rest
+    assert tried[:3] == fleet.members
+    assert hop.detail.startswith(f"could not read any of the {MEMBERS_TRIED} member(s) tried: ")
+    assert hop.detail.count("(AccessDenied)") == MEMBERS_TRIED
+    assert "the first: AccessDenied: not authorized to assume" in hop.detail
+
+
+def test_the_self_test_does_not_try_a_suspended_or_failed_instance(aws, fleet):
+    fleet.org.close(fleet.members[0])
+    fleet.org.stack_sets.failed = {(fleet.members[1], REGIONS[0])}
+
+    _, hop = member_hop(fleet)
+
+    assert hop.ok
+    assert f"of {fleet.members[1]} in {REGIONS[1]}" in hop.detail
+    assert "could not read" not in hop.detail
+    (assumed,) = fleet.org.assumed
+    assert assumed["RoleArn"] == (
+        f"arn:aws:iam::{fleet.members[1]}:role/MaintenanceWindowAlertsReader-{REGIONS[1]}"
+    )
 
 
 def test_without_a_sweep_queue_an_sqs_event_is_refused(aws, fleet, context, capsys):

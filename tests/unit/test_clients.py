@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from mwalerts.clients import MEMBER_CACHE_SIZE, AwsClients, MemberClients, default_clients
+from mwalerts.clients import (
+    CREDENTIALS_MARGIN,
+    MEMBER_CACHE_SIZE,
+    AwsClients,
+    MemberClients,
+    default_clients,
+)
 
 
 @pytest.fixture
@@ -30,33 +36,87 @@ def test_the_container_makes_its_clients_once_in_lambdas_region(fresh_container)
 
 
 class _Sts:
-    """STS answering every AssumeRole with credentials valid for an hour, counting the calls."""
+    """STS answering every AssumeRole with credentials valid for `lifetime`, counting the calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, lifetime: timedelta = timedelta(hours=1)) -> None:
         self.assumed: list[str] = []
+        self.lifetime = lifetime
 
     def assume_role(self, **request: Any) -> dict[str, Any]:
         self.assumed.append(request["RoleArn"])
-        expiration = datetime.now(UTC) + timedelta(hours=1)
-        keys = {"AccessKeyId": "AKIA", "SecretAccessKey": "secret", "SessionToken": "token"}
+        expiration = datetime.now(UTC) + self.lifetime
+        keys = {
+            "AccessKeyId": f"ASIA{len(self.assumed)}",
+            "SecretAccessKey": "secret",
+            "SessionToken": "token",
+        }
         return {"Credentials": {**keys, "Expiration": expiration}}
 
 
+class _MadeSsm:
+    """The SSM clients made, each with the credentials it was given."""
+
+    def __init__(self) -> None:
+        self.made: list[tuple[str, dict[str, str]]] = []
+
+    def __call__(self, region: str, keys: dict[str, str]) -> object:
+        self.made.append((region, keys))
+        return object()
+
+
+def _members(sts: Any, make_ssm: Any) -> MemberClients:  # fakes of STS and SSM clients
+    unused: Any = object()  # the central clients: never called here
+    central = AwsClients(ssm=unused, sns=unused, dynamodb=unused)
+    return MemberClients(central, sts=sts, make_ssm=make_ssm)
+
+
 def test_a_container_keeps_the_clients_of_its_most_recently_used_members_only():
-    # Thousands of account-regions reach a sweep worker at random: its cache must not grow with
-    # the fleet (each entry holds a botocore client), so the least recently used member goes.
-    sts = _Sts()
-    central = AwsClients(ssm=object(), sns=object(), dynamodb=object())
-    members = MemberClients(central, sts=sts, make_ssm=lambda region, keys: object())
+    # Thousands of account-regions reach a sweep worker at random: its clients must not grow with
+    # the fleet (each is a botocore client), so the least recently used member's client goes.
+    sts, make_ssm = _Sts(), _MadeSsm()
+    members = _members(sts, make_ssm)
     places = [(f"{n:012d}", "eu-west-1") for n in range(MEMBER_CACHE_SIZE + 1)]
     for account, region in places[:MEMBER_CACHE_SIZE]:
         members.for_member(account, region)
-    members.for_member(*places[0])  # used again: now the most recent
-    members.for_member(*places[MEMBER_CACHE_SIZE])  # one more: the least recent goes
+    kept = members.for_member(*places[0])  # used again: now the most recent
+    members.for_member(*places[MEMBER_CACHE_SIZE])  # one more: the least recent client goes
 
     assert members.cached == MEMBER_CACHE_SIZE
-    assert len(sts.assumed) == MEMBER_CACHE_SIZE + 1
-    members.for_member(*places[0])  # kept: no AssumeRole
-    assert len(sts.assumed) == MEMBER_CACHE_SIZE + 1
-    members.for_member(*places[1])  # dropped: assumed again
-    assert len(sts.assumed) == MEMBER_CACHE_SIZE + 2
+    assert members.credentials_cached == MEMBER_CACHE_SIZE + 1
+    assert (len(sts.assumed), len(make_ssm.made)) == (MEMBER_CACHE_SIZE + 1,) * 2
+    assert members.for_member(*places[0]) is kept  # its client kept: nothing made
+    assert (len(sts.assumed), len(make_ssm.made)) == (MEMBER_CACHE_SIZE + 1,) * 2
+
+
+def test_a_member_whose_client_was_dropped_gets_a_new_one_from_its_cached_credentials():
+    # The bound is on clients only: a member's credentials stay until they near expiry, so "one
+    # AssumeRole per account-region per credential lifetime" holds in a container that meets
+    # more members than it keeps clients for.
+    sts, make_ssm = _Sts(), _MadeSsm()
+    members = _members(sts, make_ssm)
+    places = [(f"{n:012d}", "eu-west-1") for n in range(MEMBER_CACHE_SIZE + 1)]
+    for account, region in places:
+        members.for_member(account, region)
+    first_keys = make_ssm.made[0][1]
+
+    again = members.for_member(*places[0])  # its client was dropped
+
+    assert len(sts.assumed) == MEMBER_CACHE_SIZE + 1  # no AssumeRole
+    assert make_ssm.made[-1] == ("eu-west-1", first_keys)  # a new client, the same credentials
+    assert members.for_member(*places[0]) is again
+    assert members.cached == MEMBER_CACHE_SIZE
+
+
+def test_credentials_near_expiry_are_renewed_and_dropped_for_every_member():
+    # Credentials that come back already inside the renewal margin are never reused.
+    sts = _Sts(lifetime=CREDENTIALS_MARGIN - timedelta(minutes=1))
+    make_ssm = _MadeSsm()
+    members = _members(sts, make_ssm)
+    members.for_member("111111111111", "eu-west-1")
+    members.for_member("222222222222", "eu-west-1")
+    assert members.credentials_cached == 1  # the first member's were dropped at that AssumeRole
+
+    members.for_member("111111111111", "eu-west-1")
+
+    assert len(sts.assumed) == 3  # assumed again, though its client is still kept
+    assert make_ssm.made[-1][1]["aws_access_key_id"] == "ASIA3"  # a client with the new ones

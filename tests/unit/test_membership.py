@@ -1,6 +1,7 @@
 """Organization mode's membership: one ListStackInstances call per unseen account-region, cached
 for the TTL (yes and no alike); the sweep's places are the deployed instances of every page."""
 
+import json
 from typing import Any
 
 import boto3
@@ -13,10 +14,11 @@ from mwalerts.function_settings import load_settings
 from mwalerts.invocation import Invocation
 from mwalerts.membership import ListedMembers, StackSetMembers
 from mwalerts.sweep_worker import queue_arn
+from tests.support import log_records
 
 STACK_SET = "MaintenanceWindowAlerts-Members"
 REGIONS = ("eu-west-1", "us-east-1")
-A, B = "111111111111", "222222222222"
+A, B, C = "111111111111", "222222222222", "333333333333"
 
 
 def summary(account: str, region: str, *, deployed: bool = True) -> dict[str, Any]:
@@ -120,6 +122,103 @@ def test_places_are_the_deployed_instances_in_covered_regions_of_every_page(stub
     )
 
     assert members(cloudformation).places() == [(A, "eu-west-1"), (B, "us-east-1")]
+
+
+def with_status(account: str, region: str, detailed: str, *, stack: bool) -> dict[str, Any]:
+    item = {
+        **summary(account, region),
+        "Status": "CURRENT" if detailed == "SUCCEEDED" else "OUTDATED",
+        "StackInstanceStatus": {"DetailedStatus": detailed},
+    }
+    if not stack:
+        del item["StackId"]
+    return item
+
+
+# (DetailedStatus, has a StackId) -> swept? Only a stack known to exist and be readable is.
+SWEPT_BY_STATUS = [
+    ("SUCCEEDED", True, True),
+    ("RUNNING", True, True),  # an update of the existing stack, in flight
+    ("PENDING", True, True),
+    ("RUNNING", False, False),  # the first create, not done yet
+    ("PENDING", False, False),
+    ("FAILED", True, False),  # e.g. a stack left rolled back by a failed create
+    ("CANCELLED", True, False),
+    ("INOPERABLE", True, False),
+    ("SKIPPED_SUSPENDED_ACCOUNT", True, False),
+    ("FAILED_IMPORT", True, False),
+]
+
+
+@pytest.mark.parametrize(("detailed", "stack", "swept"), SWEPT_BY_STATUS)
+def test_the_sweep_covers_an_instance_only_when_its_stack_is_readable(
+    stubbed, capsys, detailed, stack, swept
+):
+    cloudformation, stubber = stubbed
+    stubber.add_response(
+        "list_stack_instances",
+        {
+            "Summaries": [
+                summary(A, "eu-west-1"),
+                with_status(B, "eu-west-1", detailed, stack=stack),
+            ]
+        },
+        {"StackSetName": STACK_SET, "CallAs": "DELEGATED_ADMIN", "MaxResults": 100},
+    )
+
+    places = members(cloudformation).places()
+
+    assert places == [(A, "eu-west-1"), (B, "eu-west-1")] if swept else [(A, "eu-west-1")]
+    skipped = [r for r in log_records(capsys.readouterr().out) if "skippedByDetailedStatus" in r]
+    assert [r["skippedByDetailedStatus"] for r in skipped] == ([] if swept else [{detailed: 1}])
+
+
+def test_the_sweep_logs_the_instances_it_skips_in_one_line_of_counts(stubbed, capsys):
+    cloudformation, stubber = stubbed
+    request = {"StackSetName": STACK_SET, "CallAs": "DELEGATED_ADMIN", "MaxResults": 100}
+    first = [with_status(A, r, "SKIPPED_SUSPENDED_ACCOUNT", stack=True) for r in REGIONS]
+    stubber.add_response("list_stack_instances", {"Summaries": first, "NextToken": "2"}, request)
+    second = [with_status(B, "eu-west-1", "FAILED", stack=True), summary(B, "us-east-1")]
+    stubber.add_response(
+        "list_stack_instances", {"Summaries": second}, {**request, "NextToken": "2"}
+    )
+
+    assert members(cloudformation).places() == [(B, "us-east-1")]
+    (record,) = [r for r in log_records(capsys.readouterr().out) if "skippedByDetailedStatus" in r]
+    assert record["skippedByDetailedStatus"] == {"FAILED": 1, "SKIPPED_SUSPENDED_ACCOUNT": 2}
+    assert A not in json.dumps(record)  # counts only
+
+
+@pytest.mark.parametrize("detailed", ["SKIPPED_SUSPENDED_ACCOUNT", "FAILED", "PENDING"])
+def test_an_event_is_admitted_from_any_listed_instance_whatever_its_status(stubbed, detailed):
+    # An event from the account proves its forwarding rule exists: only the sweep is picky.
+    cloudformation, stubber = stubbed
+    expect_lookup(stubber, A, "eu-west-1", [with_status(A, "eu-west-1", detailed, stack=False)])
+
+    assert members(cloudformation).admits(A, "eu-west-1")
+
+
+def test_the_self_tests_sample_is_readable_places_of_one_page_one_per_account_first(stubbed):
+    cloudformation, stubber = stubbed
+    page = [
+        summary(A, "eu-west-1"),
+        summary(A, "us-east-1"),
+        with_status(B, "eu-west-1", "FAILED", stack=True),
+        summary(B, "us-east-1"),
+        summary(C, "ap-south-1"),  # not a covered region
+        summary(C, "eu-west-1"),
+    ]
+    request = {"StackSetName": STACK_SET, "CallAs": "DELEGATED_ADMIN", "MaxResults": 100}
+    for _ in range(2):
+        stubber.add_response("list_stack_instances", {"Summaries": page, "NextToken": "2"}, request)
+
+    assert members(cloudformation).sample(5) == [
+        (A, "eu-west-1"),
+        (B, "us-east-1"),
+        (C, "eu-west-1"),
+        (A, "us-east-1"),
+    ]
+    assert members(cloudformation).sample(2) == [(A, "eu-west-1"), (B, "us-east-1")]
 
 
 def test_central_mode_lists_its_members():
