@@ -9,7 +9,9 @@ loop (tasks one after another, MaxResults=10, botocore's default parsing). Then:
 10,000 invocations with botocore's default timestamp parser and with the function's, the import
 cost of the handler over boto3 alone, memory growth from 1,000 to 100,000 invocations, and a
 throttled run. It draws benchmarks/wall-time.png. Latency applies to every SSM call and to the
-SNS publish; the fake SSM APIs and moto answer in-process otherwise.
+SNS publish; the fake SSM APIs and moto answer in-process otherwise. Last, organization mode's
+fanned-out sweep of 4,000 account-regions (benchmarks.organization); `--only organization` runs
+that section alone and replaces it in an existing RESULTS.md.
 """
 
 import argparse
@@ -46,6 +48,11 @@ from local_aws.scenario import SeededExecution, TaskPlan, seed_window_execution
 
 use_function_environment()
 
+from benchmarks.organization import (  # noqa: E402 - needs the function's environment
+    ORGANIZATION_HEADING,
+    organization_section,
+    replace_section,
+)
 from mwalerts import handler  # noqa: E402 - needs the function's environment
 from mwalerts.clients import RETRY_CONFIG, AwsClients  # noqa: E402
 
@@ -259,7 +266,17 @@ def main(argv: list[str] | None = None) -> int:
         help="run the naive loop only where it takes at most this many seconds (300)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
+    parser.add_argument(
+        "--only",
+        choices=["organization"],
+        help="run this section alone and replace it in an existing RESULTS.md",
+    )
+    parser.add_argument(
+        "--accounts", type=int, default=1_000, help="organization: member accounts (1,000)"
+    )
     args = parser.parse_args(argv)
+    if args.only == "organization":
+        return organization_only(args.latency, args.accounts, args.out / "RESULTS.md")
     report = Report()
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -277,10 +294,21 @@ def main(argv: list[str] | None = None) -> int:
     cold_start_section(report)
     memory_section(report)
     throttling_section(report, args.latency)
+    organization_section(report.say, args.latency, args.accounts)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "RESULTS.md").write_text("\n".join(report.lines) + "\n")
     draw(chart, args.out / "wall-time.png", args.latency)
     print(f"\nWrote {args.out / 'RESULTS.md'} and {args.out / 'wall-time.png'}")
+    return 0
+
+
+def organization_only(latency: float, accounts: int, results: Path) -> int:
+    report = Report()
+    organization_section(report.say, latency, accounts)
+    text = results.read_text() if results.exists() else ""
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(replace_section(text, ORGANIZATION_HEADING, report.lines))
+    print(f"\nWrote the {ORGANIZATION_HEADING!r} section of {results}")
     return 0
 
 
