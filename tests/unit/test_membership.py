@@ -46,7 +46,7 @@ def stubbed():
         "cloudformation",
         region_name="eu-west-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_secret_access_key="testing",  # pragma: allowlist secret
     )
     with Stubber(cloudformation) as stubber:
         yield cloudformation, stubber

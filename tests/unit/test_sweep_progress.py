@@ -24,7 +24,7 @@ def dynamodb() -> Iterator[tuple[Any, Stubber]]:
         "dynamodb",
         region_name=REGION,
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_secret_access_key="testing",  # pragma: allowlist secret
     )
     with Stubber(client) as stubber:
         yield client, stubber
