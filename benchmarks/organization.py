@@ -259,9 +259,11 @@ class Container:
 
         self.fleet = fleet
         org = fleet.org
-        self._assuming = threading.local()
+        # Whose credentials are these? The account of the role each access key was issued for:
+        # a member's client is also rebuilt from its cached credentials, without an AssumeRole.
+        self._accounts: dict[str, str] = {}
         sts = boto3.client("sts", region_name=REGION)
-        sts.meta.events.register("provide-client-params.sts.AssumeRole", self._note_account)
+        sts.meta.events.register("after-call.sts.AssumeRole", self._note_account)
         sts.meta.events.register("provide-client-params.sts.AssumeRole", org._assume)
         sts.meta.events.register("before-parameter-build.sts.AssumeRole", fleet.latency.sleep)
         self.members = MemberClients(fleet.aws.clients, sts=sts, make_ssm=self._member_ssm)
@@ -278,13 +280,16 @@ class Container:
         self.batches = 0
         self.cpu = 0.0  # seconds of this container's thread
 
-    def _note_account(self, params: dict[str, Any], **_: Any) -> None:
-        self._assuming.account = params["RoleArn"].split(":")[4]
+    def _note_account(self, parsed: dict[str, Any], **_: Any) -> None:
+        if "Credentials" in parsed:
+            account = parsed["AssumedRoleUser"]["Arn"].split(":")[4]
+            self._accounts[parsed["Credentials"]["AccessKeyId"]] = account
 
     def _member_ssm(self, region: str, credentials: dict[str, str]) -> Any:
-        # The function's own client factory, then the fake SSM of the account just assumed.
+        # The function's own client factory, then the fake SSM of the credentials' account.
         client = member_ssm_client(region, credentials)
-        return self.fleet.org.member_ssm(self._assuming.account, region).attach(client)
+        account = self._accounts[credentials["aws_access_key_id"]]
+        return self.fleet.org.member_ssm(account, region).attach(client)
 
     def invocation(self) -> Invocation:
         return Invocation(
