@@ -315,7 +315,8 @@ class EventSourceMapping:
     def __init__(self, fleet: Fleet, containers: Sequence[Container]) -> None:
         self.fleet = fleet
         self.containers = containers
-        # In-process moto could hand one message to two threads racing; SQS would not.
+        # In-process moto could hand one message to two threads racing, and its queue breaks
+        # when one thread deletes while another receives; SQS does neither.
         self._receiving = threading.Lock()
 
     def run(self) -> None:
@@ -350,13 +351,14 @@ class EventSourceMapping:
             container.batches += 1
             done = [m for m in messages if m["MessageId"] not in failed]
             if done:
-                sqs.delete_message_batch(
-                    QueueUrl=org.queue_url,
-                    Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                        for i, m in enumerate(done)
-                    ],
-                )
+                with self._receiving:  # moto's queue is not safe to change from two threads
+                    sqs.delete_message_batch(
+                        QueueUrl=org.queue_url,
+                        Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                            for i, m in enumerate(done)
+                        ],
+                    )
 
 
 # -- one sweep -----------------------------------------------------------------------------------
