@@ -23,7 +23,8 @@ USAGE = 2
 AWS_FAILED = 1
 
 # Error codes AWS throttles with (the ones botocore's retry mode treats as throttling); reaching
-# the caller means the client's retries (10 attempts, adaptive mode) ran out.
+# the caller means the SSM client's pacer stopped retrying (mwalerts.pacing.MAX_WAIT), or another
+# client's retries (10 attempts, adaptive mode) ran out.
 THROTTLING_CODES = frozenset(
     {
         "Throttling",

@@ -1,5 +1,6 @@
 """Fixtures: in-process AWS, a Lambda context, and clean Powertools state between tests."""
 
+import time
 from collections.abc import Iterator
 
 import botocore.endpoint
@@ -17,7 +18,7 @@ from local_aws.environment import (
 # The handler reads its environment when imported: set it before anything imports the handler.
 use_function_environment()
 
-from mwalerts import handler  # noqa: E402
+from mwalerts import handler, pacing  # noqa: E402
 
 # Tests read the function's logs and EMF metrics from one captured stream, as CloudWatch Logs does.
 follow_stdout(handler.logger)
@@ -40,6 +41,30 @@ def _clear_metrics() -> Iterator[None]:
     # metrics into the next one.
     yield
     handler.metrics.clear_metrics()
+
+
+class VirtualTime:
+    """time.monotonic and time.sleep for the SSM clients' pacers: sleeping moves the clock on at
+    once, so pacing and retry deadlines play out in full without the wait."""
+
+    def __init__(self) -> None:
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.slept
+
+    def sleep(self, seconds: float) -> None:
+        self.slept += max(0.0, seconds)
+
+
+@pytest.fixture(autouse=True)
+def virtual_time(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> VirtualTime:
+    """Pacers on virtual time, except in tests marked `real_time` (the fake's rate limit refills
+    in real time)."""
+    clock = VirtualTime()
+    if request.node.get_closest_marker("real_time") is None:
+        monkeypatch.setattr(pacing, "time", clock)
+    return clock
 
 
 @pytest.fixture(autouse=True)

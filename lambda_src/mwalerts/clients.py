@@ -15,6 +15,7 @@ from botocore.utils import parse_timestamp
 
 from mwalerts import contract
 from mwalerts.links import partition
+from mwalerts.pacing import DEFAULT_MAX_RATE, Pacer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,17 +26,29 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_sts import STSClient
 
-# Adaptive mode retries throttling with backoff and slows the client down to the rate SSM accepts,
-# so a large window meets throttling with patience instead of failing the whole alert.
 # A member's credentials are renewed this long before they expire, so no call runs with stale ones.
 CREDENTIALS_MARGIN = timedelta(minutes=5)
 
+# SNS, DynamoDB and the rest: adaptive mode retries throttling with backoff and slows the client
+# down to the rate the service accepts.
 RETRY_CONFIG = Config(
     retries={"mode": "adaptive", "total_max_attempts": 10},
     connect_timeout=5,
     read_timeout=20,
     max_pool_connections=20,  # one per concurrent task chain (service.TASK_CONCURRENCY)
 )
+# SSM: standard mode, whose retry handler the client's Pacer replaces (mwalerts.pacing): its rate
+# is shared with every tool in the account, so it is paced, and throttling is retried until the
+# invocation's deadline rather than for a fixed number of attempts.
+SSM_CONFIG = RETRY_CONFIG.merge(Config(retries={"mode": "standard"}))
+
+
+def paced_ssm_client(
+    session: boto3.Session, *, max_rate: float = DEFAULT_MAX_RATE, **kwargs: Any
+) -> "SSMClient":
+    """An SSM client of `session` with its own Pacer (one per account-region and container)."""
+    client: SSMClient = session.client("ssm", config=SSM_CONFIG, **kwargs)
+    return Pacer(max_rate=max_rate).install(client)
 
 
 @dataclass(frozen=True)
@@ -103,7 +116,7 @@ def create_clients(
         region_name=region_name, credentials=credentials, profile_name=profile_name
     )
     return AwsClients(
-        ssm=session.client("ssm", config=RETRY_CONFIG),
+        ssm=paced_ssm_client(session),
         sns=session.client("sns", config=RETRY_CONFIG),
         dynamodb=session.client("dynamodb", config=RETRY_CONFIG),
         session=session,
@@ -124,7 +137,7 @@ def _member_session() -> boto3.Session:
 def member_ssm_client(region_name: str, credentials: dict[str, str]) -> "SSMClient":
     keys: Any = credentials
     with _member_session_lock:
-        return _member_session().client("ssm", region_name=region_name, config=RETRY_CONFIG, **keys)
+        return paced_ssm_client(_member_session(), region_name=region_name, **keys)
 
 
 # How many members' SSM clients a container keeps. Each is a botocore client (hundreds of KB), and

@@ -11,9 +11,14 @@ from mwalerts.clients import AwsClients, MemberClients, member_clients
 from mwalerts.function_settings import FunctionSettings
 from mwalerts.idempotency import ExactlyOnce
 from mwalerts.membership import Membership, membership_for
+from mwalerts.pacing import pacer_of
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# SSM calls stop retrying throttling this long before the timeout: enough to publish the alert
+# and record the outcome, so that a throttled invocation fails cleanly and Lambda retries it.
+PACING_RESERVE_MS = 10_000
 
 
 @dataclass
@@ -39,9 +44,12 @@ class Invocation:
     def clients_for(self, account: str, region: str) -> AwsClients:
         """This account's clients, or in central and organization mode those of the member that
         ran the window."""
-        if self.members is None:
-            return self.clients
-        return self.members.for_member(account, region)
+        clients = self.clients if self.members is None else self.members.for_member(account, region)
+        pacer = pacer_of(clients.ssm)
+        if pacer is not None:  # the container's client outlives the invocation: renew its deadline
+            left_ms = None if self.context is None else self.time_left_ms() - PACING_RESERVE_MS
+            pacer.finish_within(None if left_ms is None else left_ms / 1000)
+        return clients
 
     def time_left_ms(self) -> int:
         """What is left of Lambda's timeout (outside Lambda, plenty)."""

@@ -25,6 +25,8 @@ from local_aws.scenario import (
 from mwalerts import handler
 from mwalerts.alert import SNS_MAX_MESSAGE_BYTES
 from mwalerts.errors import InvalidEventError
+from mwalerts.invocation import PACING_RESERVE_MS
+from mwalerts.pacing import MIN_RATE, pacer_of
 from tests.support import (
     assert_valid_digest,
     emf_documents,
@@ -295,12 +297,15 @@ def test_throttled_calls_are_retried_to_the_same_alert_and_metrics(context, caps
     assert errors[None] == len(calm_calls)  # each page was answered once in the end
 
 
-def test_the_clients_retry_throttling_adaptively(aws):
-    for client in (aws.clients.ssm, aws.clients.sns):
-        assert client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 10}
+def test_ssm_is_paced_and_the_other_clients_retry_throttling_adaptively(aws):
+    assert pacer_of(aws.clients.ssm) is not None  # mwalerts.pacing decides SSM's retries
+    assert aws.clients.ssm.meta.config.retries == {"mode": "standard"}
+    assert aws.clients.sns.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 10}
 
 
-def test_when_retries_run_out_the_invocation_fails_without_a_partial_alert(aws, context, capsys):
+def test_when_time_runs_out_the_invocation_fails_without_a_partial_alert(
+    aws, context, capsys, virtual_time
+):
     execution = seed_window_execution(aws.ssm, [PATCHING, SCRIPT])
     aws.ssm.throttle(1.0)
 
@@ -308,7 +313,13 @@ def test_when_retries_run_out_the_invocation_fails_without_a_partial_alert(aws, 
         run(aws, execution.event(), context, capsys)
     (listing,) = {c.operation for c in describe_calls(aws)}
     assert listing == "DescribeMaintenanceWindowExecutionTasks"
-    assert len(describe_calls(aws)) == 10  # the first page, attempted 10 times
+    # The first page, retried until the next try could not start before the deadline (the
+    # timeout less the reserve for publishing), not for a fixed number of attempts: ever further
+    # apart, as each throttle cuts the rate. (The window's name is read alongside: on virtual
+    # time the two threads' waits add up rather than overlap, hence the margins.)
+    retrying = (context.get_remaining_time_in_millis() - PACING_RESERVE_MS) / 1000
+    assert len(aws.ssm.calls) >= 3
+    assert retrying - 2 / MIN_RATE < virtual_time.slept <= retrying + 1 / MIN_RATE
     assert aws.published() == []
     assert emf_documents(capsys.readouterr().out) == []  # nothing counted: the retry will
 
