@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from mwalerts.clients import RETRY_CONFIG, aws_session
+from mwalerts.clients import RETRY_CONFIG, aws_session, paced_ssm_client
+from mwalerts.pacing import Pacer, pacer_of
 from mwalerts_cli.errors import USAGE, CliError
 
 if TYPE_CHECKING:
@@ -54,7 +55,20 @@ class Clients:
 
     @property
     def ssm(self) -> "SSMClient":
-        ssm: SSMClient = self.client("ssm")
+        """The function's SSM client: paced (mwalerts.pacing), as the account's budget is shared."""
+        if "ssm" not in self._made:
+            self._made["ssm"] = paced_ssm_client(self.session)
+        ssm: SSMClient = self._made["ssm"]
+        return ssm
+
+    def ssm_at_most(self, max_rate: float) -> "SSMClient":
+        """The SSM client, never sending more than `max_rate` requests a second (--max-rate)."""
+        ssm = self.ssm
+        pacer = pacer_of(ssm)
+        if pacer is None:  # a client handed in unpaced
+            pacer = Pacer()
+            pacer.install(ssm)
+        pacer.limit(max_rate)
         return ssm
 
     @property

@@ -105,11 +105,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --metrics-profile: the central stack's region (default: the region read)",
     )
     options.add_alert_options(parser)
+    options.add_rate_option(parser)
 
 
 def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
     _check(args)
-    ssm, place = clients.ssm, clients.place
+    ssm, place = clients.ssm_at_most(args.max_rate), clients.place
     window = checked_window(ssm, args.window_id, place)
     executions = executions_since(ssm, args.window_id, place, args.since, args.until)
     results: list[Result] = []

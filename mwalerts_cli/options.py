@@ -8,12 +8,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from mwalerts import contract
+from mwalerts import contract, pacing
 from mwalerts.pipeline import AlertRules
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.output import Ui
 
 _AGO = re.compile(r"^([0-9]+)([dh])$")
+
+# SSM's rate is the account's, shared with Patch Manager, schedulers and people's scripts (and it
+# publishes no figure for these APIs): a command reading history takes a small share by default.
+DEFAULT_MAX_RATE = 5.0
 
 
 def window_id(text: str) -> str:
@@ -53,6 +57,20 @@ def moment(text: str, now: datetime | None = None) -> datetime:
             f"expected a time ago such as 30d or 12h, or an ISO 8601 time, got {text!r}"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def max_rate(text: str) -> float:
+    """Requests a second: more than 0, at most the function's own ceiling."""
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = float("nan")
+    if not 0 < rate <= pacing.DEFAULT_MAX_RATE:
+        raise argparse.ArgumentTypeError(
+            f"expected requests a second, more than 0 and at most {pacing.DEFAULT_MAX_RATE:g}, "
+            f"got {text!r}"
+        )
+    return rate
 
 
 def namespace(text: str) -> str:
@@ -104,6 +122,18 @@ def add_output_option(parser: argparse.ArgumentParser, *formats: str) -> None:
     """--output, the first format the default."""
     parser.add_argument(
         "--output", choices=formats, default=formats[0], help="(default: %(default)s)"
+    )
+
+
+def add_rate_option(parser: argparse.ArgumentParser) -> None:
+    """--max-rate: the command's SSM calls, paced as the function's are, never faster."""
+    parser.add_argument(
+        "--max-rate",
+        type=max_rate,
+        default=DEFAULT_MAX_RATE,
+        metavar="N",
+        help="SSM requests a second at most, so the command leaves the account's shared SSM "
+        "rate to its other tools; fewer when SSM throttles (default: %(default)g)",
     )
 
 

@@ -89,12 +89,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     options.add_output_option(parser, "table", "json")
     options.add_digest_options(parser)
+    options.add_rate_option(parser)
 
 
 def run(args: argparse.Namespace, clients: Clients, ui: Ui) -> int:
     if args.last and not args.window_id:
         raise CliError("report --last needs --window-id", USAGE)
-    ssm, place = clients.ssm, clients.place
+    ssm, place = clients.ssm_at_most(args.max_rate), clients.place
     if args.last:
         window = checked_window(ssm, args.window_id, place)
         execution = latest_execution(ssm, args.window_id, place)
