@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.utils import parse_timestamp
 
 from mwalerts import contract
+from mwalerts.fast_parse import FastParserFactory
 from mwalerts.links import partition
 from mwalerts.pacing import DEFAULT_MAX_RATE, Pacer
 
@@ -93,11 +94,12 @@ def aws_session(
     profile_name: str | None = None,
 ) -> boto3.Session:
     """A session from the standard credential chain (a profile, if named), or from the given
-    (assumed-role) credentials, whose clients parse timestamps with `epoch_timestamp`."""
+    (assumed-role) credentials, whose clients parse timestamps with `epoch_timestamp` and the
+    two hot SSM responses with mwalerts.fast_parse."""
     core = botocore.session.get_session()
-    core.get_component("response_parser_factory").set_parser_defaults(
-        timestamp_parser=epoch_timestamp
-    )
+    parsers = FastParserFactory()
+    parsers.set_parser_defaults(timestamp_parser=epoch_timestamp)
+    core.register_component("response_parser_factory", parsers)
     return boto3.Session(
         botocore_session=core,
         region_name=region_name,
