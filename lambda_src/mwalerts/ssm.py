@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     )
     from mypy_boto3_ssm.type_defs import MaintenanceWindowExecutionTypeDef as Execution
     from mypy_boto3_ssm.type_defs import MaintenanceWindowFilterTypeDef, PaginatorConfigTypeDef
+    from mypy_boto3_ssm.type_defs import MaintenanceWindowIdentityTypeDef as Window
 
 # botocore's paginators follow NextToken until it is absent or empty; PageSize becomes MaxResults.
 _PAGINATION: "PaginatorConfigTypeDef" = {"PageSize": contract.SSM_PAGE_SIZE}
@@ -44,10 +45,16 @@ def iter_invocations(
         yield from page.get("WindowExecutionTaskInvocationIdentities", [])
 
 
+def list_windows(ssm: "SSMClient") -> list["Window"]:
+    """Every maintenance window of the account and region, as DescribeMaintenanceWindows
+    describes it (schedule, enabled, next execution time...)."""
+    pages = ssm.get_paginator("describe_maintenance_windows").paginate(PaginationConfig=_PAGINATION)
+    return [window for page in pages for window in page.get("WindowIdentities", [])]
+
+
 def list_window_ids(ssm: "SSMClient") -> list[str]:
     """The IDs of every maintenance window of the account and region."""
-    pages = ssm.get_paginator("describe_maintenance_windows").paginate(PaginationConfig=_PAGINATION)
-    return [window["WindowId"] for page in pages for window in page.get("WindowIdentities", [])]
+    return [window["WindowId"] for window in list_windows(ssm)]
 
 
 def iter_window_executions(

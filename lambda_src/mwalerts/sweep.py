@@ -6,13 +6,18 @@ time; in organization mode one place per message of the sweep queue: mwalerts.sw
 through the same exactly-once processing as events, which makes the sweep a no-op for
 those already handled and an alert for those whose event never came. Its metrics say whether it
 completed: the heartbeat the sweep alarm watches.
+
+A place's windows are all described (DescribeMaintenanceWindows), but only those that can have
+ended an execution since the last sweep have their executions listed (mwalerts.sweep_plan, with
+what the last sweep remembered: mwalerts.sweep_memory); `ended_executions` without `window_ids`
+is the exhaustive listing, the reference the smart one is tested and benchmarked against.
 """
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from aws_lambda_powertools import Logger
@@ -24,7 +29,9 @@ from mwalerts.events import ScheduledEvent
 from mwalerts.invocation import Invocation
 from mwalerts.metrics import record_sweep
 from mwalerts.model import Outcome, WindowExecution
-from mwalerts.ssm import iter_window_executions, list_window_ids
+from mwalerts.ssm import iter_window_executions, list_window_ids, list_windows
+from mwalerts.sweep_memory import SweepMemory
+from mwalerts.sweep_plan import next_memory, windows_to_list
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
@@ -52,6 +59,8 @@ class SweepOutcome:
     # Central mode: members whose reader role could not be assumed (their stack not deployed
     # yet, or its trust changed): skipped, and no heartbeat, so a lasting one raises an alarm.
     unreachable: list[str] = field(default_factory=list)
+    windows: int = 0  # described, in every place swept
+    windows_listed: int = 0  # of those, the windows whose executions were listed
 
 
 @dataclass
@@ -62,21 +71,50 @@ class PlaceSweep:
     recovered: list[str] = field(default_factory=list)  # processed here: no event did it first
     failed: list[str] = field(default_factory=list)  # executions that could not be processed
     stopped_early: bool = False
+    windows: int = 0
+    windows_listed: int = 0
+
+
+@dataclass(frozen=True)
+class WindowListing:
+    """One window's executions as the sweep lists them."""
+
+    window_id: str
+    ended: list[WindowExecution]  # terminal, ended at or after the look-back's start
+    open: bool  # an execution not yet terminal: the window is listed again next sweep
+
+
+def list_window(
+    ssm: "SSMClient", window_id: str, *, account: str, region: str, since: datetime
+) -> WindowListing:
+    """The window's executions that reached a terminal status at or after `since`, and whether
+    one is still running."""
+    ended: list[WindowExecution] = []
+    running = False
+    for item in iter_window_executions(ssm, window_id, since - MAX_WINDOW_DURATION):
+        execution = WindowExecution.described(
+            item, account=account, region=region, window_id=window_id
+        )
+        finished = execution.end_time or execution.start_time
+        if not execution.is_terminal:
+            running = True
+        elif finished is not None and finished >= since:
+            ended.append(execution)
+    return WindowListing(window_id, ended, running)
 
 
 def ended_executions(
-    ssm: "SSMClient", *, account: str, region: str, since: datetime
+    ssm: "SSMClient",
+    *,
+    account: str,
+    region: str,
+    since: datetime,
+    window_ids: Sequence[str] | None = None,
 ) -> Iterator[WindowExecution]:
-    """Every execution, of every window, that reached a terminal status at or after `since`."""
-    started_after = since - MAX_WINDOW_DURATION
-    for window_id in list_window_ids(ssm):
-        for item in iter_window_executions(ssm, window_id, started_after):
-            execution = WindowExecution.described(
-                item, account=account, region=region, window_id=window_id
-            )
-            ended = execution.end_time or execution.start_time
-            if execution.is_terminal and ended is not None and ended >= since:
-                yield execution
+    """Every execution of the given windows (by default every window: the exhaustive sweep) that
+    reached a terminal status at or after `since`."""
+    for window_id in list_window_ids(ssm) if window_ids is None else window_ids:
+        yield from list_window(ssm, window_id, account=account, region=region, since=since).ended
 
 
 def sweep(
@@ -112,6 +150,8 @@ def sweep(
         recovered=recovered,
         stopped_early=stopped_early,
         unreachable=unreachable,
+        windows=sum(place.windows for place in swept),
+        windows_listed=sum(place.windows_listed for place in swept),
     )
     logger.info("Sweep finished", extra={"since": since.isoformat(), **vars(result)})
     return result
@@ -123,30 +163,99 @@ def sweep_place(
     since: datetime,
     invocation: Invocation,
     process: Callable[[WindowExecution], Outcome],
+    *,
+    now: datetime | None = None,
 ) -> PlaceSweep:
     """Every execution of one account-region that ended at or after `since`, each through
     `process`: the sweep of one place, whether this invocation sweeps them all or the sweep
-    queue brought this one (mwalerts.sweep_worker).
+    queue brought this one (mwalerts.sweep_worker). `now` (by default the clock) is when SSM is
+    read: what the windows' remembered next execution times are compared with.
 
     Reaching or listing the place may raise (AccessDenied from AssumeRole among others); one
     execution that fails is noted in the result and does not stop the others. Processing stops
     when less than SWEEP_TIME_RESERVE_MS is left of the invocation.
     """
-    ssm = invocation.clients_for(account, region).ssm
-    executions = list(ended_executions(ssm, account=account, region=region, since=since))
-    result = PlaceSweep()
-    for execution in executions:
-        if invocation.time_left_ms() < SWEEP_TIME_RESERVE_MS:
-            result.stopped_early = True
-            logger.warning(
-                "Sweep stopped before the timeout",
-                extra={"account": account, "region": region, "examined": result.examined},
-            )
-            break
-        result.examined += 1
-        if _processed_by_sweep(execution, process, result.failed):
-            result.recovered.append(execution.window_execution_id)
+    memory = SweepMemory(invocation.clients.dynamodb, invocation.settings.idempotency_table)
+    return sweep_windows(
+        invocation.clients_for(account, region).ssm,
+        memory,
+        Place(account, region, since, now or datetime.now(UTC)),
+        process,
+        invocation.time_left_ms,
+    )
+
+
+@dataclass(frozen=True)
+class Place:
+    """One account-region as one sweep reads it."""
+
+    account: str
+    region: str
+    since: datetime  # the look-back's start
+    now: datetime  # when SSM is read
+
+
+def sweep_windows(
+    ssm: "SSMClient",
+    memory: SweepMemory,
+    place: Place,
+    process: Callable[[WindowExecution], Outcome],
+    time_left_ms: Callable[[], int],
+) -> PlaceSweep:
+    """`sweep_place` with its clients given: describe the windows, list those the plan picks,
+    process what ended, and remember each window whose listing was processed in full."""
+    windows = list_windows(ssm)
+    remembered = memory.load(place.account, place.region)
+    listings = [
+        list_window(ssm, window_id, account=place.account, region=place.region, since=place.since)
+        for window_id in windows_to_list(windows, remembered.windows, place.now)
+    ]
+    result = PlaceSweep(windows=len(windows), windows_listed=len(listings))
+    settled = _processed(listings, process, time_left_ms, place, result)
+    updated = next_memory(windows, remembered.windows, settled, place.now)
+    memory.save(place.account, place.region, updated, previous=remembered, now=place.now)
+    logger.info(
+        "Sweep listed windows",
+        extra={
+            "account": place.account,
+            "region": place.region,
+            "windowsListed": result.windows_listed,
+            "windows": result.windows,
+        },
+    )
     return result
+
+
+def _processed(
+    listings: Sequence[WindowListing],
+    process: Callable[[WindowExecution], Outcome],
+    time_left_ms: Callable[[], int],
+    place: Place,
+    result: PlaceSweep,
+) -> dict[str, bool]:
+    """Process every ended execution listed, until time runs out; the windows whose executions
+    were all processed (an execution another invocation still handles is not), each mapped to
+    whether its listing saw one still running."""
+    settled: dict[str, bool] = {}
+    for listing in listings:
+        done = True
+        for execution in listing.ended:
+            if time_left_ms() < SWEEP_TIME_RESERVE_MS:
+                result.stopped_early = True
+                logger.warning(
+                    "Sweep stopped before the timeout",
+                    extra={
+                        "account": place.account,
+                        "region": place.region,
+                        "examined": result.examined,
+                    },
+                )
+                return settled
+            result.examined += 1
+            done = _processed_by_sweep(execution, process, result) and done
+        if done:
+            settled[listing.window_id] = listing.open
+    return settled
 
 
 def _swept_everywhere(
@@ -197,23 +306,24 @@ def _note_failure(place: tuple[str, str], failed: list[str]) -> None:
 
 
 def _processed_by_sweep(
-    execution: WindowExecution,
-    process: Callable[[WindowExecution], Outcome],
-    failed: list[str],
+    execution: WindowExecution, process: Callable[[WindowExecution], Outcome], result: PlaceSweep
 ) -> bool:
-    """Handle one execution; True if the sweep processed it (no event had), and a failure is
-    noted in `failed`."""
+    """Handle one execution; True if it is done (processed now or before). One the sweep
+    processed (no event had) is noted in `result.recovered`, a failure in `result.failed`."""
     execution_id = execution.window_execution_id
     try:
         outcome = process(execution)
     except Exception:
         logger.exception("Sweep could not process window execution", extra={"id": execution_id})
-        failed.append(execution_id)
+        result.failed.append(execution_id)
         return False
-    if outcome.replayed or outcome.action == "in-progress-elsewhere":
-        return False
+    if outcome.action == "in-progress-elsewhere":
+        return False  # another invocation's to finish; if it fails, the next sweep is here
+    if outcome.replayed:
+        return True
     logger.warning(
         "Sweep processed a window execution no event had",
         extra={"windowExecutionId": execution_id, "outcome": outcome.action},
     )
+    result.recovered.append(execution_id)
     return True
