@@ -1,17 +1,21 @@
 """`make bench`: the real handler against in-process AWS with a fixed latency per call.
 
     python -m benchmarks.bench [--latency 0.05] [--naive-budget 300] [--out benchmarks]
+                               [--only cpu|throttling|herd|sweep|organization]
 
 For each scenario (tasks x invocations per task) it prints and writes to benchmarks/RESULTS.md:
 SSM calls made against the minimum, SNS publishes, CloudWatch API calls, wall time against the
 network critical path and the CPU floor, peak memory, message size, and the same for a naive
-loop (tasks one after another, MaxResults=10, botocore's default parsing). Then: the CPU time per
-10,000 invocations with botocore's default timestamp parser and with the function's, the import
-cost of the handler over boto3 alone, memory growth from 1,000 to 100,000 invocations, and a
-throttled run. It draws benchmarks/wall-time.png. Latency applies to every SSM call and to the
-SNS publish; the fake SSM APIs and moto answer in-process otherwise. Last, organization mode's
-fanned-out sweep of 4,000 account-regions (benchmarks.organization); `--only organization` runs
-that section alone and replaces it in an existing RESULTS.md.
+loop (tasks one after another, MaxResults=10, botocore's default parsing). Then: the function's
+CPU time per 10,000 invocations by response parser against the json.loads floor
+(benchmarks.cpu), the import cost of the handler over boto3 alone, memory growth from 1,000 to
+100,000 invocations, one invocation against an account rate limit and against random throttling
+(paced, and with the adaptive-mode client pacing replaced), herds of invocations sharing one
+rate limit (benchmarks.herd), the sweep's SSM calls for 500 windows (benchmarks.sweep_calls),
+and organization mode's fanned-out sweep of 4,000 account-regions
+(benchmarks.organization). It draws benchmarks/wall-time.png. Latency applies to every SSM call
+and to the SNS publish; the fake SSM APIs and moto answer in-process otherwise. `--only SECTION`
+runs that section alone and replaces it in an existing RESULTS.md.
 """
 
 import argparse
@@ -28,7 +32,7 @@ import sys
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,11 +52,14 @@ from local_aws.scenario import SeededExecution, TaskPlan, seed_window_execution
 
 use_function_environment()
 
+from benchmarks import cpu  # noqa: E402 - needs the function's environment
+from benchmarks.herd import DEFAULT_RATE as RATE_LIMIT  # noqa: E402
+from benchmarks.herd import herd_section  # noqa: E402
 from benchmarks.organization import (  # noqa: E402 - needs the function's environment
-    ORGANIZATION_HEADING,
     organization_section,
     replace_section,
 )
+from benchmarks.sweep_calls import sweep_section  # noqa: E402
 from mwalerts import handler  # noqa: E402 - needs the function's environment
 from mwalerts.clients import RETRY_CONFIG, AwsClients  # noqa: E402
 
@@ -145,11 +152,20 @@ def default_parser_clients(aws: LocalAws) -> AwsClients:
     return AwsClients(ssm, aws.clients.sns, aws.clients.dynamodb)
 
 
+def adaptive_clients(aws: LocalAws) -> AwsClients:
+    """The SSM client as it was before pacing (mwalerts.pacing): botocore's adaptive retry mode,
+    10 attempts. Bound to the same in-process AWS."""
+    ssm = aws.clients.session.client("ssm", config=RETRY_CONFIG)  # type: ignore[union-attr]
+    aws.ssm.attach(ssm)
+    return AwsClients(ssm, aws.clients.sns, aws.clients.dynamodb, session=aws.clients.session)
+
+
 def run_ours(
     scenario: Scenario,
     latency: float,
     *,
     default_parser: bool = False,
+    adaptive: bool = False,
     throttle: float = 0.0,
     rate_limit: float | None = None,
     memory: bool = False,
@@ -158,6 +174,7 @@ def run_ours(
     with local_aws(latency=latency) as aws:
         execution = seed_window_execution(aws.ssm, plans(scenario))
         clients = default_parser_clients(aws) if default_parser else aws.clients
+        clients = adaptive_clients(aws) if adaptive else clients
         if latency:
             clients.sns.meta.events.register(
                 "before-call.sns.Publish", lambda **_: time.sleep(latency)
@@ -268,15 +285,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
     parser.add_argument(
         "--only",
-        choices=["organization"],
+        choices=["cpu", "throttling", "herd", "sweep", "organization"],
         help="run this section alone and replace it in an existing RESULTS.md",
     )
     parser.add_argument(
         "--accounts", type=int, default=1_000, help="organization: member accounts (1,000)"
     )
     args = parser.parse_args(argv)
-    if args.only == "organization":
-        return organization_only(args.latency, args.accounts, args.out / "RESULTS.md")
+    sections: dict[str, Callable[[Report], object]] = {
+        "cpu": cpu_section,
+        "throttling": lambda report: throttling_section(report, args.latency),
+        "herd": lambda report: herd_section(report.say, rate=RATE_LIMIT, latency=args.latency),
+        "sweep": sweep_section,
+        "organization": lambda report: organization_section(
+            report.say, args.latency, args.accounts
+        ),
+    }
+    if args.only:
+        return section_only(sections[args.only], args.out / "RESULTS.md")
     report = Report()
     machine = (
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -290,11 +316,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.say(f"Windows with {FAILURE_RATE:.0%} of targets failing. Produced by `make bench`.")
     chart = scenarios_section(report, args.latency, args.naive_budget)
-    cpu_section(report)
+    sections["cpu"](report)
     cold_start_section(report)
     memory_section(report)
-    throttling_section(report, args.latency)
-    organization_section(report.say, args.latency, args.accounts)
+    for name in ("throttling", "herd", "sweep", "organization"):
+        sections[name](report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "RESULTS.md").write_text("\n".join(report.lines) + "\n")
     draw(chart, args.out / "wall-time.png", args.latency)
@@ -302,13 +328,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def organization_only(latency: float, accounts: int, results: Path) -> int:
+def section_only(section: "Callable[[Report], object]", results: Path) -> int:
+    """Run one section and put it in place of the same section (its "## " heading) of
+    RESULTS.md, or at its end."""
     report = Report()
-    organization_section(report.say, latency, accounts)
+    section(report)
+    heading = next(line for line in report.lines if line.startswith("## "))
     text = results.read_text() if results.exists() else ""
     results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(replace_section(text, ORGANIZATION_HEADING, report.lines))
-    print(f"\nWrote the {ORGANIZATION_HEADING!r} section of {results}")
+    results.write_text(replace_section(text, heading, report.lines))
+    print(f"\nWrote the {heading!r} section of {results}")
     return 0
 
 
@@ -368,19 +397,10 @@ def scenarios_section(report: Report, latency: float, naive_budget: float) -> li
 
 
 def cpu_section(report: Report) -> None:
+    """Function CPU per 10,000 invocations by response parser, against the json.loads floor
+    (benchmarks.cpu; `python -m benchmarks.cpu` runs it alone)."""
     scenario = SCENARIOS[2]
-    fast = min(run_ours(scenario, 0.0).cpu for _ in range(3))
-    slow = min(run_ours(scenario, 0.0, default_parser=True).cpu for _ in range(3))
-    per = 10_000 / scenario.total
-    report.say()
-    report.say("## CPU")
-    report.say()
-    report.say(
-        f"{scenario.name} at zero latency, best of 3, process CPU time per 10,000 invocations:"
-    )
-    report.say(f"- botocore's default timestamp parser: {slow * per * 1000:.0f} ms")
-    report.say(f"- the function's parser (clients.epoch_timestamp): {fast * per * 1000:.0f} ms")
-    report.say(f"- saved: {1 - fast / slow:.0%}")
+    cpu.cpu_section(report.say, scenario.name, plans(scenario))
 
 
 def cold_start_section(report: Report) -> None:
@@ -409,29 +429,51 @@ def memory_section(report: Report) -> None:
 
 
 def throttling_section(report: Report, latency: float) -> None:
-    scenario = SCENARIOS[2]
+    """One invocation against an account rate limit, then against random throttling: paced
+    (mwalerts.pacing) against the adaptive-mode client it replaced, measured in the same run."""
+    scenario, small = SCENARIOS[2], SCENARIOS[1]
     calm = run_ours(scenario, latency)
-    limited = run_ours(scenario, latency, rate_limit=40.0)
-    small = SCENARIOS[1]
+    floor = (calm.describe_calls + calm.enrichment_calls) / RATE_LIMIT
+    limited = {
+        mode: run_ours(scenario, latency, rate_limit=RATE_LIMIT, adaptive=mode)
+        for mode in (True, False)
+    }
     random_calm = run_ours(small, latency)
-    random = run_ours(small, latency, throttle=0.3)
+    random = {mode: run_ours(small, latency, throttle=0.3, adaptive=mode) for mode in (True, False)}
     report.say()
     report.say("## Throttling")
     report.say()
     report.say(
-        f"SSM limits each API's rate per account. With the fake limiting SSM to 40 requests a "
-        f"second, {scenario.name} took {limited.wall:.2f} s ({calm.wall:.2f} s unlimited; "
-        f"{scenario.minimum_ssm_calls + 11} calls at 40/s take at least "
-        f"{(scenario.minimum_ssm_calls + 11) / 40:.1f} s): {limited.retries} calls were "
-        f"throttled and retried, as adaptive mode slowed the shared client to the limit; "
-        f"same digest: {same_digest(calm, limited)}."
+        f"SSM limits each API's rate per account and publishes no figure for these APIs; the "
+        f"fake enforces a token bucket of {RATE_LIMIT:.0f} requests a second (burst "
+        f"{RATE_LIMIT:.0f}). The SSM client before pacing (adaptive retry mode, 10 attempts) "
+        f"and now (mwalerts.pacing), in the same run:"
+    )
+    report.say()
+    report.say("| case | target | before: adaptive mode | now: paced | same digest |")
+    report.say("|---|---|---|---|---|")
+    before, now = limited[True], limited[False]
+    report.say(
+        f"| {scenario.name} at {RATE_LIMIT:.0f}/s (floor {floor:.1f} s: "
+        f"{calm.describe_calls + calm.enrichment_calls} calls; {calm.wall:.2f} s unlimited) "
+        f"| at most {1.5 * floor:.1f} s (1.5 x floor) "
+        f"| {before.wall:.2f} s ({before.wall / floor:.2f} x), {before.retries} throttled "
+        f"| {now.wall:.2f} s ({now.wall / floor:.2f} x), {now.retries} throttled "
+        f"| {same_digest(calm, now)} |"
+    )
+    before, now = random[True], random[False]
+    report.say(
+        f"| {small.name}, 30% of calls throttled at random ({random_calm.wall:.2f} s calm) "
+        f"| at most {3 * random_calm.wall:.2f} s (3 x calm) "
+        f"| {before.wall:.2f} s ({before.wall / random_calm.wall:.1f} x), {before.retries} "
+        f"throttled | {now.wall:.2f} s ({now.wall / random_calm.wall:.1f} x), {now.retries} "
+        f"throttled | {same_digest(random_calm, now)} |"
     )
     report.say()
     report.say(
-        f"With 30% of calls throttled at random, whatever the rate (harsher than SSM: slowing "
-        f"down never helps, so adaptive mode keeps slowing), {small.name} took {random.wall:.2f} s "
-        f"({random_calm.wall:.2f} s calm), {random.retries} calls retried; same digest: "
-        f"{same_digest(random_calm, random)}."
+        "Random throttling is harsher than SSM's: slowing down never helps. Adaptive mode backs "
+        "off exponentially (up to 20 s a retry) on each; the pacer cuts its rate, retries at its "
+        "next turn and returns to slow start after 3 quiet seconds."
     )
 
 
