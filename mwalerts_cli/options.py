@@ -65,9 +65,9 @@ def max_rate(text: str) -> float:
         rate = float(text)
     except ValueError:
         rate = float("nan")
-    if not 0 < rate <= pacing.DEFAULT_MAX_RATE:
+    if not 0 < rate <= pacing.MAX_RATE_CEILING:
         raise argparse.ArgumentTypeError(
-            f"expected requests a second, more than 0 and at most {pacing.DEFAULT_MAX_RATE:g}, "
+            f"expected requests a second, more than 0 and at most {pacing.MAX_RATE_CEILING:g}, "
             f"got {text!r}"
         )
     return rate

@@ -139,8 +139,8 @@ def alert_function(
         layers=list(package.layers),
         role=role,
         memory_size=512,
-        # A large window means hundreds of paged SSM calls, slowed down further by adaptive
-        # retries when SSM throttles.
+        # A large window means hundreds of paged SSM calls, paced further down to the rate SSM
+        # accepts when it throttles (mwalerts.pacing).
         timeout=Duration.seconds(contract.FUNCTION_TIMEOUT_SECONDS),
         tracing=lambda_.Tracing.ACTIVE,
         log_group=log_group,

@@ -16,7 +16,7 @@ from botocore.utils import parse_timestamp
 from mwalerts import contract
 from mwalerts.fast_parse import FastParserFactory
 from mwalerts.links import partition
-from mwalerts.pacing import DEFAULT_MAX_RATE, Pacer
+from mwalerts.pacing import Pacer
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,18 +38,16 @@ RETRY_CONFIG = Config(
     read_timeout=20,
     max_pool_connections=20,  # one per concurrent task chain (service.TASK_CONCURRENCY)
 )
-# SSM: standard mode, whose retry handler the client's Pacer replaces (mwalerts.pacing): its rate
-# is shared with every tool in the account, so it is paced, and throttling is retried until the
-# invocation's deadline rather than for a fixed number of attempts.
-SSM_CONFIG = RETRY_CONFIG.merge(Config(retries={"mode": "standard"}))
+# SSM: its rate is shared with every tool in the account, so the client's Pacer (mwalerts.pacing)
+# paces it and decides its retries, until the invocation's deadline rather than for a fixed number
+# of attempts. botocore's own handler is removed; with one attempt it would retry nothing anyway.
+SSM_CONFIG = RETRY_CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
 
 
-def paced_ssm_client(
-    session: boto3.Session, *, max_rate: float = DEFAULT_MAX_RATE, **kwargs: Any
-) -> "SSMClient":
+def paced_ssm_client(session: boto3.Session, **kwargs: Any) -> "SSMClient":
     """An SSM client of `session` with its own Pacer (one per account-region and container)."""
     client: SSMClient = session.client("ssm", config=SSM_CONFIG, **kwargs)
-    return Pacer(max_rate=max_rate).install(client)
+    return Pacer().install(client)
 
 
 @dataclass(frozen=True)

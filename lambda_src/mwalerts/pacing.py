@@ -3,38 +3,45 @@ the deadline rather than for a fixed number of attempts.
 
 SSM limits each API's request rate per account and region, and every tool in the account draws
 on that budget. botocore's adaptive mode backs off exponentially on each throttled attempt (up to
-20 s a retry) and gives up after a fixed number of attempts; under a herd of invocations that
-leaves most of the budget unused and can fail an alert that had minutes left.
+20 s a retry) and gives up after a fixed number of attempts; under a rate limit that leaves much
+of the budget unused and can fail an alert that had minutes left.
 
 The algorithm (one `Pacer` per SSM client, so per account-region and per container; the page
-chains of an invocation share it). Every attempt, retries included, takes the next free send
-slot, slots being 1/rate apart; it waits for its slot before it is signed. The rate is adjusted
-from SSM's answers, as TCP adjusts its window. Until the first throttle each success adds
-SLOW_START_STEP requests a second (the rate grows about e-fold a second: slow start). A
-throttled attempt whose slot was taken after the last cut sets the ceiling to the rate then in force
-and cuts the rate by CUT; later throttles of attempts already in flight at the old rate do not
-cut again. After a cut the rate climbs back towards the ceiling quickly (RECOVERY of the gap per
-second), then probes above it slowly (PROBE of the ceiling per second, plus a fixed amount, which
-makes several clients sharing one bucket converge on equal shares). A client idle for IDLE_RESET
-forgets its ceiling, so a night's herd does not slow the next day's lone window. A throttled
-attempt is retried at once (its slot is the wait); any other error botocore's standard mode
-classes as retryable is retried after its exponential backoff with jitter. Either is retried only
-while the retry can start before the deadline: the invocation's (Lambda's remaining time minus a
-reserve for publishing), or without one MAX_WAIT after the call's first attempt.
+chains of an invocation share it). Until SSM first throttles, attempts go out as fast as the
+threads send them (no limit is known, and most nights none is met), or at max_rate if one is
+set. The first throttle sets the rate to CUT times the rate the threads were sending at. From
+then on every attempt, retries included, waits for its turn before it is signed, turns being
+1/rate apart at the rate in force when it looks again. While FAR_OVER of the last answers are
+throttles, a throttle of an attempt sent after the last cut cuts the rate by CUT again (throttles
+of attempts already in flight at the old rate do not); below that, at most once per
+CALM_CUT_INTERVAL, so throttling that is not about the rate does not slow it to nothing. Between
+throttles the rate grows by PROBE of itself per second plus PROBE_STEP, the fixed
+part making clients that share one bucket converge on equal shares; after QUIET seconds without
+a throttle each success adds SLOW_START_STEP (slow start, about e-fold a second), so capacity the
+herd's finished invocations free is taken within seconds. Idle for IDLE_RESET, a client forgets
+its rate. A throttled attempt is retried at its next turn (the cut is its backoff); any other
+error botocore's standard mode classes as retryable is retried after botocore's exponential
+backoff with jitter. Either is retried, and a turn is waited for, only while it can come before
+the deadline: the invocation's (Lambda's remaining time less a reserve for publishing), or
+without one MAX_WAIT after the call's first attempt; past it the call fails as throttled.
 """
 
+import itertools
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from botocore.exceptions import ClientError
 from botocore.retries import standard
 
 # Slow start: each success adds this many requests a second to the rate.
 SLOW_START_STEP = 1.0
-# A throttle whose attempt was sent after the last cut multiplies the rate by this.
+# The first throttle sets the rate to this share of the attempts sent in the last second; each
+# throttle of an attempt sent after the last cut multiplies the rate by it.
 CUT = 0.7
 # Between throttles the rate grows by this share of itself per second, plus PROBE_STEP requests/s
 # (the fixed part makes clients sharing one bucket converge on equal shares).
@@ -43,18 +50,35 @@ PROBE_STEP = 0.1
 # This long without a throttle, the client is back in slow start: capacity freed by others (the
 # herd's other invocations finishing) is taken within seconds, not minutes.
 QUIET = 3.0
-# Bounds of the rate (requests per second). MIN_RATE keeps a herd of hundreds moving.
-MIN_RATE = 0.05
-START_RATE = 10.0
-DEFAULT_MAX_RATE = 100.0
-# Idle this long, a client starts again from at least START_RATE.
+# The lowest rate (requests per second): it keeps a herd of hundreds moving, and a turn (10 s)
+# fits in the invocation's reserve for publishing (mwalerts.invocation.PACING_RESERVE_MS).
+MIN_RATE = 0.1
+# The highest rate the operator command may be given (its --max-rate); the function has none.
+MAX_RATE_CEILING = 100.0
+# Idle this long, a client forgets its rate: a night's herd does not slow the next lone window.
 IDLE_RESET = 60.0
 # Without a deadline (the operator command), a call's retries stop this long after its first try.
 MAX_WAIT = 300.0
-# A waiting attempt looks again at least this often, so a rate that grew is used at once.
+# A waiting attempt looks again this often, so a rate that grew is used at once.
 _NAP = 0.05
+# While at least this share of the last answers are throttles, the client is far over the rate
+# SSM accepts: each throttle of an attempt sent after the last cut cuts again (about once a
+# round trip). Below it (near the rate, or throttling that is not about rate at all, which
+# slowing down would not cure), by CALM_CUT, at most once per CALM_CUT_INTERVAL and not in the
+# first CALM_CUT_INTERVAL of a client's work.
+FAR_OVER = 0.5
+CALM_CUT_INTERVAL = 2.0
+CALM_CUT = 0.9
+# Answers the share is taken over, and the fewest it is judged on.
+_ANSWERS_KEPT = 20
+_ANSWERS_JUDGED = 10
+# The send rate at the first throttle is measured over at least this long (a client that just
+# started sent its first attempts all at once: as fast as its threads go).
+_SHORTEST_SPAN = 0.02
 # Growth is computed over at most this much time: a pause between calls is not growth.
 _MAX_GROWTH_STEP = 1.0
+# Send times kept: enough to count a second's attempts at any rate the threads reach.
+_SENT_KEPT = 512
 
 # In the request context: how many cuts there had been when the attempt was sent, and when the
 # call's first attempt was.
@@ -78,23 +102,25 @@ class Pacer:
     def __init__(
         self,
         *,
-        max_rate: float = DEFAULT_MAX_RATE,
-        start_rate: float = START_RATE,
+        max_rate: float | None = None,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        if max_rate <= 0:
-            raise ValueError("max_rate must be positive")
-        self.max_rate = max_rate
-        self._start_rate = min(start_rate, max_rate)
         self._clock = clock or _monotonic
         self._sleep = sleep or _sleep
         self._lock = threading.Lock()
-        self.rate = self._start_rate
-        self.slow_start = True  # until the first throttle, and again after QUIET without one
-        self._sent_at = float("-inf")  # when the last attempt was sent
+        self.max_rate: float | None = None
+        self.rate: float | None = None  # None: not paced (no throttle yet), but for max_rate
+        if max_rate is not None:
+            self.limit(max_rate)
+        self.slow_start = False  # after QUIET seconds without a throttle
+        self._sent: deque[float] = deque(maxlen=_SENT_KEPT)  # when the last attempts were sent
+        self._answers: deque[bool] = deque(maxlen=_ANSWERS_KEPT)  # the last: throttled or not
+        self._tickets = itertools.count()  # attempts take turns in the order they came
+        self._waiting: deque[int] = deque()  # the tickets of the attempts waiting, in order
         self._cuts = 0
         self._cut_at = float("-inf")
+        self._started_at = float("-inf")  # the first attempt, or the first after an idle spell
         self._grown_at: float | None = None
         self.deadline: float | None = None  # on the clock's scale; None: MAX_WAIT per call
         self.stats = PacerStats()
@@ -110,8 +136,8 @@ class Pacer:
             raise ValueError("max_rate must be positive")
         with self._lock:
             self.max_rate = max_rate
-            self._start_rate = min(self._start_rate, max_rate)
-            self.rate = min(self.rate, max_rate)
+            if self.rate is not None:
+                self.rate = min(self.rate, max_rate)
 
     def finish_within(self, seconds: float | None) -> None:
         """Retry only while a retry can start within `seconds` from now (None: MAX_WAIT after
@@ -122,6 +148,8 @@ class Pacer:
         """Pace `client` (made with retries mode "standard") and let this pacer decide its
         retries in place of botocore's handler. Returns the client."""
         meta: Any = getattr(client, "meta")  # noqa: B009 - typed stubs differ per service
+        if client in _PACERS:
+            raise ValueError("this client is paced already")
         events = meta.events
         service = meta.service_model.service_id.hyphenize()
         events.unregister(f"needs-retry.{service}", unique_id=f"retry-config-{service}")
@@ -133,23 +161,41 @@ class Pacer:
 
     # -- sending ----------------------------------------------------------------------------
 
-    def _wait_turn(self, request: Any, **_: Any) -> None:
-        """Block until 1/rate after the last attempt (at the rate in force now), then send."""
-        while True:
+    def _wait_turn(self, request: Any, operation_name: str = "", **_: Any) -> None:
+        """Block until 1/rate after the last attempt (at the rate in force now), in the order the
+        attempts came (a retry queues again), then send; fail as throttled if that turn would
+        come after the deadline."""
+        ticket = next(self._tickets)
+        with self._lock:
+            self._waiting.append(ticket)
+        try:
+            while not self._took_turn(ticket, request, operation_name):
+                self._sleep(_NAP)
+        finally:
             with self._lock:
-                now = self._clock()
-                if now - self._sent_at > IDLE_RESET:
-                    self.rate = max(self.rate, self._start_rate)
-                    self.slow_start = True
-                wait = self._sent_at + 1.0 / self.rate - now
-                if wait <= 0:
-                    # A late wake-up is made up, but by at most one interval: no bursts.
-                    self._sent_at = max(now - 1.0 / self.rate, self._sent_at + 1.0 / self.rate)
-                    self.stats.sent += 1
-                    request.context[_CUTS] = self._cuts
-                    request.context.setdefault(_FIRST, now)
-                    return
-            self._sleep(min(wait, _NAP))
+                self._waiting.remove(ticket)
+
+    def _took_turn(self, ticket: int, request: Any, operation_name: str) -> bool:
+        with self._lock:
+            now = self._clock()
+            last = self._sent[-1] if self._sent else float("-inf")
+            if now - last > IDLE_RESET:
+                self.rate = None
+                self._started_at = now
+            rate = self.rate or self.max_rate
+            wait = 0.0 if rate is None else last + 1.0 / rate - now
+            if self.deadline is not None and now + wait > self.deadline:
+                self.stats.gave_up += 1
+                raise _no_turn(operation_name)
+            if wait > 0 or (rate is not None and self._waiting[0] != ticket):
+                return False
+            # A late wake-up is made up, but by at most one interval: no bursts.
+            sent = now if rate is None else max(now - 1.0 / rate, last + 1.0 / rate)
+            self._sent.append(sent)
+            self.stats.sent += 1
+            request.context[_CUTS] = self._cuts
+            request.context.setdefault(_FIRST, now)
+            return True
 
     # -- answers ----------------------------------------------------------------------------
 
@@ -169,7 +215,8 @@ class Pacer:
         if deadline is None:
             deadline = context.get(_FIRST, self._clock()) + MAX_WAIT
         with self._lock:
-            if self._clock() + delay + 1.0 / self.rate > deadline:
+            turn = 1.0 / self.rate if self.rate else 0.0
+            if self._clock() + delay + turn > deadline:
                 self.stats.gave_up += 1
                 return None
             self.stats.retried += 1
@@ -178,24 +225,65 @@ class Pacer:
     def _throttled(self, cuts_when_sent: int) -> None:
         with self._lock:
             self.stats.throttled += 1
+            self._answers.append(True)
             if cuts_when_sent != self._cuts:
                 return  # sent before the last cut, at the old rate: that cut answered it
-            self.rate = max(MIN_RATE, self.rate * CUT)
+            now = self._clock()
+            if self._mostly_served():
+                # A few throttles among many answers: near the rate, or not about the rate.
+                if now - max(self._cut_at, self._started_at) < CALM_CUT_INTERVAL:
+                    return
+                cut = CALM_CUT
+            else:
+                cut = CUT
+            if self.rate is None:  # the first cut: from the rate the threads were sending at
+                self.rate = min(self._send_rate(now), self.max_rate or float("inf"))
+            self.rate = max(MIN_RATE, self.rate * cut)
             self.slow_start = False
             self._cuts += 1
-            self._cut_at = self._grown_at = self._clock()
+            self._cut_at = self._grown_at = now
+
+    def _mostly_served(self) -> bool:
+        """Under FAR_OVER of the last answers were throttles, or too few answers yet to tell
+        (the caller holds the lock)."""
+        answers = len(self._answers)
+        return answers < _ANSWERS_JUDGED or sum(self._answers) < FAR_OVER * answers
+
+    def _send_rate(self, now: float) -> float:
+        """The rate the last second's attempts went out at (from the first to the last of them:
+        not counting the wait for their answers, which would halve a fast client's rate)."""
+        recent = [moment for moment in self._sent if now - moment <= 1.0]
+        if not recent:
+            return 1.0
+        return max(1.0, len(recent) / max(_SHORTEST_SPAN, recent[-1] - recent[0]))
 
     def _succeeded(self) -> None:
         with self._lock:
+            self._answers.append(False)
+            if self.rate is None:
+                return  # not paced: nothing to grow
             now = self._clock()
-            if not self.slow_start and now - self._cut_at > QUIET:
+            if now - self._cut_at > QUIET:
                 self.slow_start = True
             if self.slow_start:
-                self.rate = min(self.max_rate, self.rate + SLOW_START_STEP)
-                return
-            step = min(_MAX_GROWTH_STEP, now - (self._grown_at or now))
+                self.rate += SLOW_START_STEP
+            else:
+                step = min(_MAX_GROWTH_STEP, now - (self._grown_at or now))
+                self.rate += (self.rate * PROBE + PROBE_STEP) * step
             self._grown_at = now
-            self.rate = min(self.max_rate, self.rate + (self.rate * PROBE + PROBE_STEP) * step)
+            if self.max_rate is not None:
+                self.rate = min(self.max_rate, self.rate)
+
+
+def _no_turn(operation_name: str) -> ClientError:
+    """What a call gets when its turn would come after the deadline: throttling, as SSM's."""
+    error: Any = {
+        "Error": {
+            "Code": "ThrottlingException",
+            "Message": "Rate exceeded: no turn to send before the invocation's deadline",
+        }
+    }
+    return ClientError(error, operation_name)
 
 
 # Looked up at each call, so that tests can put the module on virtual time.

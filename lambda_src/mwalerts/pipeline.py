@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 logger = Logger(service=contract.SERVICE_NAME, child=True)
 
 # Task page chains read at the same time. SSM allows 20 tasks per window, so every chain of a
-# window runs at once; the clients' adaptive retry mode, shared by the threads, paces them all
-# down to the rate SSM accepts when it throttles, instead of each thread retrying on its own.
+# window runs at once; the SSM client's pacer (mwalerts.pacing), shared by the threads, paces
+# them all down to the rate SSM accepts when it throttles, instead of each retrying on its own.
 TASK_CONCURRENCY = 20
 
 

@@ -7,14 +7,30 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from local_aws.scenario import seed_window_execution
-from mwalerts.pacing import DEFAULT_MAX_RATE, pacer_of
+from mwalerts.pacing import MAX_RATE_CEILING, pacer_of
 from mwalerts_cli.main import main
 from mwalerts_cli.options import DEFAULT_MAX_RATE as COMMAND_DEFAULT
 from tests.cli.harness import PATCHING
 
 
+def sends(aws, virtual_time) -> list[float]:
+    """When each SSM request went out, on the pacers' (virtual) clock."""
+    times: list[float] = []
+    aws.clients.ssm.meta.events.register(
+        "before-send.ssm", lambda **_: times.append(virtual_time.monotonic())
+    )
+    return times
+
+
+def at_most_per_second(times: list[float], rate: float) -> bool:
+    """No more than `rate` requests in any second, but for one turn of credit."""
+    allowed = int(rate) + 1
+    return all(later - first > 0.999 for first, later in zip(times, times[allowed:], strict=False))
+
+
 def test_report_never_sends_faster_than_the_max_rate(aws, cli, virtual_time):
     execution = seed_window_execution(aws.ssm, [PATCHING] * 3)
+    times = sends(aws, virtual_time)
 
     code, _, _ = cli.report(execution.window_execution_id, "--max-rate", "2")
 
@@ -22,23 +38,25 @@ def test_report_never_sends_faster_than_the_max_rate(aws, cli, virtual_time):
     pacer = pacer_of(aws.clients.ssm)
     assert pacer is not None
     assert pacer.max_rate == 2.0
-    calls = len(aws.ssm.calls)
-    assert calls >= 5
-    assert virtual_time.slept >= (calls - 1) / 2.0 - 1.0  # 2 a second, but for the first turn
+    assert len(times) >= 5
+    assert at_most_per_second(sorted(times), 2.0)
 
 
 def test_history_takes_a_small_share_of_the_account_rate_by_default(aws, cli, virtual_time):
     start = datetime.now(UTC) - timedelta(days=3)
     for day in range(3):
         seed_window_execution(aws.ssm, [PATCHING], seed=day, start_time=start + timedelta(days=day))
+    times = sends(aws, virtual_time)
 
     code, _, _ = cli("history", "--window-id", "mw-0ed7251d3fcf6e0c2", "--since", "7d")
 
     assert code == 0
     pacer = pacer_of(aws.clients.ssm)
     assert pacer is not None
-    assert pacer.max_rate == COMMAND_DEFAULT < DEFAULT_MAX_RATE
-    assert pacer.rate <= COMMAND_DEFAULT
+    assert pacer.max_rate == COMMAND_DEFAULT < MAX_RATE_CEILING
+    assert len(times) >= 10
+    assert at_most_per_second(sorted(times), COMMAND_DEFAULT)
+    assert not at_most_per_second(sorted(times), COMMAND_DEFAULT / 2)  # and it uses its share
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "abc", "nan", "1000"])
