@@ -9,8 +9,8 @@ completed: the heartbeat the sweep alarm watches.
 
 A place's windows are all described (DescribeMaintenanceWindows), but only those that can have
 ended an execution since the last sweep have their executions listed (mwalerts.sweep_plan, with
-what the last sweep remembered: mwalerts.sweep_memory); `ended_executions` without `window_ids`
-is the exhaustive listing, the reference the smart one is tested and benchmarked against.
+what the last sweep remembered: mwalerts.sweep_memory); `ended_executions` is the exhaustive
+listing, the reference the smart one is tested and benchmarked against.
 """
 
 import threading
@@ -104,16 +104,11 @@ def list_window(
 
 
 def ended_executions(
-    ssm: "SSMClient",
-    *,
-    account: str,
-    region: str,
-    since: datetime,
-    window_ids: Sequence[str] | None = None,
+    ssm: "SSMClient", *, account: str, region: str, since: datetime
 ) -> Iterator[WindowExecution]:
-    """Every execution of the given windows (by default every window: the exhaustive sweep) that
-    reached a terminal status at or after `since`."""
-    for window_id in list_window_ids(ssm) if window_ids is None else window_ids:
+    """Every execution of every window that reached a terminal status at or after `since`: the
+    exhaustive sweep's listing, the reference the smart one is tested and benchmarked against."""
+    for window_id in list_window_ids(ssm):
         yield from list_window(ssm, window_id, account=account, region=region, since=since).ended
 
 
@@ -179,14 +174,14 @@ def sweep_place(
     return sweep_windows(
         invocation.clients_for(account, region).ssm,
         memory,
-        Place(account, region, since, now or datetime.now(UTC)),
+        SweptPlace(account, region, since, now or datetime.now(UTC)),
         process,
         invocation.time_left_ms,
     )
 
 
 @dataclass(frozen=True)
-class Place:
+class SweptPlace:
     """One account-region as one sweep reads it."""
 
     account: str
@@ -198,7 +193,7 @@ class Place:
 def sweep_windows(
     ssm: "SSMClient",
     memory: SweepMemory,
-    place: Place,
+    place: SweptPlace,
     process: Callable[[WindowExecution], Outcome],
     time_left_ms: Callable[[], int],
 ) -> PlaceSweep:
@@ -230,7 +225,7 @@ def _processed(
     listings: Sequence[WindowListing],
     process: Callable[[WindowExecution], Outcome],
     time_left_ms: Callable[[], int],
-    place: Place,
+    place: SweptPlace,
     result: PlaceSweep,
 ) -> dict[str, bool]:
     """Process every ended execution listed, until time runs out; the windows whose executions

@@ -9,7 +9,9 @@ end date, enabled or not). So a sweep lists window w when:
 (b) its description differs from the remembered one (a fingerprint of SCHEDULE_FIELDS, which
     include NextExecutionTime: a run came due, the schedule changed, it was disabled mid-run);
 (c) its remembered due time has come: the NextExecutionTime read at its last listing, or "every
-    sweep" when that time is unknown (absent on an enabled window, unreadable);
+    sweep" when that time is unknown (absent on an enabled window, unreadable); after a window's
+    first listing, or one that a change of description alone caused, and for SETTLE after a run
+    came due, the next sweep (SSM may record an execution a little after its scheduled time);
 (d) its last listing saw an execution not yet terminal.
 
 What is remembered of w is what its latest listing saw, once every ended execution that listing
@@ -116,7 +118,11 @@ def windows_to_list(
 def _must_list(window: Mapping[str, Any], state: WindowState | None, now: datetime) -> bool:
     if state is None or state.open or state.fingerprint != fingerprint(window):
         return True
-    return state.due is not None and state.due <= now.timestamp()
+    return _has_come(state.due, now)
+
+
+def _has_come(due: int | None, now: datetime) -> bool:
+    return due is not None and due <= now.timestamp()
 
 
 def next_memory(
@@ -147,7 +153,13 @@ def _settled_due(
     window: Mapping[str, Any], previous: WindowState | None, now: datetime
 ) -> int | None:
     due = due_time(window)
-    if previous is None or previous.due is None:
+    unexplained = previous is not None and previous.fingerprint != fingerprint(window)
+    if previous is None or (unexplained and not _has_come(previous.due, now)):
+        # Listed for the first time, or its description changed with no run due: a run that
+        # started moments ago may not be recorded yet, so the window is listed once more.
+        listed = int(now.timestamp())
+        return listed if due is None else min(due, listed)
+    if previous.due is None:
         return due
     came_due = previous.due
     if not (now - SETTLE).timestamp() < came_due <= now.timestamp():

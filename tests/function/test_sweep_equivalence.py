@@ -43,7 +43,7 @@ from mwalerts import contract, handler, sweep
 from mwalerts.clients import AwsClients
 from mwalerts.invocation import Invocation
 from mwalerts.model import Outcome, WindowExecution
-from mwalerts.sweep import Place, ended_executions, sweep_place, sweep_windows
+from mwalerts.sweep import SweptPlace, ended_executions, sweep_place, sweep_windows
 from mwalerts.sweep_memory import SweepMemory, memory_key
 from mwalerts.sweep_plan import Memory, WindowState, fingerprint, next_memory, windows_to_list
 from tests.support import log_records
@@ -338,7 +338,7 @@ def compare(world: World, memory_table: tuple[boto3.Session, Any]) -> Comparison
             # A failure is retried by the next sweep, as the deployed sweep's would be.
             with contextlib.suppress(RuntimeError):
                 exhaustive(execution)
-        place = Place(account, REGION, since, moment)
+        place = SweptPlace(account, REGION, since, moment)
         swept = sweep_windows(ssm, memory, place, smart, PLENTY_OF_TIME)
         result.listed += swept.windows_listed
         result.described += swept.windows
@@ -454,19 +454,22 @@ def test_the_smart_sweep_lists_fewer_windows_than_the_exhaustive_one(memory_tabl
 # -- ... and without that rule the comparison fails --------------------------------------------
 
 
-def forgetting(field: str) -> Callable[..., list[str]]:
-    """`windows_to_list` blind to one part of the memory: open runs, due times, descriptions."""
+def forgetting(*fields: str) -> Callable[..., list[str]]:
+    """`windows_to_list` blind to parts of the memory: open runs, due times, descriptions."""
 
     def plan(windows: Sequence[dict[str, Any]], memory: Memory, now: datetime) -> list[str]:
         current = {window["WindowId"]: fingerprint(window) for window in windows}
-        blind = {
+        blinds = {
             "open": lambda _id, state: replace(state, open=False),
             "due": lambda _id, state: replace(state, due=None),
             "fingerprint": lambda window_id, state: replace(
                 state, fingerprint=current.get(window_id, state.fingerprint)
             ),
-        }[field]
-        return windows_to_list(windows, {k: blind(k, v) for k, v in memory.items()}, now)
+        }
+        seen = dict(memory)
+        for field in fields:
+            seen = {k: blinds[field](k, v) for k, v in seen.items()}
+        return windows_to_list(windows, seen, now)
 
     return plan
 
@@ -482,17 +485,18 @@ def settling_failures(
 @pytest.mark.parametrize(
     ("world", "blind_to"),
     [
-        (STILL_RUNNING, "open"),
-        (DISABLED_MID_RUN, "open"),
-        (SCHEDULE_CHANGED, "fingerprint"),
-        (UNREADABLE_NEXT_RUN, "due"),
+        (STILL_RUNNING, ("open",)),
+        # Disabling it is a change of description, listed at the next sweep and once more after.
+        (DISABLED_MID_RUN, ("open", "due")),
+        (SCHEDULE_CHANGED, ("fingerprint",)),
+        (UNREADABLE_NEXT_RUN, ("due",)),
     ],
     ids=["still running", "disabled mid-run", "schedule changed", "unreadable"],
 )
 def test_without_the_rule_a_case_needs_the_smart_sweep_misses_an_execution(
     memory_table, monkeypatch, world, blind_to
 ):
-    monkeypatch.setattr(sweep, "windows_to_list", forgetting(blind_to))
+    monkeypatch.setattr(sweep, "windows_to_list", forgetting(*blind_to))
 
     comparison = compare(world, memory_table)
 

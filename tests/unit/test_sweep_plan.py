@@ -163,7 +163,9 @@ def test_an_enabled_window_without_a_next_execution_time_is_listed_at_every_swee
 
 def test_a_disabled_window_without_a_next_execution_time_is_not_listed_by_time():
     described = window(NextExecutionTime=None, Enabled=False)
-    memory = next_memory([described], {}, {DAILY: False}, NOW)
+    first = next_memory([described], {}, {DAILY: False}, NOW)
+    assert windows_to_list([described], first, NOW + timedelta(minutes=15)) == [DAILY]  # once more
+    memory = next_memory([described], first, {DAILY: False}, NOW + timedelta(minutes=15))
 
     assert memory[DAILY].due is None
     assert windows_to_list([described], memory, NOW + timedelta(days=30)) == []
@@ -208,8 +210,11 @@ def test_a_window_disabled_mid_run_is_listed_until_its_run_is_seen_ended():
 def test_a_finished_listing_remembers_the_next_run_the_description_and_what_was_running():
     described = window()
 
-    memory = next_memory([described], {}, {DAILY: True}, NOW)
+    first = next_memory([described], {}, {DAILY: True}, NOW)
+    assert first == {DAILY: WindowState(int(NOW.timestamp()), fingerprint(described), True)}
 
+    later = NOW + timedelta(minutes=15)
+    memory = next_memory([described], first, {DAILY: True}, later)
     assert memory == {DAILY: WindowState(epoch(TOMORROW_2AM), fingerprint(described), True)}
 
 
@@ -258,7 +263,7 @@ def test_a_run_that_came_due_moments_before_a_listing_is_listed_once_more():
 
 def test_a_daily_window_is_listed_only_around_its_run():
     """96 sweeps of a day: a run from 02:00 to 02:20 is listed at 3 of them (it came due, it
-    was still running, it was seen ended)."""
+    was still running, it was seen ended), after the sweep that follows the first listing."""
     start = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
     memory = next_memory([window(NextExecutionTime="2026-11-21T02:00Z")], {}, {DAILY: False}, start)
     listed_at = []
@@ -277,4 +282,4 @@ def test_a_daily_window_is_listed_only_around_its_run():
             listed_at.append(now.strftime("%H:%M"))
             memory = next_memory([described], memory, {DAILY: running}, now)
 
-    assert listed_at == ["02:00", "02:15", "02:30"]
+    assert listed_at == ["00:15", "02:00", "02:15", "02:30"]
