@@ -2,6 +2,7 @@
 
     python -m benchmarks.bench [--latency 0.05] [--naive-budget 300] [--out benchmarks]
                                [--only cpu|throttling|herd|sweep|organization]
+                               [--skip herd|organization]
 
 For each scenario (tasks x invocations per task) it prints and writes to benchmarks/RESULTS.md:
 SSM calls made against the minimum, SNS publishes, CloudWatch API calls, wall time against the
@@ -289,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run this section alone and replace it in an existing RESULTS.md",
     )
     parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["herd", "organization"],
+        help="leave this long section out of the full run (repeatable)",
+    )
+    parser.add_argument(
         "--accounts", type=int, default=1_000, help="organization: member accounts (1,000)"
     )
     args = parser.parse_args(argv)
@@ -320,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     cold_start_section(report)
     memory_section(report)
     for name in ("throttling", "herd", "sweep", "organization"):
-        sections[name](report)
+        if name not in args.skip:
+            sections[name](report)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "RESULTS.md").write_text("\n".join(report.lines) + "\n")
     draw(chart, args.out / "wall-time.png", args.latency)

@@ -131,7 +131,10 @@ def run_herd(
         def invoke(clients: AwsClients, execution: SeededExecution) -> None:
             for _attempt in range(LAMBDA_ATTEMPTS):
                 try:
-                    handle_event(execution.event(), _invocation(clients))
+                    invocation = _invocation(clients)
+                    handle_event(execution.event(), invocation)
+                    if invocation.time_left_ms() < 0:  # Lambda would have stopped it
+                        raise TimeoutError("the invocation ran past the function's timeout")
                     break
                 except Exception:  # counted: Lambda would retry the event
                     with lock:
@@ -187,15 +190,23 @@ def _container(aws: LocalAws, *, before: bool) -> AwsClients:
     return clients
 
 
+class CountdownContext(LambdaContext):
+    """Lambda's context whose remaining time runs down from the function's timeout, as Lambda's
+    does: an invocation that would time out sees its deadline come."""
+
+    def __init__(self) -> None:
+        super().__init__(remaining_time_ms=contract.FUNCTION_TIMEOUT_SECONDS * 1000)
+        self._started = time.monotonic()
+
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
+        elapsed_ms = int((time.monotonic() - self._started) * 1000)
+        return contract.FUNCTION_TIMEOUT_SECONDS * 1000 - elapsed_ms
+
+
 def _invocation(clients: AwsClients) -> Invocation:
     # Separate containers share no metrics: Powertools' Metrics keeps its set per class.
     metrics = cast("Metrics", EphemeralMetrics(namespace="MaintenanceWindows", service=""))
-    return Invocation(
-        get_settings(),
-        clients,
-        metrics,
-        LambdaContext(remaining_time_ms=contract.FUNCTION_TIMEOUT_SECONDS * 1000),
-    )
+    return Invocation(get_settings(), clients, metrics, CountdownContext())
 
 
 def herd_section(say: Callable[[str], None], *, rate: float, latency: float) -> list[HerdRun]:
