@@ -481,8 +481,9 @@ def throttling_section(report: Report, latency: float) -> None:
     report.say()
     report.say(
         "Random throttling is harsher than SSM's: slowing down never helps. Adaptive mode backs "
-        "off exponentially (up to 20 s a retry) on each; the pacer cuts its rate, retries at its "
-        "next turn and returns to slow start after 3 quiet seconds."
+        "off exponentially (up to 20 s a retry) on each; the pacer retries at its next turn, and "
+        "as the throttles are a minority of its answers it cuts its rate by only 10%, at most "
+        "every 2 s (far over a rate limit, most answers are throttles: 30% a round trip)."
     )
 
 
