@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import boto3
 from moto import mock_aws
 
-from local_aws.environment import use_function_environment
+from local_aws.environment import create_idempotency_table, use_function_environment
 from local_aws.fake_ssm import FakeSsmExecutions
 
 use_function_environment()
@@ -198,14 +198,7 @@ def account() -> Iterator[Account]:
     with mock_aws(), _quiet():
         session = boto3.Session(region_name=REGION)
         dynamodb = session.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_idempotency_table(dynamodb, TABLE)
         counted: Counter[str] = Counter()
 
         def count(model: Any, **_: Any) -> None:

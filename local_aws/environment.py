@@ -97,6 +97,18 @@ class LocalAws:
         ]
 
 
+def create_idempotency_table(dynamodb: Any, name: str) -> None:
+    """The stack's idempotency table, as moto's DynamoDB holds it: partition key only."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 @contextmanager
 def local_aws(*, latency: float = 0.0) -> Iterator[LocalAws]:
     """moto's SNS, SQS and DynamoDB with the function's topic (and an SQS subscriber) and
@@ -107,14 +119,7 @@ def local_aws(*, latency: float = 0.0) -> Iterator[LocalAws]:
         session = boto3.Session(region_name=REGION)
         fake = FakeSsmExecutions(latency=latency)
         fake.attach(clients.ssm)
-        clients.dynamodb.create_table(
-            TableName=TABLE_NAME,
-            KeySchema=[{"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_idempotency_table(clients.dynamodb, TABLE_NAME)
         topic_arn = clients.sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
         sqs = session.client("sqs")
         queue_url = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]

@@ -38,6 +38,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from local_aws.environment import create_idempotency_table
 from local_aws.fake_ssm import FakeSsmExecutions
 from mwalerts import contract, handler, sweep
 from mwalerts.clients import AwsClients
@@ -313,14 +314,7 @@ def memory_table() -> Iterator[tuple[boto3.Session, Any]]:
             aws_secret_access_key="testing",  # pragma: allowlist secret
         )
         dynamodb = session.client("dynamodb")
-        dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": contract.IDEMPOTENCY_PARTITION_KEY, "AttributeType": "S"}
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_idempotency_table(dynamodb, TABLE)
         yield session, dynamodb
 
 

@@ -5,11 +5,8 @@ sweep (it then lists more)."""
 
 import random
 import zlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
@@ -35,19 +32,6 @@ STATE = {
 # DynamoDB's largest item, 400 KB (KB = 1,024 bytes; a binary value counts its raw bytes):
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html
 DYNAMODB_ITEM_LIMIT = 400 * 1024
-
-
-@pytest.fixture
-def dynamodb() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # pragma: allowlist secret
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 def windows(count: int, seed: int = 0) -> dict[str, WindowState]:

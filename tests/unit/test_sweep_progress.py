@@ -1,10 +1,6 @@
 """The fanned-out sweep's exact count of finished places (botocore Stubber on DynamoDB): a write
 that fails must neither lose a place nor count one twice, and an expired counter is not revived."""
 
-from collections.abc import Iterator
-from typing import Any
-
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
@@ -16,19 +12,6 @@ SWEEP = "2026-11-20T02:30:00+00:00"
 ACCOUNT, REGION = "111111111111", "eu-west-1"
 MARKER = {"id": {"S": marker_key(SWEEP, ACCOUNT, REGION)}}
 COUNTER = {"id": {"S": counter_key(SWEEP)}}
-
-
-@pytest.fixture
-def dynamodb() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "dynamodb",
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # pragma: allowlist secret
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 def expect_marker(stubber: Stubber, error: str | None = None) -> None:
