@@ -49,7 +49,7 @@ from local_aws.environment import (
     use_function_environment,
 )
 from local_aws.fake_ssm import FakeSsmExecutions
-from local_aws.scenario import SeededExecution, TaskPlan, seed_window_execution
+from local_aws.scenario import SeededExecution, TaskPlan, failing_plans, seed_window_execution
 
 use_function_environment()
 
@@ -121,11 +121,7 @@ class Run:
 
 def plans(scenario: Scenario) -> list[TaskPlan]:
     """The scenario's tasks, each with FAILURE_RATE of its targets (at least one) failing."""
-    failing = [max(1, round(count * FAILURE_RATE)) for count in scenario.invocations]
-    return [
-        TaskPlan({"SUCCESS": count - failed, "FAILED": failed})
-        for count, failed in zip(scenario.invocations, failing, strict=True)
-    ]
+    return failing_plans(scenario.invocations, FAILURE_RATE)
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ from local_aws.environment import (
     local_aws,
     use_function_environment,
 )
-from local_aws.scenario import SeededExecution, TaskPlan, seed_window_execution
+from local_aws.scenario import SeededExecution, failing_plans, seed_window_execution
 
 use_function_environment()
 
@@ -172,11 +172,7 @@ def run_herd(
 
 
 def _seed(aws: LocalAws, case: HerdCase, index: int) -> SeededExecution:
-    failing = [max(1, round(count * FAILURE_RATE)) for count in case.invocations]
-    plans = [
-        TaskPlan({"SUCCESS": count - failed, "FAILED": failed})
-        for count, failed in zip(case.invocations, failing, strict=True)
-    ]
+    plans = failing_plans(case.invocations, FAILURE_RATE)
     return seed_window_execution(aws.ssm, plans, window_id=f"mw-{index:017x}", seed=index + 1)
 
 

@@ -59,6 +59,16 @@ class TaskPlan:
         return sum(self.statuses.values())
 
 
+def failing_plans(invocations: Sequence[int], failure_rate: float) -> list[TaskPlan]:
+    """One task per count of invocations, `failure_rate` of its targets (at least one) failing:
+    the benchmarks' windows."""
+    return [
+        TaskPlan({"SUCCESS": count - failed, "FAILED": failed})
+        for count in invocations
+        for failed in [max(1, round(count * failure_rate))]
+    ]
+
+
 @dataclass
 class SeededExecution:
     """What was seeded, for assertions: IDs and the invocations of each task."""

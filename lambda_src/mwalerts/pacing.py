@@ -200,14 +200,15 @@ class Pacer:
     # -- answers ----------------------------------------------------------------------------
 
     def _needs_retry(self, request_dict: dict[str, Any], **kwargs: Any) -> float | None:
+        if kwargs.get("caught_exception") is None and _succeeded(kwargs.get("response")):
+            self._succeeded()  # every page passes here: no retry classification for it
+            return None
         context = request_dict["context"]
         retry = self._adapter.create_retry_context(request_dict=request_dict, **kwargs)
         if self._throttling.is_throttling_error_from_context(retry):
             self._throttled(context.get(_CUTS, self._cuts))
             delay = 0.0  # the retry waits for its turn at the cut rate
         elif not self._retryable.is_retryable(retry):
-            if kwargs.get("caught_exception") is None and _succeeded(kwargs.get("response")):
-                self._succeeded()
             return None
         else:
             delay = self._backoff.delay_amount(retry)
