@@ -22,10 +22,17 @@ def sends(aws, virtual_time) -> list[float]:
     return times
 
 
+# A request goes out (and is timed here) a little after its turn, by however long signing takes on
+# a busy machine: the gaps measured here jitter by that much.
+SEND_JITTER = 0.1
+
+
 def at_most_per_second(times: list[float], rate: float) -> bool:
-    """No more than `rate` requests in any second, but for one turn of credit."""
+    """No more than `rate` requests in any second, but for one turn of credit (and the jitter
+    between a turn and its send: sending twice as fast would still be caught)."""
     allowed = int(rate) + 1
-    return all(later - first > 0.999 for first, later in zip(times, times[allowed:], strict=False))
+    span = 1.0 - SEND_JITTER
+    return all(later - first > span for first, later in zip(times, times[allowed:], strict=False))
 
 
 def test_report_never_sends_faster_than_the_max_rate(aws, cli, virtual_time):
