@@ -54,6 +54,12 @@ ENV_ERROR_DETAILS_LIMIT: Final = "ERROR_DETAILS_LIMIT"
 ENV_CHAT_NOTIFICATIONS: Final = "CHAT_NOTIFICATIONS"
 ENV_CHAT_TOPIC_ARN: Final = "CHAT_TOPIC_ARN"
 ENV_LOG_GROUP_NAME: Final = "ALERT_LOG_GROUP_NAME"  # for the Logs Insights link in alerts
+# Failure streaks (mwalerts.streaks): their table; which windows alert only when a streak changes
+# (JSON: window key or REPEAT_ALL_WINDOWS -> a REPEAT_MODES value); whether a window that runs
+# clean after failing gets a resolved notice ("true"/"false").
+ENV_STREAK_TABLE: Final = "STREAK_TABLE_NAME"
+ENV_REPEAT_ALERTS: Final = "REPEAT_ALERTS"
+ENV_RESOLVED_NOTICES: Final = "RESOLVED_NOTICES"
 # Central mode: the member accounts and regions the function accepts events from, as JSON
 # {"111111111111": ["eu-west-1", "us-east-1"], ...}, and the external ID its roles require.
 ENV_MEMBER_ACCOUNTS: Final = "MEMBER_ACCOUNTS"
@@ -83,6 +89,13 @@ CHAT_OFF: Final = "off"
 CHAT_SEPARATE_TOPIC: Final = "separate-topic"
 CHAT_DEFAULT_BODY: Final = "default-body"
 CHAT_MODES: Final = (CHAT_OFF, CHAT_SEPARATE_TOPIC, CHAT_DEFAULT_BODY)
+
+# Repeat alerts of a window whose failures are all known streaks: sent every time (today's
+# behaviour), or only when a streak starts or ends (a window's key, or "*" for every window).
+REPEAT_ALWAYS: Final = "always"
+REPEAT_ON_CHANGE: Final = "on-change"
+REPEAT_MODES: Final = (REPEAT_ALWAYS, REPEAT_ON_CHANGE)
+REPEAT_ALL_WINDOWS: Final = "*"
 
 # Central mode: member stacks forward their events to this bus in the monitoring account, and each
 # has a read-only role the central function assumes (names fixed, as the stacks are in different
@@ -186,6 +199,20 @@ SWEEP_LOOKBACK_PERIODS: Final = 3
 IDEMPOTENCY_PARTITION_KEY: Final = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE: Final = "expiration"
 
+# The streak table: one partition per window (streak_window_key), an item per failing target
+# (sort key: the target) and the window's own state (sort key STREAK_WINDOW_ITEM).
+STREAK_PARTITION_KEY: Final = "window"
+STREAK_SORT_KEY: Final = "target"
+STREAK_TTL_ATTRIBUTE: Final = "expiration"
+STREAK_WINDOW_ITEM: Final = "#window"
+OUTPUT_STREAK_TABLE_NAME: Final = "StreakTableName"
+
+
+def streak_window_key(account: str, region: str, window_id: str) -> str:
+    """A window's partition in the streak table (window IDs are unique per account and region)."""
+    return f"{account}/{region}/{window_id}"
+
+
 # The EventBridge events this product consumes.
 EVENT_SOURCE: Final = "aws.ssm"
 WINDOW_EXECUTION_DETAIL_TYPE: Final = "Maintenance Window Execution State-change Notification"
@@ -245,6 +272,11 @@ METRIC_SWEEP_RECOVERED: Final = "SweepRecoveredExecutions"  # processed by the s
 METRIC_SWEEP_PLACES: Final = "SweepPlaces"
 METRIC_SWEEP_PLACES_FAILED: Final = "SweepPlacesFailed"
 
+# Failure streaks, per window and fleet-wide, for executions whose streaks are tracked: targets
+# failing 2 or more executions in a row, and the longest streak among the failing targets.
+METRIC_TARGETS_FAILING_CONSECUTIVELY: Final = "TargetsFailingConsecutively"
+METRIC_LONGEST_FAILURE_STREAK: Final = "LongestFailureStreak"
+
 # Invocation status -> the metric that counts it.
 STATUS_METRICS: Final = {
     "SUCCESS": METRIC_INVOCATIONS_SUCCEEDED,
@@ -258,6 +290,10 @@ ATTRIBUTE_WINDOW_ID: Final = "windowId"
 ATTRIBUTE_STATUS: Final = "status"
 ATTRIBUTE_FAILED_INVOCATIONS: Final = "failedInvocations"
 ATTRIBUTE_WINDOW_NAME: Final = "windowName"
+# Targets failing for the first time in a row (Number): 0 when every failure is a known streak.
+ATTRIBUTE_NEW_FAILURES: Final = "newFailures"
+# The status attribute of a resolved notice: the window ran clean after failing.
+STATUS_RESOLVED: Final = "RESOLVED"
 # Carried (String "true") by every self-test message and by nothing else. The filter policy
 # SELF_TEST_FILTER_POLICY drops the test messages, but also every alarm notification: those carry
 # no message attributes, and SNS matches "exists": false only against a message with at least one
@@ -356,4 +392,11 @@ def chat_mode(mode: str) -> str:
     """One of CHAT_MODES, exactly (no case folding: the stack and the function compare them)."""
     if mode not in CHAT_MODES:
         raise ValueError(f"{mode!r} is not one of {', '.join(CHAT_MODES)}")
+    return mode
+
+
+def repeat_mode(mode: str) -> str:
+    """How a window repeats alerts whose failures are all known streaks: a REPEAT_MODES value."""
+    if mode not in REPEAT_MODES:
+        raise ValueError(f"{mode!r} is not one of {', '.join(REPEAT_MODES)}")
     return mode

@@ -26,3 +26,13 @@ class InvalidEventError(Exception):
 class SweepIncompleteError(Exception):
     """The sweep could not process some window executions; the invocation fails so it is retried
     (the executions it did process are recorded and will not be alerted again)."""
+
+
+class StreakConflictError(Exception):
+    """Another execution of the same window changed its failure streaks while this one was being
+    applied; the invocation fails so Lambda retries it against the new state."""
+
+
+class StreakWriteError(Exception):
+    """DynamoDB did not take every write of a window's failure streaks; the alert goes out without
+    them (mwalerts.service), and the next execution counts from what was stored."""

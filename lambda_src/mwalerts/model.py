@@ -3,7 +3,7 @@ handling it did."""
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from mwalerts import contract
@@ -55,11 +55,22 @@ class WindowExecution:
 class Outcome:
     """What handling one window execution did; stored in its idempotency record."""
 
-    action: Literal["ignored", "alerted", "all-clear", "in-progress-elsewhere"]
+    # suppressed: failing, but every failure a known streak of a window that repeats alerts only
+    # on change; resolved: ran clean after failing, and the resolved notice was published.
+    action: Literal[
+        "ignored", "alerted", "suppressed", "resolved", "all-clear", "in-progress-elsewhere"
+    ]
     window_execution_id: str
     status: str
     total_invocations: int = 0
     failed_invocations: int = 0
-    message_id: str | None = None
+    message_id: str | None = None  # the alert's, or the resolved notice's
     chat_message_id: str | None = None  # the chat notification, when sent to its own topic
     replayed: bool = False  # True: an earlier delivery did the work; this is its stored outcome
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, to the millisecond; None stays None."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

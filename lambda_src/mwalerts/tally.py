@@ -46,6 +46,9 @@ class Failure:
     start_time: datetime | None
     end_time: datetime | None
     sensitive: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    task_arn: str | None = None
+    # Automation: instances named by its InstanceId parameter, for `targets` only (not shown).
+    resource_ids: tuple[str, ...] = ()
 
     @property
     def cause(self) -> tuple[str, str | None]:
@@ -56,6 +59,15 @@ class Failure:
     def target(self) -> str | None:
         """The failed target as a person names it: its instance, else its execution."""
         return " ".join(self.instance_ids) or self.execution_id or self.window_target_id
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """What failed, as streaks key it from one execution to the next: each instance the
+        invocation ran on (Run Command; Automation with an InstanceId parameter), else the task
+        itself. Not the window target: many instances share one (a tag query), and not the
+        execution ID, which is new every run."""
+        ids = self.instance_ids or self.resource_ids
+        return ids or (self.task_arn or self.window_target_id or self.task_execution_id,)
 
 
 @dataclass
@@ -85,6 +97,9 @@ class TaskSummary:
     failure_count: int
     failures: Sequence[Failure]  # the first MAX_KEPT_FAILURES, in the order SSM listed them
     groups: Sequence[FailureGroup] = ()
+    # Every failing target (Failure.targets) -> the cause it first failed with: all of them, for
+    # streaks; a target is a short string, so even 50,000 failing ones take a few megabytes.
+    failing_targets: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,7 @@ class ExecutionReport:
     failure_count: int = 0
     failures: Sequence[Failure] = ()
     groups: Sequence[FailureGroup] = ()  # every failure's cause, most frequent first
+    failing_targets: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
 
     @property
     def total_invocations(self) -> int:
@@ -116,7 +132,9 @@ def unicode_text(value: str | None) -> str | None:
     return value.encode("utf-8", "replace").decode("utf-8")
 
 
-def to_failure(invocation: "Invocation", task_type: str | None) -> Failure:
+def to_failure(
+    invocation: "Invocation", task_type: str | None, task_arn: str | None = None
+) -> Failure:
     kind = invocation.get("TaskType") or task_type
     parameters = _parameters(invocation.get("Parameters"))  # parsed once, for both uses
     return Failure(
@@ -132,6 +150,8 @@ def to_failure(invocation: "Invocation", task_type: str | None) -> Failure:
         start_time=invocation.get("StartTime"),
         end_time=invocation.get("EndTime"),
         sensitive=_sensitive_values(parameters),
+        task_arn=unicode_text(task_arn),
+        resource_ids=_automation_instance_ids(parameters) if kind == "AUTOMATION" else (),
     )
 
 
@@ -145,15 +165,19 @@ def summarise_task(
     counts: Counter[str] = Counter()
     failures: list[Failure] = []
     groups: dict[tuple[str, str | None], FailureGroup] = {}
+    failing_targets: dict[str, tuple[str, str | None]] = {}
     failure_count = 0
     task_type = task.get("TaskType")
+    task_arn = task.get("TaskArn")
     for invocation in invocations:
         status = invocation.get("Status", "UNKNOWN")
         counts[status] += 1
         if status in alert_statuses:
             failure_count += 1
-            failure = to_failure(invocation, task_type)
+            failure = to_failure(invocation, task_type, task_arn)
             on_failure(failure)
+            for target in failure.targets:
+                failing_targets.setdefault(target, failure.cause)
             group = groups.setdefault(failure.cause, FailureGroup(*failure.cause))
             group.add(1, [failure.target] if failure.target else [])
             if len(failures) < MAX_KEPT_FAILURES:
@@ -167,6 +191,7 @@ def summarise_task(
         failure_count=failure_count,
         failures=failures,
         groups=list(groups.values()),
+        failing_targets=failing_targets,
     )
 
 
@@ -175,8 +200,11 @@ def combine(tasks: Sequence[TaskSummary]) -> ExecutionReport:
     counts: Counter[str] = Counter()
     failures: list[Failure] = []
     groups: dict[tuple[str, str | None], FailureGroup] = {}
+    failing_targets: dict[str, tuple[str, str | None]] = {}
     for task in tasks:
         counts.update(task.counts)
+        for target, cause in task.failing_targets.items():
+            failing_targets.setdefault(target, cause)
         failures.extend(task.failures[: MAX_KEPT_FAILURES - len(failures)])
         for group in task.groups:
             merged = groups.setdefault(
@@ -190,6 +218,7 @@ def combine(tasks: Sequence[TaskSummary]) -> ExecutionReport:
         failure_count=sum(task.failure_count for task in tasks),
         failures=failures,
         groups=sorted(groups.values(), key=lambda g: -g.count),  # stable: first seen first
+        failing_targets=failing_targets,
     )
 
 
@@ -207,6 +236,15 @@ def _instance_ids(document: Any) -> tuple[str, ...]:
     if not isinstance(ids, list):
         return ()
     return tuple(i for i in ids if isinstance(i, str) and _INSTANCE_ID.fullmatch(i))
+
+
+def _automation_instance_ids(document: Any) -> tuple[str, ...]:
+    """An Automation invocation's InstanceId parameter, when it names instances (the runbooks
+    that act on one instance take it); nothing else of its parameters is read."""
+    found = document.get("parameters") if isinstance(document, dict) else None
+    ids = found.get("InstanceId") if isinstance(found, dict) else None
+    ids = [ids] if isinstance(ids, str) else ids
+    return _instance_ids({"instanceIds": ids})
 
 
 def _sensitive_values(document: Any) -> frozenset[str]:
