@@ -1,5 +1,6 @@
 """The alert for one window execution: JSON digest, email text, subject and attributes. Pure:
-the details that need AWS calls (window name, command output) arrive as an `Enrichment`."""
+the details that need AWS calls (window name, command output) arrive as an `Enrichment`, the
+failing targets' history as a `StreakView` (mwalerts.streaks)."""
 
 import json
 import re
@@ -7,13 +8,15 @@ import unicodedata
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from mwalerts import contract, links
+from mwalerts import alert_streaks, contract, links
+from mwalerts.alert_streaks import lead_line, new_first, subject_suffix, target_suffix
 from mwalerts.chat import chat_notification
 from mwalerts.enrich import CommandOutput, Enrichment
-from mwalerts.model import WindowExecution
+from mwalerts.model import WindowExecution, iso
+from mwalerts.streaks import StreakView
 from mwalerts.tally import ExecutionReport, Failure, unicode_text
 
 SNS_MAX_MESSAGE_BYTES = 262_144  # the whole publish: message, subject and attributes
@@ -22,7 +25,16 @@ EMAIL_FAILURE_LINES = 20  # a person reads the first few; the digest and the log
 EMAIL_GROUP_LINES = 5
 NO_ENRICHMENT = Enrichment()
 DIGEST_GROUPS = 50  # causes in the digest, most frequent first (bounded: its size is not cut)
+NOTICE_ALERT = "alert"  # the digest's `notice`: an alert, or (mwalerts.resolved) a resolved notice
+NOTICE_RESOLVED = "resolved"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+class Unset:
+    """No value given (None is one: an untracked alert's streak summary)."""
+
+
+UNSET = Unset()
 
 
 @dataclass(frozen=True)
@@ -55,16 +67,28 @@ def render_alert(
     enrichment: Enrichment = NO_ENRICHMENT,
     *,
     chat_body: bool = False,
+    streaks: StreakView | None = None,
 ) -> Alert:
     """The alert with as many failures as fit in one SNS message; counts are always complete.
 
     With `chat_body`, the default body (SQS, HTTPS, Lambda subscribers) is the chat
-    notification instead of the digest.
+    notification instead of the digest. With `streaks`, the alert tells new failures from
+    targets still failing, and lists the new ones first, so that a cut keeps them.
     """
-    kept = report.failures
+    kept = new_first(report.failures, streaks)
+    # The same for every prefix tried: summarised once (it reads every failing target).
+    summary = alert_streaks.streak_summary(report, streaks, groups=DIGEST_GROUPS)
 
     def with_failures(count: int) -> Alert:
-        return assemble_alert(execution, report, kept[:count], enrichment, chat_body=chat_body)
+        return assemble_alert(
+            execution,
+            report,
+            kept[:count],
+            enrichment,
+            chat_body=chat_body,
+            streaks=streaks,
+            summary=summary,
+        )
 
     # Binary search for the largest prefix of the kept failures that fits.
     low, high = 0, len(kept)
@@ -85,25 +109,42 @@ def assemble_alert(
     enrichment: Enrichment = NO_ENRICHMENT,
     *,
     chat_body: bool = False,
+    streaks: StreakView | None = None,
+    summary: Mapping[str, Any] | Unset | None = UNSET,
 ) -> Alert:
-    digest = build_digest(execution, report, failures, enrichment)
+    """The alert listing `failures`, in the order given (`summary`: the streaks' summary, when
+    the caller has it)."""
+    digest = build_digest(execution, report, failures, enrichment, streaks, summary=summary)
     subject = render_subject(digest)
     chat = chat_notification(digest, subject)
-    body = {
-        "default": json.dumps(chat if chat_body else digest, separators=(",", ":")),
-        "email": render_email(digest),
-    }
+    new_failures = streaks.new_failures if streaks is not None else len(report.failing_targets)
+    return Alert(
+        subject,
+        message_body(chat if chat_body else digest, render_email(digest)),
+        message_attributes(digest, status=digest["status"], new_failures=new_failures),
+        digest,
+        chat,
+    )
+
+
+def message_body(default: Mapping[str, Any], email: str) -> str:
+    """A MessageStructure=json document: `default` for SQS, HTTPS and Lambda, text for email."""
+    return json.dumps({"default": json.dumps(default, separators=(",", ":")), "email": email})
+
+
+def message_attributes(
+    digest: Mapping[str, Any], *, status: str, new_failures: int
+) -> dict[str, dict[str, str]]:
+    """What subscription filter policies match on."""
     attributes = {
         contract.ATTRIBUTE_WINDOW_ID: _string(digest["windowId"]),
-        contract.ATTRIBUTE_STATUS: _string(digest["status"]),
-        contract.ATTRIBUTE_FAILED_INVOCATIONS: {
-            "DataType": "Number",
-            "StringValue": str(report.failure_count),
-        },
+        contract.ATTRIBUTE_STATUS: _string(status),
+        contract.ATTRIBUTE_FAILED_INVOCATIONS: _number(digest["failedInvocations"]),
+        contract.ATTRIBUTE_NEW_FAILURES: _number(new_failures),
     }
     if digest["windowName"]:  # SNS refuses empty attribute values
         attributes[contract.ATTRIBUTE_WINDOW_NAME] = _string(digest["windowName"])
-    return Alert(subject, json.dumps(body), attributes, digest, chat)
+    return attributes
 
 
 def build_digest(
@@ -111,10 +152,17 @@ def build_digest(
     report: ExecutionReport,
     failures: Sequence[Failure],
     enrichment: Enrichment = NO_ENRICHMENT,
+    streaks: StreakView | None = None,
+    *,
+    summary: Mapping[str, Any] | Unset | None = UNSET,
 ) -> dict[str, Any]:
     region = execution.region
+    tracked = alert_streaks.tracked_targets(streaks)
+    if isinstance(summary, Unset):
+        summary = alert_streaks.streak_summary(report, streaks, groups=DIGEST_GROUPS)
     return {
         "schemaVersion": contract.DIGEST_SCHEMA_VERSION,
+        "notice": NOTICE_ALERT,
         "account": execution.account,
         "region": region,
         "windowId": execution.window_id,
@@ -138,6 +186,7 @@ def build_digest(
             for task in report.tasks
         ],
         "failureGroups": _group_records(report, enrichment.commands),
+        "streaks": summary,
         "failures": [
             {
                 **failure_record(failure),
@@ -148,6 +197,7 @@ def build_digest(
                     failure.instance_ids[0] if failure.instance_ids else None,
                 ),
                 **_command_record(enrichment.commands.get(failure.invocation_id)),
+                **alert_streaks.failure_fields(failure, tracked),
             }
             for failure in failures
         ],
@@ -221,35 +271,35 @@ def _group_records(
 
 def render_subject(digest: Mapping[str, Any]) -> str:
     counts = f"{digest['failedInvocations']} of {digest['totalInvocations']} invocations failed"
-    prefix = f"[{digest['status']}] "
-    window = digest["windowId"]
-    if digest["windowName"]:
+    return fitted_subject(
+        f"[{digest['status']}] ",
+        digest["windowName"],
+        digest["windowId"],
+        counts + subject_suffix(digest["streaks"]),
+    )
+
+
+def fitted_subject(prefix: str, name: str | None, window_id: str, tail: str) -> str:
+    """`<prefix><name> (<window ID>): <tail>` within SNS's subject rules."""
+    window = window_id
+    if name:
         # The name is cut to what the subject leaves room for; the window ID always fits.
-        room = SNS_MAX_SUBJECT_CHARS - len(prefix) - len(window) - len(counts) - 5
-        name = subject_line(digest["windowName"])
+        room = SNS_MAX_SUBJECT_CHARS - len(prefix) - len(window_id) - len(tail) - 5
+        name = subject_line(name)
         name = name if len(name) <= room else name[: max(room - 3, 0)] + "..."
-        window = f"{name} ({window})" if room > 3 else window
-    return subject_line(f"{prefix}{window}: {counts}")
+        window = f"{name} ({window_id})" if room > 3 else window_id
+    return subject_line(f"{prefix}{window}: {tail}")
 
 
 def render_email(digest: Mapping[str, Any]) -> str:
     """Plain text a person takes in at a glance: what ran, how it ended, which targets failed."""
-    window = digest["windowId"]
-    if digest["windowName"]:
-        window = f"{clean_text(digest['windowName'], 80)} ({window})"
-    lines = [f"Maintenance window {window} ended {digest['status']}."]
+    lines = [f"Maintenance window {email_window(digest)} ended {digest['status']}."]
+    lead = lead_line(digest["streaks"])
+    if lead:
+        lines.append(lead)
     if digest["windowDescription"]:
         lines.append(clean_text(digest["windowDescription"], 200))
-    lines += [
-        "",
-        f"Window execution  {digest['windowExecutionId']}",
-        f"Account / region  {digest['account']} / {digest['region']}",
-        f"Ran               {_when(digest['startTime'], digest['endTime'])}",
-        f"Invocations       {digest['failedInvocations']} of {digest['totalInvocations']} failed"
-        + (f" ({_count_list(digest['counts'])})" if digest["counts"] else ""),
-        "",
-        f"Tasks ({len(digest['tasks'])})",
-    ]
+    lines += ["", *execution_lines(digest), "", f"Tasks ({len(digest['tasks'])})"]
     for task in digest["tasks"]:
         counts = _count_list(task["counts"]) or "no invocations"
         lines.append(
@@ -262,6 +312,25 @@ def render_email(digest: Mapping[str, Any]) -> str:
     if digest["links"]["failures"]:
         lines.append(f"  All failures:  {digest['links']['failures']}")
     return "\n".join(lines) + "\n"
+
+
+def email_window(digest: Mapping[str, Any]) -> str:
+    """The window as the email names it: `name (mw-...)`, or its ID."""
+    window = digest["windowId"]
+    if digest["windowName"]:
+        window = f"{clean_text(digest['windowName'], 80)} ({window})"
+    return str(window)
+
+
+def execution_lines(digest: Mapping[str, Any]) -> list[str]:
+    """The email's facts of the window execution: which, where, when, how many failed."""
+    return [
+        f"Window execution  {digest['windowExecutionId']}",
+        f"Account / region  {digest['account']} / {digest['region']}",
+        f"Ran               {when(digest['startTime'], digest['endTime'])}",
+        f"Invocations       {digest['failedInvocations']} of {digest['totalInvocations']} failed"
+        + (f" ({_count_list(digest['counts'])})" if digest["counts"] else ""),
+    ]
 
 
 def _email_causes(groups: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -302,6 +371,7 @@ def _email_failed_targets(digest: Mapping[str, Any]) -> list[str]:
             f"  {target:<20} {failure['status']:<10} {details}"
             + (f" [owner: {owner}]" if owner else "")
             + (f" - {_error_text(failure)}" if failure["responseCode"] is not None else "")
+            + target_suffix(failure)
         )
     if digest["failedInvocations"] > len(shown):
         lines.append(
@@ -327,13 +397,6 @@ def ordered_counts(counts: Mapping[str, int]) -> dict[str, int]:
     return {status: count for status, count in ordered if count}
 
 
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, to the millisecond; None stays None."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def clean_text(text: str, limit: int) -> str:
     """Text from the API made safe for one line of a message: no control characters or line
     breaks, no unpaired surrogates, at most `limit` characters."""
@@ -351,11 +414,16 @@ def _string(value: str) -> dict[str, str]:
     return {"DataType": "String", "StringValue": value}
 
 
+def _number(value: int) -> dict[str, str]:
+    return {"DataType": "Number", "StringValue": str(value)}
+
+
 def _count_list(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{count} {status}" for status, count in counts.items())
 
 
-def _when(start: str | None, end: str | None) -> str:
+def when(start: str | None, end: str | None) -> str:
+    """`2026-11-20 02:00:00 UTC to 02:15:41 UTC (15m 41s)` from ISO 8601 times."""
     if not start:
         return "-"
     began = datetime.fromisoformat(start)

@@ -10,12 +10,12 @@ from mwalerts.alert import (
     SNS_MAX_MESSAGE_BYTES,
     assemble_alert,
     clean_text,
-    iso,
     render_alert,
     should_alert,
     subject_line,
 )
 from mwalerts.events import WindowExecutionEvent, parse_event
+from mwalerts.model import iso
 from mwalerts.tally import combine, summarise_task
 from tests.support import assert_valid_digest, load_event
 
@@ -70,6 +70,7 @@ def test_digest_has_every_documented_field():
     lists = ("tasks", "failures", "failureGroups", "links")
     assert {k: v for k, v in digest.items() if k not in lists} == {
         "schemaVersion": 1,
+        "notice": "alert",
         "account": "123456789012",
         "region": "us-east-2",
         "windowId": "mw-0ed7251d3fcf6e0c2",
@@ -83,6 +84,7 @@ def test_digest_has_every_documented_field():
         "failedInvocations": 3,
         "counts": {"SUCCESS": 247, "FAILED": 2, "TIMED_OUT": 1},
         "omittedFailures": 0,
+        "streaks": None,  # not tracked here: see test_alert_streaks.py
     }
     assert digest["tasks"] == [
         {
@@ -108,6 +110,8 @@ def test_digest_has_every_documented_field():
         "10000000-0000-4000-8000-000000000247/i-000000000000000f7?region=us-east-2",
         "responseCode": None,
         "errorTail": None,
+        "consecutiveFailures": None,
+        "failingSince": None,
     }
     assert digest["failureGroups"] == [
         {
@@ -139,6 +143,7 @@ def test_subject_and_attributes_summarise_the_run_for_filter_policies():
         "windowId": {"DataType": "String", "StringValue": "mw-0ed7251d3fcf6e0c2"},
         "status": {"DataType": "String", "StringValue": "FAILED"},
         "failedInvocations": {"DataType": "Number", "StringValue": "3"},
+        "newFailures": {"DataType": "Number", "StringValue": "3"},  # no streaks: every target
     }
 
 

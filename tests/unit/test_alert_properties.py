@@ -40,7 +40,7 @@ from mwalerts.alert import (
     render_alert,
 )
 from mwalerts.model import WindowExecution
-from mwalerts.tally import MAX_KEPT_FAILURES, combine, summarise_task
+from mwalerts.tally import MAX_KEPT_FAILURES, ExecutionReport, combine, summarise_task
 from tests.strategies import (
     ACCOUNTS,
     AWARE_DATETIMES,
@@ -99,7 +99,7 @@ def assert_email_is_clean_text(email: str, digest: Mapping[str, Any]) -> None:
 
 
 def assert_alert_is_well_formed(
-    alert: Alert, execution: WindowExecution, expected: Expected
+    alert: Alert, execution: WindowExecution, expected: Expected, report: ExecutionReport
 ) -> None:
     """Everything a subscriber of any protocol relies on, and that the alert is right."""
     assert_subject_follows_sns_rules(alert.subject, execution, expected.failed, expected.total)
@@ -118,6 +118,11 @@ def assert_alert_is_well_formed(
         contract.ATTRIBUTE_FAILED_INVOCATIONS: {
             "DataType": "Number",
             "StringValue": str(expected.failed),
+        },
+        # No streaks: every failing target (as the tally keys them) counts as new.
+        contract.ATTRIBUTE_NEW_FAILURES: {
+            "DataType": "Number",
+            "StringValue": str(len(report.failing_targets)),
         },
     }
     assert_digest_is_complete_and_right(alert.digest, execution, expected)
@@ -201,7 +206,7 @@ def test_the_alert_for_any_api_responses_is_right_complete_and_valid_for_every_p
     texts_seen = [row.get(k) for _, rows in tasks for row in rows for k in FREE_TEXT]
     if lone_surrogates(texts_seen):
         event_label("lone surrogates in StatusDetails/OwnerInformation")
-    assert_alert_is_well_formed(alert, execution, expected)
+    assert_alert_is_well_formed(alert, execution, expected, report)
     listed = len(alert.digest["failures"])
     if alert.digest["omittedFailures"] and listed < MAX_KEPT_FAILURES:
         # Cut by size only: one failure more would not fit.
