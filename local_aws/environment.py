@@ -25,6 +25,7 @@ from mwalerts.clients import AwsClients, create_clients
 TOPIC_NAME = "maintenance-window-alerts"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC_NAME}"
 TABLE_NAME = "maintenance-window-alerts-idempotency"
+STREAK_TABLE_NAME = "maintenance-window-alerts-streaks"
 
 # What the function needs to start, pointed at the in-process topic. Dummy credentials keep boto3
 # from looking for real ones; tracing is off because there is no X-Ray daemon here.
@@ -33,6 +34,7 @@ FUNCTION_ENVIRONMENT = {
     "ALERT_STATUSES": "FAILED,TIMED_OUT,CANCELLED",
     "POWERTOOLS_METRICS_NAMESPACE": "MaintenanceWindows",
     "IDEMPOTENCY_TABLE_NAME": TABLE_NAME,
+    "STREAK_TABLE_NAME": STREAK_TABLE_NAME,
     "SWEEP_LOOKBACK_MINUTES": "45",
     "ALERT_LOG_GROUP_NAME": "/aws/lambda/maintenance-window-alerts",
     "AWS_DEFAULT_REGION": REGION,
@@ -109,10 +111,21 @@ def create_idempotency_table(dynamodb: Any, name: str) -> None:
     )
 
 
+def create_streak_table(dynamodb: Any, name: str) -> None:
+    """The stack's streak table: a partition per window, an item per failing target."""
+    keys = ((contract.STREAK_PARTITION_KEY, "HASH"), (contract.STREAK_SORT_KEY, "RANGE"))
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": name_, "KeyType": kind} for name_, kind in keys],
+        AttributeDefinitions=[{"AttributeName": name_, "AttributeType": "S"} for name_, _ in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 @contextmanager
 def local_aws(*, latency: float = 0.0) -> Iterator[LocalAws]:
-    """moto's SNS, SQS and DynamoDB with the function's topic (and an SQS subscriber) and
-    idempotency table, and the fake SSM execution APIs."""
+    """moto's SNS, SQS and DynamoDB with the function's topic (and an SQS subscriber),
+    idempotency and streak tables, and the fake SSM execution APIs."""
     use_function_environment()
     with mock_aws(), _atomic_dynamodb_writes():
         clients = create_clients(region_name=REGION)
@@ -120,6 +133,7 @@ def local_aws(*, latency: float = 0.0) -> Iterator[LocalAws]:
         fake = FakeSsmExecutions(latency=latency)
         fake.attach(clients.ssm)
         create_idempotency_table(clients.dynamodb, TABLE_NAME)
+        create_streak_table(clients.dynamodb, STREAK_TABLE_NAME)
         topic_arn = clients.sns.create_topic(Name=TOPIC_NAME)["TopicArn"]
         sqs = session.client("sqs")
         queue_url = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
@@ -158,7 +172,7 @@ def _atomic_dynamodb_writes() -> Iterator[None]:
     """
     lock = threading.RLock()
     backend = dynamodb_models.DynamoDBBackend
-    names_ = ("put_item", "update_item", "delete_item")
+    names_ = ("put_item", "update_item", "delete_item", "transact_write_items")
     originals = {name: getattr(backend, name) for name in names_}
 
     def locked(method: Any) -> Any:

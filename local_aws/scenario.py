@@ -53,6 +53,17 @@ class TaskPlan:
     owner_information: str | None = "team=platform;env=prod"
     # What a failed Run Command invocation wrote to stderr (None: Run Command recorded nothing).
     error_output: str | None = DPKG_LOCKED
+    # Named targets, each with its status, in order (for runs of the same fleet night after
+    # night); empty: `statuses` counts of random instances, shuffled.
+    targets: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def fleet(cls, targets: Mapping[str, str], **plan: Any) -> "TaskPlan":
+        """A task that ran on these instances, each ending in its status."""
+        counts: dict[str, int] = {}
+        for state in targets.values():
+            counts[state] = counts.get(state, 0) + 1
+        return cls(counts, targets=tuple(targets.items()), **plan)
 
     @property
     def invocation_count(self) -> int:
@@ -197,10 +208,9 @@ def _task(
     task_execution_id = _uuid(rng)
     task_start = execution.start_time + timedelta(seconds=index * 2)
     invocations = []
-    statuses = [state for state, count in plan.statuses.items() for _ in range(count)]
-    rng.shuffle(statuses)  # failures are spread over the pages, as in a real fleet
-    for number, state in enumerate(statuses):
-        instance_id = f"i-{rng.getrandbits(68):017x}"
+    targets: list[tuple[str | None, str]] = list(plan.targets) or _random_targets(rng, plan)
+    for number, (named, state) in enumerate(targets):
+        instance_id = named or f"i-{rng.getrandbits(68):017x}"
         began = task_start + timedelta(milliseconds=37 * number)
         invocation: dict[str, Any] = {
             "WindowExecutionId": execution.window_execution_id,
@@ -229,6 +239,13 @@ def _task(
         "TaskType": plan.task_type,
     }
     return task, invocations
+
+
+def _random_targets(rng: random.Random, plan: TaskPlan) -> list[tuple[str | None, str]]:
+    """Unnamed targets (an instance ID drawn for each in turn) with the plan's statuses."""
+    statuses = [state for state, count in plan.statuses.items() for _ in range(count)]
+    rng.shuffle(statuses)  # failures are spread over the pages, as in a real fleet
+    return [(None, state) for state in statuses]
 
 
 def _add_command_invocations(

@@ -51,6 +51,19 @@ class FunctionSettings(BaseModel):
     member_stack_set_call_as: str = contract.CALL_AS_SELF
     member_regions: tuple[str, ...] = ()
     sweep_queue_url: str | None = None
+    # Failure streaks (None: not tracked, as before the table existed); window key or "*" ->
+    # repeat mode (contract.REPEAT_MODES); resolved notices on or off.
+    streak_table: str | None = None
+    repeat_alerts: dict[str, str] = {}
+    resolved_notices: bool = True
+
+    def repeat_mode(self, account: str, region: str, window_id: str) -> str:
+        """How this window repeats alerts: its own setting (by the key central mode uses, or its
+        ID), else the one for every window, else always."""
+        for key in (f"{account}/{region}/{window_id}", window_id, contract.REPEAT_ALL_WINDOWS):
+            if key in self.repeat_alerts:
+                return self.repeat_alerts[key]
+        return contract.REPEAT_ALWAYS
 
     def is_member(self, account: str, region: str) -> bool:
         return self.members is None or region in self.members.get(account, ())
@@ -118,6 +131,13 @@ def load_settings(environ: Mapping[str, str]) -> FunctionSettings:
         name_qualifier=_parsed(
             contract.ENV_NAME_QUALIFIER, contract.qualifier, value(contract.ENV_NAME_QUALIFIER)
         ),
+        streak_table=_optional_table_name(
+            contract.ENV_STREAK_TABLE, value(contract.ENV_STREAK_TABLE)
+        ),
+        repeat_alerts=_repeat_alerts(value(contract.ENV_REPEAT_ALERTS)),
+        resolved_notices=_flag(
+            contract.ENV_RESOLVED_NOTICES, value(contract.ENV_RESOLVED_NOTICES, "true")
+        ),
         **_organization(value),
     )
 
@@ -145,6 +165,39 @@ def _table_name(table: str) -> str:
             f"{contract.ENV_IDEMPOTENCY_TABLE} must name the idempotency table, got {table!r}"
         )
     return table
+
+
+def _optional_table_name(variable: str, table: str) -> str | None:
+    if table and not _TABLE_NAME.match(table):
+        raise ConfigurationError(f"{variable} must name a DynamoDB table, got {table!r}")
+    return table or None
+
+
+def _repeat_alerts(raw: str) -> dict[str, str]:
+    """REPEAT_ALERTS: {"mw-...": "on-change", "*": "always"}; empty means always, everywhere."""
+    if not raw:
+        return {}
+    problem = (
+        f"{contract.ENV_REPEAT_ALERTS} must map window keys to {'/'.join(contract.REPEAT_MODES)}"
+    )
+    try:
+        modes = json.loads(raw)
+    except ValueError:
+        raise ConfigurationError(f"{problem}, as JSON; got {raw[:80]!r}") from None
+    if not isinstance(modes, dict) or not all(
+        isinstance(key, str) and isinstance(mode, str) for key, mode in modes.items()
+    ):
+        raise ConfigurationError(f"{problem}; got {raw[:80]!r}")
+    return {
+        key: _parsed(f"{contract.ENV_REPEAT_ALERTS} {key}", contract.repeat_mode, mode)
+        for key, mode in modes.items()
+    }
+
+
+def _flag(variable: str, raw: str) -> bool:
+    if raw.lower() not in ("true", "false"):
+        raise ConfigurationError(f"{variable} must be true or false, got {raw!r}")
+    return raw.lower() == "true"
 
 
 def _lookback_minutes(raw: str) -> int:

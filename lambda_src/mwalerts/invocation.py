@@ -1,6 +1,6 @@
 """What one invocation of the function works with: its settings, AWS clients (and in central and
-organization mode the member accounts' and the membership), metrics, exactly-once records and
-Lambda's context."""
+organization mode the member accounts' and the membership), metrics, exactly-once records, failure
+streaks and Lambda's context."""
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -12,6 +12,7 @@ from mwalerts.function_settings import FunctionSettings
 from mwalerts.idempotency import ExactlyOnce
 from mwalerts.membership import Membership, membership_for
 from mwalerts.pacing import pacer_of
+from mwalerts.streak_store import StreakStore
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -34,6 +35,11 @@ class Invocation:
     def __post_init__(self) -> None:
         settings = self.settings
         self.once = ExactlyOnce(settings.idempotency_table, self.clients.dynamodb)
+        self.streaks = (
+            StreakStore(settings.streak_table, self.clients.dynamodb)
+            if settings.streak_table
+            else None
+        )
         if settings.spans_accounts and self.members is None:
             self.members = member_clients(
                 self.clients, settings.member_external_id, settings.name_qualifier

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from mwalerts import contract
 from mwalerts.model import WindowExecution
+from mwalerts.streaks import StreakView
 from mwalerts.tally import ExecutionReport
 
 
@@ -32,9 +33,11 @@ def window_dimensions(execution: WindowExecution, *, central: bool = False) -> d
 
 
 def execution_metrics(
-    execution: WindowExecution, report: ExecutionReport
+    execution: WindowExecution, report: ExecutionReport, streaks: StreakView | None = None
 ) -> list[tuple[str, MetricUnit, float]]:
-    """The metrics of one ended window execution, as (name, unit, value)."""
+    """The metrics of one ended window execution, as (name, unit, value); with tracked
+    streaks, how many targets fail again and the longest streak (0 and 0 on a clean run, so
+    the series fall back)."""
     values = [(contract.METRIC_INVOCATIONS, MetricUnit.Count, float(report.total_invocations))]
     values += [
         (metric_name, MetricUnit.Count, float(report.counts.get(status, 0)))
@@ -48,6 +51,11 @@ def execution_metrics(
             float(execution.status != "SUCCESS"),
         ),
     ]
+    if streaks is not None and streaks.tracked:
+        values += [
+            (contract.METRIC_TARGETS_FAILING_CONSECUTIVELY, MetricUnit.Count, streaks.chronic),
+            (contract.METRIC_LONGEST_FAILURE_STREAK, MetricUnit.Count, streaks.longest),
+        ]
     if execution.duration_seconds is not None:
         values.append(
             (
@@ -60,7 +68,12 @@ def execution_metrics(
 
 
 def record_window_execution(
-    metrics: Metrics, execution: WindowExecution, report: ExecutionReport, *, central: bool = False
+    metrics: Metrics,
+    execution: WindowExecution,
+    report: ExecutionReport,
+    *,
+    central: bool = False,
+    streaks: StreakView | None = None,
 ) -> None:
     """Add the execution's metrics, once fleet-wide and once per window, in one EMF document.
 
@@ -72,7 +85,7 @@ def record_window_execution(
     metrics.add_metadata("windowExecutionId", execution.window_execution_id)
     metrics.add_metadata("account", execution.account)
     metrics.add_metadata("region", execution.region)
-    for name, unit, value in execution_metrics(execution, report):
+    for name, unit, value in execution_metrics(execution, report, streaks):
         metrics.add_metric(name, unit, value)
     metrics.flush_metrics()
 

@@ -19,6 +19,7 @@ from mwalerts.alert import Alert, failure_record, render_alert, should_alert
 from mwalerts.enrich import Enrichment, WindowInfo, command_outputs, window_info
 from mwalerts.model import Mapper, WindowExecution
 from mwalerts.ssm import iter_invocations, list_task_executions
+from mwalerts.streaks import StreakView
 from mwalerts.tally import ExecutionReport, Failure, TaskSummary, combine, summarise_task
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class Assessment:
     report: ExecutionReport
     alerting: bool
     alert: Alert
+    streaks: StreakView | None = None  # None: not tracked (the command, or no streak table)
 
 
 class Watcher:
@@ -82,12 +84,15 @@ def assess_execution(
     window: WindowInfo | None = None,
     watcher: Watcher | None = None,
     log_failures: bool = True,
+    track: "Callable[[ExecutionReport, bool], StreakView | None] | None" = None,
 ) -> Assessment:
     """Count every invocation of the execution and build its alert.
 
     Command output is read only when it alerts (at most `rules.error_details_limit` calls).
     `window`, when the caller has read it already, saves that call; `log_failures` writes the
-    function's record of each failed invocation (the command has no use for them).
+    function's record of each failed invocation (the command has no use for them). `track`
+    sets the counts against the window's history (the function's failure streaks: given the
+    report and whether it alerts) before the alert is rendered, which shows them.
     """
     execution_id = execution.window_execution_id
     with ThreadPoolExecutor(TASK_CONCURRENCY, thread_name_prefix="ssm") as pool:
@@ -107,9 +112,10 @@ def assess_execution(
             if alerting
             else {}
         )
+    streaks = track(report, alerting) if track is not None else None
     enrichment = Enrichment(window, outputs, rules.log_group_name)
-    alert = render_alert(execution, report, enrichment, chat_body=rules.chat_body)
-    return Assessment(window, report, alerting, alert)
+    alert = render_alert(execution, report, enrichment, chat_body=rules.chat_body, streaks=streaks)
+    return Assessment(window, report, alerting, alert, streaks)
 
 
 def count_invocations(

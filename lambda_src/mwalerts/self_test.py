@@ -1,10 +1,13 @@
 """The self-test inside the function: each hop an alert depends on, proved with a real call.
 
-A direct invocation with the self-test event (mwalerts.self_test_check builds it) runs three
+A direct invocation with the self-test event (mwalerts.self_test_check builds it) runs its
 hops, each timed and each caught, so that one failing does not hide the others:
   - "alert topic": a clearly marked test message through the alert topic (the function role,
     SNS, the message key). Not the chat topic: the alert path is what must work.
   - "idempotency table": an item written and deleted (DynamoDB, the data key).
+  - "streak table": an item written, read and deleted with the calls failure streaks make: an
+    alert is tracked there before it is sent, so a role or key that cannot use it would fail
+    alerts (when the function has a streak table).
   - "metric": one SelfTests EMF record in the function's namespace.
   - "member" (organization mode only): a member read through its reader role (AssumeRole, then
     DescribeMaintenanceWindows). Up to MEMBERS_TRIED readable instances of one ListStackInstances
@@ -36,6 +39,7 @@ logger = Logger(service=contract.SERVICE_NAME, child=True)
 
 HOP_ALERT_TOPIC = "alert topic"
 HOP_IDEMPOTENCY_TABLE = "idempotency table"
+HOP_STREAK_TABLE = "streak table"
 HOP_METRIC = "metric"
 HOP_MEMBER = "member"
 NO_MEMBER_YET = "no member deployed yet"
@@ -66,8 +70,12 @@ def run_self_test(test_id: str, invocation: Invocation) -> SelfTestResult:
     hops = [
         timed_hop(HOP_ALERT_TOPIC, lambda: _publish(test_id, invocation)),
         timed_hop(HOP_IDEMPOTENCY_TABLE, lambda: _write_and_delete(test_id, invocation)),
-        timed_hop(HOP_METRIC, lambda: _metric(test_id, invocation)),
     ]
+    streaks = invocation.streaks
+    if streaks is not None:
+        expires = int(time.time()) + ITEM_TTL_SECONDS
+        hops.append(timed_hop(HOP_STREAK_TABLE, lambda: streaks.probe(test_id, expires)))
+    hops.append(timed_hop(HOP_METRIC, lambda: _metric(test_id, invocation)))
     membership = invocation.membership
     if isinstance(membership, StackSetMembers):
         hops.append(timed_hop(HOP_MEMBER, lambda: _read_member(membership, invocation)))

@@ -9,14 +9,18 @@ effects: the alert published once, the metrics recorded. The sweep (mwalerts.swe
 executions no event brought and hands each to `handle_once`.
 """
 
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
 
 from mwalerts import contract
 from mwalerts.alert import Alert
 from mwalerts.clients import AwsClients
-from mwalerts.errors import InvalidEventError
+from mwalerts.enrich import Enrichment
+from mwalerts.errors import InvalidEventError, error_code
 from mwalerts.events import (
     ScheduledEvent,
     SelfTestEvent,
@@ -31,10 +35,14 @@ from mwalerts.metrics import record_invalid_event, record_window_execution
 from mwalerts.model import Outcome, WindowExecution
 from mwalerts.pipeline import assess_execution
 from mwalerts.publish import publish_alert, publish_chat
+from mwalerts.resolved import render_resolved
 from mwalerts.self_test import SelfTestResult, run_self_test
+from mwalerts.streak_store import StreakStore
+from mwalerts.streaks import StreakView, advance, failing_errors, untracked
 from mwalerts.sweep import SweepOutcome, sweep
 from mwalerts.sweep_fanout import FanOutOutcome, enqueue_sweep
 from mwalerts.sweep_worker import process_sweep_batch
+from mwalerts.tally import ExecutionReport
 
 logger = Logger(service=contract.SERVICE_NAME, child=True)
 
@@ -49,6 +57,7 @@ def check_member(event: WindowExecutionEvent, membership: Membership | None) -> 
         )
 
 
+Action = Literal["alerted", "suppressed", "resolved", "all-clear"]
 Result = Outcome | SweepOutcome | FanOutOutcome | SelfTestResult | dict[str, Any]
 
 
@@ -106,21 +115,43 @@ def handle_once(execution: WindowExecution, invocation: Invocation) -> Outcome:
 
 
 def process_window_execution(execution: WindowExecution, invocation: Invocation) -> Outcome:
-    """Alert (at most one message) and record metrics for one ended window execution.
+    """Alert (at most one message: the alert, or the resolved notice) and record metrics for one
+    ended window execution.
 
-    Metrics are printed only once the alert is out, so a failed publish that is retried does not
-    count the execution twice; the idempotency record completes after both.
+    The window's failure streaks are written before anything is published, so a retry after a
+    failed publish renders the same message from them; metrics are printed only once the message
+    is out, so a retry does not count the execution twice; the idempotency record completes
+    after both.
     """
     settings = invocation.settings
     clients = invocation.clients_for(execution.account, execution.region)
-    assessed = assess_execution(clients.ssm, execution, settings.alert_rules)
-    report = assessed.report
+    assessed = assess_execution(
+        clients.ssm, execution, settings.alert_rules, track=_tracker(execution, invocation)
+    )
+    report, streaks = assessed.report, assessed.streaks
+    action: Action = "all-clear"
     message_id = chat_message_id = None
-    if assessed.alerting:
+    if assessed.alerting and _suppressed(streaks, settings.repeat_mode(*_window_of(execution))):
+        action = "suppressed"
+    elif assessed.alerting:
+        action = "alerted"
         message_id, chat_message_id = _publish(clients, settings, assessed.alert)
-    record_window_execution(invocation.metrics, execution, report, central=settings.spans_accounts)
+    elif streaks is not None and streaks.resolved is not None and settings.resolved_notices:
+        action = "resolved"
+        notice = render_resolved(
+            execution,
+            report,
+            Enrichment(assessed.window, {}, settings.log_group_name),
+            streaks.resolved,
+            recovered=streaks.ended,
+            chat_body=settings.alert_rules.chat_body,
+        )
+        message_id, chat_message_id = _publish(clients, settings, notice)
+    record_window_execution(
+        invocation.metrics, execution, report, central=settings.spans_accounts, streaks=streaks
+    )
     outcome = Outcome(
-        "alerted" if message_id else "all-clear",
+        action,
         execution.window_execution_id,
         execution.status,
         report.total_invocations,
@@ -138,6 +169,85 @@ def process_window_execution(execution: WindowExecution, invocation: Invocation)
         },
     )
     return outcome
+
+
+def _window_of(execution: WindowExecution) -> tuple[str, str, str]:
+    return execution.account, execution.region, execution.window_id
+
+
+def _suppressed(streaks: StreakView | None, repeat_mode: str) -> bool:
+    """On-change windows skip an alert that changes no streak (the same targets failing, with
+    the same window status, as the execution before)."""
+    return (
+        repeat_mode == contract.REPEAT_ON_CHANGE
+        and streaks is not None
+        and streaks.tracked
+        and not streaks.changed
+    )
+
+
+def _tracker(
+    execution: WindowExecution, invocation: Invocation
+) -> Callable[[ExecutionReport, bool], StreakView | None] | None:
+    """Sets the execution's failing targets against the window's streaks, and stores the
+    result, once the execution is counted (None without a streak table)."""
+    store = invocation.streaks
+    if store is None:
+        return None
+
+    def track(report: ExecutionReport, alerting: bool) -> StreakView:
+        failing = failing_errors(report.failing_targets)
+        try:
+            return _tracked(store, execution, failing, alerting=alerting)
+        except ClientError as error:
+            if not _lasting(error):
+                raise  # throttling, a conflicting transaction: Lambda's retry applies it
+            # A table the function cannot use: the alert matters more than its history, and
+            # goes out without streaks (every failure as new); the self-test names the cause.
+            logger.error(
+                "Could not track failure streaks; alerting without them",
+                extra={"reason": str(error)},
+            )
+            return untracked(failing)
+
+    return track
+
+
+# Streak-table errors a retry does not cure (permissions, a missing table, its key).
+LASTING_ERRORS = frozenset(
+    {
+        "AccessDeniedException",
+        "ResourceNotFoundException",
+        "UnrecognizedClientException",
+        "ValidationException",
+    }
+)
+
+
+def _lasting(error: ClientError) -> bool:
+    code = error_code(error)
+    return code in LASTING_ERRORS or code.startswith("KMS")
+
+
+def _tracked(
+    store: StreakStore, execution: WindowExecution, failing: dict[str, str], *, alerting: bool
+) -> StreakView:
+    """Read the window's streaks, apply the execution, write what changed: its view."""
+    key = contract.streak_window_key(*_window_of(execution))
+    state, streaks = store.load(key)
+    step = advance(state, streaks, execution, failing, alerting=alerting, now=datetime.now(UTC))
+    written = store.save(key, step)
+    logger.info(
+        "Failure streaks",
+        extra={
+            "streaks": step.outcome,
+            "itemsWritten": written,
+            "newFailures": step.view.new_failures,
+            "stillFailing": step.view.still_failing,
+            "recovered": step.view.ended,
+        },
+    )
+    return step.view
 
 
 def _publish(

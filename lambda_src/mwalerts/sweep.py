@@ -100,7 +100,14 @@ def list_window(
             running = True
         elif finished is not None and finished >= since:
             ended.append(execution)
+    # Oldest first, whatever order SSM lists them in: failure streaks apply a window's
+    # executions in start-time order, and skip one older than the last applied.
+    ended.sort(key=lambda execution: _started(execution) or since)
     return WindowListing(window_id, ended, running)
+
+
+def _started(execution: WindowExecution) -> datetime | None:
+    return execution.start_time or execution.end_time
 
 
 def ended_executions(

@@ -2,6 +2,7 @@
 policies, applied by moto's SNS to the alert's message attributes)."""
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -63,3 +64,26 @@ def test_filter_policies_route_alerts_by_window_name_status_and_failure_count(aw
     assert received(production) == [prod_subject]
     assert received(timeouts) == [dev_subject]
     assert received(big) == [prod_subject]
+
+
+# docs/alerts.md, "New or still failing, and the resolved notice".
+NO_RESOLVED_NOTICES = {"status": [{"anything-but": ["RESOLVED"]}]}
+NEW_FAILURES_ONLY = {"newFailures": [{"numeric": [">", 0]}]}
+
+
+def test_filter_policies_drop_resolved_notices_or_keep_only_new_failures(aws):
+    no_notices = subscriber(aws, "no-resolved-notices", NO_RESOLVED_NOTICES)
+    new_only = subscriber(aws, "new-failures-only", NEW_FAILURES_ONLY)
+    fleet = ["i-00000000000000001", "i-00000000000000002"]
+    for night, failing in enumerate([{fleet[0]}, {fleet[0]}, set()], start=1):
+        plan = TaskPlan.fleet({i: "FAILED" if i in failing else "SUCCESS" for i in fleet})
+        execution = seed_window_execution(
+            aws.ssm, [plan], seed=night, start_time=datetime(2026, 11, night, 2, tzinfo=UTC)
+        )
+        handler.handler(execution.event(), LambdaContext(), clients=aws.clients)
+
+    first, second, resolved = (p["subject"] for p in aws.published())
+    assert second.endswith("; all still failing")
+    assert resolved.startswith("[RESOLVED]")
+    assert received(no_notices) == sorted([first, second])
+    assert received(new_only) == [first]

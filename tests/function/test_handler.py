@@ -83,6 +83,8 @@ def test_a_window_where_everything_succeeded_sends_nothing_but_records_metrics(
         "InvocationsCancelled": 0,
         "WindowExecutions": 1,
         "WindowExecutionsFailed": 0,
+        "TargetsFailingConsecutively": 0,  # a clean run brings the streak series back to 0
+        "LongestFailureStreak": 0,
         "WindowExecutionDuration": pytest.approx(941.785),
     }
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from local_aws.environment import LocalAws
+from local_aws.environment import STREAK_TABLE_NAME, LocalAws
 from mwalerts import contract, handler
 from mwalerts.errors import InvalidEventError
 from mwalerts.events import SelfTestEvent, parse_event, parse_invocation_event
@@ -23,7 +23,7 @@ from tests.function.local_lambda import FUNCTION_NAME, LocalLambda
 from tests.support import emf_documents, log_records
 
 TEST_ID = "0f8c4a2e9b7d4c1fa3e5d6b7c8091a2b"
-FUNCTION_HOPS = ["alert topic", "idempotency table", "metric"]
+FUNCTION_HOPS = ["alert topic", "idempotency table", "streak table", "metric"]
 
 
 def denied(operation: str, code: str = "AccessDeniedException") -> Any:
@@ -130,10 +130,11 @@ def test_a_denied_publish_fails_its_hop_and_the_others_still_run(aws, context, c
     result, printed = run(aws, context, capsys, self_test_event(TEST_ID))
 
     assert result["ok"] is False
-    topic, table, metric = result["hops"]
+    topic, table, streaks, metric = result["hops"]
     assert topic["ok"] is False
     assert topic["detail"].startswith("KMSAccessDenied: not authorized to perform Publish")
     assert table["ok"] is True
+    assert streaks["ok"] is True
     assert metric["ok"] is True
     (record,) = [r for r in log_records(printed) if r["message"].startswith("Self-test")]
     assert record["message"] == "Self-test failed"
@@ -144,8 +145,23 @@ def test_a_denied_table_write_fails_its_hop(aws, context, capsys, monkeypatch):
     monkeypatch.setattr(aws.clients.dynamodb, "put_item", denied("PutItem"))
     result, _ = run(aws, context, capsys, self_test_event(TEST_ID))
 
-    assert [hop["ok"] for hop in result["hops"]] == [True, False, True]
+    assert [hop["ok"] for hop in result["hops"]] == [True, False, True, True]
     assert result["hops"][1]["detail"].startswith("AccessDeniedException:")
+
+
+def test_a_streak_table_the_role_cannot_query_fails_its_hop(aws, context, capsys, monkeypatch):
+    monkeypatch.setattr(aws.clients.dynamodb, "query", denied("Query"))
+    result, _ = run(aws, context, capsys, self_test_event(TEST_ID))
+
+    assert [hop["ok"] for hop in result["hops"]] == [True, True, False, True]
+    assert result["hops"][2]["detail"].startswith("AccessDeniedException:")
+
+
+def test_the_streak_table_hop_leaves_no_item(aws, context, capsys):
+    result, _ = run(aws, context, capsys, self_test_event(TEST_ID))
+
+    assert result["hops"][2]["detail"].endswith(f"in {STREAK_TABLE_NAME}")
+    assert aws.clients.dynamodb.scan(TableName=STREAK_TABLE_NAME)["Items"] == []
 
 
 def test_a_self_test_writes_no_exactly_once_record_and_no_alert_metrics(aws, context, capsys):
