@@ -10,8 +10,8 @@ from typing import Any
 from rich.text import Text
 
 from mwalerts import contract
-from mwalerts.alert import iso, ordered_counts
-from mwalerts.model import WindowExecution
+from mwalerts.alert import ordered_counts
+from mwalerts.model import WindowExecution, iso
 from mwalerts.pipeline import TASK_CONCURRENCY, count_invocations
 from mwalerts.tally import ExecutionReport
 from mwalerts_cli import backfill, options
@@ -42,7 +42,8 @@ the executions of 1 to 7 November, not the 8th.
 earlier backfill) would count twice, so backfill only what ran before the stack was deployed
 (--until: the third example, for a stack deployed on 20 November at 14:30 UTC). CloudWatch
 accepts time stamps up to two weeks old: older executions are skipped. SSM keeps a window's
-execution history for a limited time (30 days).
+execution history for a limited time (30 days). The failure-streak metrics are not backfilled:
+a streak counts from executions before the first one read.
 
 Central mode: SSM is read with the member account's credentials (--profile), but the dashboard
 is in the central account. --metrics-profile sends the metrics there (in --metrics-region, by

@@ -9,19 +9,20 @@ arguments, no credentials or region, a malformed event file).
 import argparse
 import sys
 
-from mwalerts_cli import history, preflight, redrive, replay, report, selftest
+from mwalerts_cli import history, preflight, redrive, replay, report, selftest, streaks
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.options import Command, add_command
 from mwalerts_cli.output import Ui
 from mwalerts_cli.runner import add_aws_options, execute
 
 # In the order `mwalerts --help` lists them.
-COMMANDS: tuple[Command, ...] = (report, history, replay, redrive, preflight, selftest)
+COMMANDS: tuple[Command, ...] = (report, history, streaks, replay, redrive, preflight, selftest)
 
 EPILOG = """\
 examples:
   mwalerts report --window-id mw-0ed7251d3fcf6e0c2 --last --failed-only
   mwalerts history --window-id mw-0ed7251d3fcf6e0c2 --since 30d
+  mwalerts streaks --window-id mw-0ed7251d3fcf6e0c2
   mwalerts replay event.json --dry-run
   mwalerts redrive --dry-run
   mwalerts preflight --profile prod

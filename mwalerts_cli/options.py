@@ -26,6 +26,18 @@ def window_id(text: str) -> str:
     return text
 
 
+def account_id(text: str) -> str:
+    if not re.fullmatch(contract.ACCOUNT_ID_PATTERN, text):
+        raise argparse.ArgumentTypeError(f"not an AWS account ID (12 digits): {text!r}")
+    return text
+
+
+def region_name(text: str) -> str:
+    if not re.fullmatch(contract.REGION_PATTERN, text):
+        raise argparse.ArgumentTypeError(f"not an AWS region name (such as eu-west-1): {text!r}")
+    return text
+
+
 def execution_id(text: str) -> str:
     if not re.fullmatch(contract.EXECUTION_ID_PATTERN, text):
         raise argparse.ArgumentTypeError(f"not a window execution ID (a UUID): {text!r}")

@@ -6,7 +6,8 @@
 The hops, each with its result and time:
   function          the function, invoked with a self-test event, publishes a marked test message
                     to the alert topic (its role, SNS, the topic's KMS key), writes and deletes an
-                    item in its idempotency table (DynamoDB, the data key) and emits a metric
+                    item in its idempotency table (DynamoDB, the data key), writes, reads and
+                    deletes one in its streak table, and emits a metric
   delivery          the test message arrives on a temporary encrypted queue subscribed to the topic
   alarm -> topic    the stack's self-test alarm, set to OK, then ALARM (a change CloudWatch
                     notifies), then back to OK, notifies the topic (CloudWatch may use the KMS key

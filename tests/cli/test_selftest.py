@@ -227,6 +227,7 @@ def test_every_hop_passes_on_a_healthy_stack(aws, cli):
         "function: invoke",
         "function: alert topic",
         "function: idempotency table",
+        "function: streak table",
         "function: metric",
         "delivery",
         "alarm -> topic",
@@ -237,7 +238,7 @@ def test_every_hop_passes_on_a_healthy_stack(aws, cli):
     assert "admit EventBridge" in table[f"dead-letter queue: {contract.OUTPUT_RULE_DLQ_URL}"][1]
     assert cloudwatch.states == ["OK", "ALARM", "OK"]
     assert "Removed the temporary queue and its subscription" in err
-    assert "8 of 8 hops passed or skipped" in err
+    assert "9 of 9 hops passed or skipped" in err
     assert_cleaned_up(aws)
 
 

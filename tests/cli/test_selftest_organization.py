@@ -52,10 +52,11 @@ def test_the_member_hop_is_shown_and_judged_like_the_others(aws, cli, ok, detail
 
     table = rows(out)
     assert exit_code == code, (out, err)
-    assert list(table)[:5] == [
+    assert list(table)[:6] == [
         "function: invoke",
         "function: alert topic",
         "function: idempotency table",
+        "function: streak table",
         "function: metric",
         "function: member",
     ]
