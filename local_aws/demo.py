@@ -3,8 +3,10 @@
 Seeds a realistic window execution into the fake SSM execution APIs, sends its EventBridge event
 through `handler.handler` with moto's SNS and SQS behind it, and prints what an email subscriber
 and an SQS subscriber receive and the metrics emitted; then shows that the same event delivered
-twice makes one alert, that the sweep finds a run whose event never came, and what the operator
-command `mwalerts report` prints for the run. Exits non-zero if any step fails.
+twice makes one alert, that the sweep finds a run whose event never came, what the operator
+command `mwalerts report` prints for the run, and three nights of another window: a new failure,
+the same plus a second, then a clean night and its resolved notice. Exits non-zero if any step
+fails.
 """
 
 import contextlib
@@ -15,6 +17,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from local_aws.demo_streaks import show_streaks
 from local_aws.environment import (
     LambdaContext,
     LocalAws,
@@ -78,10 +81,14 @@ def main() -> int:
         problems = _check(outcome, aws, total, expected_failures, len(failures))
         problems += _show_exactly_once(handler, aws, execution)
         problems += _show_operator_report(aws, execution)
+        problems += show_streaks(handler, aws, step=10)
     if problems:
         print("\nDEMO FAILED: " + "; ".join(problems), file=sys.stderr)
         return 1
-    print("\nDemo passed: one alert per failed run, complete counts, metrics emitted.")
+    print(
+        "\nDemo passed: one alert per failed run, complete counts, metrics emitted, "
+        "new failures told from known ones, a resolved notice."
+    )
     return 0
 
 

@@ -71,3 +71,16 @@ def run_in_repo(
         timeout=timeout,
         check=check,
     )
+
+
+def without_streaks(digest: Mapping[str, Any]) -> dict[str, Any]:
+    """A digest as an alert without failure streaks carries it (the operator command's): the
+    streak fields null. Its failures keep their order, which is SSM's when all are new."""
+    return {
+        **digest,
+        "streaks": None,
+        "failures": [
+            {**failure, "consecutiveFailures": None, "failingSince": None}
+            for failure in digest["failures"]
+        ],
+    }

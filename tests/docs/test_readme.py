@@ -36,7 +36,26 @@ def test_the_sample_alert_is_what_the_demo_prints_for_an_email_subscriber(
     (sample,) = fenced_blocks(section(doc_page(README), "## A sample alert"), "text")
     # The demo indents the email by 3 spaces, between its steps 3 and 4.
     printed = demo.stdout.split("3. An email subscriber receives\n")[1].split("\n4. ")[0]
-    printed_lines = textwrap.dedent(printed).strip("\n").splitlines()
+    assert_sample(sample, textwrap.dedent(printed).strip("\n").splitlines())
+
+
+def test_the_streak_samples_are_what_the_demo_prints_for_two_nights(
+    demo: subprocess.CompletedProcess[str],
+) -> None:
+    assert demo.returncode == 0, demo.stderr
+    still_failing, resolved = fenced_blocks(
+        section(doc_page(README), "## New or still failing, and the resolved notice"), "text"
+    )
+    # The demo prints each night's message after "   | ".
+    nights = demo.stdout.split("\n   Night ")[1:]
+    shown = [
+        [line[5:] for line in night.splitlines() if line.startswith("   |")] for night in nights
+    ]
+    assert_sample(still_failing, shown[1])
+    assert_sample(resolved, shown[2])
+
+
+def assert_sample(sample: str, printed_lines: list[str]) -> None:
     sample_lines = sample.strip("\n").splitlines()
     assert len(sample_lines) == len(printed_lines)
     for documented, shown in zip(sample_lines, printed_lines, strict=True):
