@@ -1,8 +1,8 @@
 """`make bench`: the real handler against in-process AWS with a fixed latency per call.
 
     python -m benchmarks.bench [--latency 0.05] [--naive-budget 300] [--out benchmarks]
-                               [--only cpu|throttling|herd|sweep|organization]
-                               [--skip herd|organization]
+                               [--only cpu|throttling|herd|sweep|organization|streaks]
+                               [--skip herd|organization|streaks]
 
 For each scenario (tasks x invocations per task) it prints and writes to benchmarks/RESULTS.md:
 SSM calls made against the minimum, SNS publishes, CloudWatch API calls, wall time against the
@@ -13,8 +13,9 @@ CPU time per 10,000 invocations by response parser against the json.loads floor
 100,000 invocations, one invocation against an account rate limit and against random throttling
 (paced, and with the adaptive-mode client pacing replaced), herds of invocations sharing one
 rate limit (benchmarks.herd), the sweep's SSM calls for 500 windows (benchmarks.sweep_calls),
-and organization mode's fanned-out sweep of 4,000 account-regions
-(benchmarks.organization). It draws benchmarks/wall-time.png. Latency applies to every SSM call
+organization mode's fanned-out sweep of 4,000 account-regions (benchmarks.organization), and
+the failure streaks' DynamoDB writes per execution and extra latency per alert
+(benchmarks.streaks). It draws benchmarks/wall-time.png. Latency applies to every SSM call
 and to the SNS publish; the fake SSM APIs and moto answer in-process otherwise. `--only SECTION`
 runs that section alone and replaces it in an existing RESULTS.md.
 """
@@ -60,6 +61,7 @@ from benchmarks.organization import (  # noqa: E402 - needs the function's envir
     organization_section,
     replace_section,
 )
+from benchmarks.streaks import streaks_section  # noqa: E402
 from benchmarks.sweep_calls import sweep_section  # noqa: E402
 from mwalerts import handler  # noqa: E402 - needs the function's environment
 from mwalerts.clients import RETRY_CONFIG, AwsClients  # noqa: E402
@@ -282,14 +284,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks")
     parser.add_argument(
         "--only",
-        choices=["cpu", "throttling", "herd", "sweep", "organization"],
+        choices=["cpu", "throttling", "herd", "sweep", "organization", "streaks"],
         help="run this section alone and replace it in an existing RESULTS.md",
     )
     parser.add_argument(
         "--skip",
         action="append",
         default=[],
-        choices=["herd", "organization"],
+        choices=["herd", "organization", "streaks"],
         help="leave this long section out of the full run (repeatable)",
     )
     parser.add_argument(
@@ -304,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "organization": lambda report: organization_section(
             report.say, args.latency, args.accounts
         ),
+        "streaks": lambda report: streaks_section(report.say, args.latency),
     }
     if args.only:
         return section_only(sections[args.only], args.out / "RESULTS.md")
@@ -323,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     sections["cpu"](report)
     cold_start_section(report)
     memory_section(report)
-    for name in ("throttling", "herd", "sweep", "organization"):
+    for name in ("throttling", "herd", "sweep", "organization", "streaks"):
         if name not in args.skip:
             sections[name](report)
     args.out.mkdir(parents=True, exist_ok=True)
