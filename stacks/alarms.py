@@ -1,4 +1,5 @@
-"""The alarms on the maintenance windows: failed runs (fleet-wide, per window), missed windows.
+"""The alarms on the maintenance windows: failed runs (fleet-wide, per window), missed windows,
+chronic failures.
 
 Every alarm notifies the alert topic and its description tells the on-call what to do (the
 alert path's own alarms are in health.py). Every alarm's name starts with its construct's
@@ -26,6 +27,8 @@ READ_THE_ALERT = (
     "failed targets with their status details and error output, and links to Logs Insights; "
     "the dashboard's table of the latest failed invocations lists them too"
 )
+# The chronic-failure alarm's period: a nightly window's streak stays in view until its next run.
+CHRONIC_PERIOD = Duration.days(1)
 # CloudFormation's limit on a stack name's length, and CloudWatch's on an alarm name's.
 MAX_STACK_NAME = 128
 MAX_ALARM_NAME = 255
@@ -179,6 +182,42 @@ def missed_window_alarms(
             ),
         )
         for window_id, gap in sorted(settings.gaps.items())
+    )
+
+
+def chronic_failures_alarm(
+    scope: Construct, settings: Settings, topic: sns.ITopic
+) -> cloudwatch.Alarm | None:
+    """chronicThreshold: some target failed that many executions of its window in a row (the
+    longest streak of any execution, fleet-wide, in the last day); None without it.
+
+    The function emits LongestFailureStreak once per execution; a period of a day keeps a
+    nightly window's streak in view until its next run, and once no execution of the last day
+    had such a streak, the alarm returns to OK (missing data is not breaching)."""
+    threshold = settings.chronic_threshold
+    if threshold is None:
+        return None
+    return alarm(
+        scope,
+        constants.CHRONIC_ALARM_ID,
+        metric(
+            settings.metrics_namespace,
+            contract.METRIC_LONGEST_FAILURE_STREAK,
+            statistic="Maximum",
+            period=CHRONIC_PERIOD,
+        ),
+        topic=topic,
+        threshold=threshold,
+        comparison=AT_LEAST,
+        description=(
+            f"A maintenance-window target has failed {threshold} or more executions of its "
+            "window in a row (chronicThreshold), in an execution of the last day. On-call: "
+            "1) find the window: the dashboard's graph of chronic failures by window, or the "
+            "alerts that say 'still failing'; 2) list its streaks (target, since, count, last "
+            "error) with `mwalerts streaks --window-id mw-...`; 3) fix the cause on those "
+            "targets or in the task, or take the targets out of the window's targets. The alarm "
+            "returns to OK a day after the last execution with such a streak."
+        ),
     )
 
 

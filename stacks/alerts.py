@@ -33,6 +33,7 @@ from maintenance_window_alerts.function import (
     function_log_group,
     function_package,
     idempotency_table,
+    streak_table,
 )
 from maintenance_window_alerts.layout_model import Central, Organization
 from maintenance_window_alerts.organization import member_stack_set
@@ -50,7 +51,9 @@ class MaintenanceWindowAlerts(Construct):
     and for windows that stop running) and a dashboard watch those metrics. A schedule runs the
     same Lambda as a reconciliation sweep that catches executions whose event never arrived, and
     an idempotency table makes sure that an execution seen twice (a retried event, the sweep, a
-    redrive) is alerted on once. Events that cannot be delivered or processed land in one of two
+    redrive) is alerted on once. A streak table keeps, per window, the targets failing now and
+    since when, so that alerts tell new failures from known ones and a window that runs clean
+    again gets a resolved notice. Events that cannot be delivered or processed land in one of two
     dead-letter queues instead of being lost, and health alarms page the on-call when the alert
     path itself is broken.
 
@@ -115,6 +118,7 @@ class MaintenanceWindowAlerts(Construct):
             sweep_queue.sweep_queue(self, self.key) if self.organization is not None else None
         )
         self.table = idempotency_table(self, self.data_key)
+        self.streak_table = streak_table(self, self.data_key)
         self.log_group = function_log_group(self, settings, self.data_key)
         self.package = function_package(self, settings)
         self.function = self._function()
@@ -138,6 +142,7 @@ class MaintenanceWindowAlerts(Construct):
         self.alarm = alarms.failed_invocations_alarm(self, settings, self.topic)
         self.window_alarms = alarms.window_alarms(self, settings, self.topic)
         self.missed_window_alarms = alarms.missed_window_alarms(self, settings, self.topic)
+        self.chronic_alarm = alarms.chronic_failures_alarm(self, settings, self.topic)
         self.health_alarms = health.health_alarms(
             self,
             settings,
@@ -191,6 +196,7 @@ class MaintenanceWindowAlerts(Construct):
                 self.alarm,
                 *self.window_alarms,
                 *self.missed_window_alarms,
+                self.chronic_alarm,
                 *self.health_alarms,
             )
             if a is not None
@@ -229,6 +235,7 @@ class MaintenanceWindowAlerts(Construct):
                 self.function,
                 self.topic,
                 self.table,
+                self.streak_table,
                 *self.email_subscriptions,
                 *self.alarms,
                 self.self_test_alarm,
@@ -258,6 +265,7 @@ class MaintenanceWindowAlerts(Construct):
                 topic=self.topic,
                 chat_topic=self.chat_topic,
                 table=self.table,
+                streak_table=self.streak_table,
                 log_group=self.log_group,
                 sweep_queue=self.sweep.queue if self.sweep is not None else None,
             ),
@@ -276,6 +284,7 @@ class MaintenanceWindowAlerts(Construct):
             topics=self.topics,
             message_key=self.key,
             table=self.table,
+            streak_table=self.streak_table,
             data_key=self.data_key,
         )
         compliance.acknowledge_function_role_policy(role)

@@ -76,6 +76,11 @@ def add_outputs(alerts: MaintenanceWindowAlerts) -> None:
             alerts.function_failure_queue.queue_url,
             "Events the function failed on after its retries",
         ),
+        contract.OUTPUT_STREAK_TABLE_NAME: (
+            alerts.streak_table.table_name,
+            "DynamoDB table of the failure streaks, per window and target (`mwalerts streaks` "
+            "reads it)",
+        ),
         contract.OUTPUT_SELF_TEST_ALARM_NAME: (
             alerts.self_test_alarm.alarm_name,
             "Alarm that `mwalerts selftest` sets to ALARM to prove alarms reach the topic",

@@ -15,7 +15,7 @@ ALERTS_ID: Final = "Alerts"
 
 # Construct ids inside MaintenanceWindowAlerts.
 KEY_ID: Final = "Key"  # encrypts messages: the topic and the dead-letter queues
-DATA_KEY_ID: Final = "DataKey"  # encrypts stored data: the idempotency table and the logs
+DATA_KEY_ID: Final = "DataKey"  # encrypts stored data: the two tables and the logs
 TOPIC_ID: Final = "AlertTopic"
 # Only with chatNotifications "separate-topic": the alerts in the chat applications' format.
 CHAT_TOPIC_ID: Final = "ChatTopic"
@@ -28,6 +28,7 @@ ROLE_ID: Final = "FunctionRole"
 # A customer managed policy; a new id, as CloudFormation cannot change the type of a resource.
 SSM_POLICY_ID: Final = "ReadMaintenanceWindows"
 TABLE_ID: Final = "IdempotencyTable"
+STREAK_TABLE_ID: Final = "StreakTable"  # failure streaks per window and target
 FUNCTION_ID: Final = "Function"
 POWERTOOLS_LAYER_ID: Final = "PowertoolsLayer"
 RULE_ID: Final = "WindowExecutionRule"
@@ -38,6 +39,8 @@ THROTTLES_ALARM_ID: Final = "FunctionThrottlesAlarm"
 RULE_DLQ_ALARM_ID: Final = "RuleDeadLetterQueueAlarm"
 FUNCTION_DLQ_ALARM_ID: Final = "FunctionFailureQueueAlarm"
 SWEEP_ALARM_ID: Final = "SweepNotRunningAlarm"
+# Only with chronicThreshold: a target's failure streak reached it.
+CHRONIC_ALARM_ID: Final = "ChronicFailuresAlarm"
 # One per window in windowAlarms and in expectedWindows: "<prefix><window ID>".
 WINDOW_ALARM_ID_PREFIX: Final = "WindowFailedInvocationsAlarm-"
 MISSED_WINDOW_ALARM_ID_PREFIX: Final = "MissedWindowAlarm-"

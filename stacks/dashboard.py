@@ -18,11 +18,14 @@ from maintenance_window_alerts.metrics import (
     most_failed_windows,
     per_window_metric,
 )
-from maintenance_window_alerts.settings import Settings
+from maintenance_window_alerts.settings import MIN_CHRONIC, Settings
 from mwalerts import contract
 
 LOG_TABLE_ROWS = 50  # rows of the dashboard's table of the latest failed invocations
 GRID_WIDTH = 24  # a dashboard row: CloudWatch's grid is 24 units wide
+CHRONIC_FAILURES_TITLE = (
+    f"Chronic failures by window (targets failing {MIN_CHRONIC}+ executions in a row)"
+)
 
 
 def dashboard(
@@ -113,12 +116,12 @@ def _latest_failures(log_group: logs.ILogGroup) -> cloudwatch.IWidget:
 
 
 def _windows(namespace: str, dimensions: Sequence[str]) -> list[cloudwatch.IWidget]:
-    """A series per window, found by SEARCH: executions and their longest duration."""
+    """A series per window, found by SEARCH: executions, their longest duration, and the
+    targets that failed its last executions in a row."""
     return [
         _graph(
             "Executions per window",
             [per_window_metric(namespace, contract.METRIC_WINDOW_EXECUTIONS, "Sum", dimensions)],
-            width=12,
         ),
         _graph(
             "Window execution duration (max, seconds)",
@@ -127,7 +130,15 @@ def _windows(namespace: str, dimensions: Sequence[str]) -> list[cloudwatch.IWidg
                     namespace, contract.METRIC_WINDOW_EXECUTION_DURATION, "Maximum", dimensions
                 )
             ],
-            width=12,
+        ),
+        _graph(
+            CHRONIC_FAILURES_TITLE,
+            [
+                per_window_metric(
+                    namespace, contract.METRIC_TARGETS_FAILING_CONSECUTIVELY, "Maximum", dimensions
+                )
+            ],
+            left_y_axis=cloudwatch.YAxisProps(min=0, label="targets", show_units=False),
         ),
     ]
 

@@ -33,26 +33,63 @@ from mwalerts import contract
 
 
 def idempotency_table(scope: Construct, data_key: kms.IKey) -> dynamodb.Table:
-    """Powertools' idempotency records: which executions were already alerted on."""
-    table = dynamodb.Table(
+    """Powertools' idempotency records: which executions were already alerted on.
+
+    A cache of what was alerted on, expiring after 15 days, and useless without the function:
+    deleted with the stack. Losing it costs at most a repeated alert."""
+    table = _table(
         scope,
         constants.TABLE_ID,
-        partition_key=dynamodb.Attribute(
-            name=contract.IDEMPOTENCY_PARTITION_KEY, type=dynamodb.AttributeType.STRING
-        ),
-        time_to_live_attribute=contract.IDEMPOTENCY_TTL_ATTRIBUTE,
-        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,  # a few writes an hour
+        data_key,
+        keys=(contract.IDEMPOTENCY_PARTITION_KEY,),
+        expiry=contract.IDEMPOTENCY_TTL_ATTRIBUTE,
+    )
+    compliance.acknowledge_idempotency_table(table)
+    return table
+
+
+def streak_table(scope: Construct, data_key: kms.IKey) -> dynamodb.Table:
+    """Failure streaks (mwalerts.streak_store): per window (partition), the window's state and an
+    item per target failing now (sort key), each expiring unless written again.
+
+    Derived state, useless without the function, deleted with the stack: the windows' next
+    executions rebuild it. Losing it costs one round of failures announced as new and no
+    resolved notice for a window that was failing; retaining it would leave a table behind at
+    every `cdk destroy`, billed for storage, that no stack uses again."""
+    table = _table(
+        scope,
+        constants.STREAK_TABLE_ID,
+        data_key,
+        keys=(contract.STREAK_PARTITION_KEY, contract.STREAK_SORT_KEY),
+        expiry=contract.STREAK_TTL_ATTRIBUTE,
+    )
+    compliance.acknowledge_streak_table(table)
+    return table
+
+
+def _table(
+    scope: Construct, construct_id: str, data_key: kms.IKey, *, keys: tuple[str, ...], expiry: str
+) -> dynamodb.Table:
+    """A table of the function's state: string keys (partition, and sort if given), TTL, billed
+    per request (a few writes per execution), encrypted with the data key, with point-in-time
+    recovery, deleted with the stack."""
+    partition, *sort = (
+        dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING) for name in keys
+    )
+    return dynamodb.Table(
+        scope,
+        construct_id,
+        partition_key=partition,
+        sort_key=sort[0] if sort else None,
+        time_to_live_attribute=expiry,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
         encryption_key=data_key,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
             point_in_time_recovery_enabled=True
         ),
-        # A cache of what was alerted on, expiring after 15 days, and useless without the
-        # function: deleted with the stack. Losing it costs at most a repeated alert.
         removal_policy=RemovalPolicy.DESTROY,
     )
-    compliance.acknowledge_idempotency_table(table)
-    return table
 
 
 def function_log_group(
@@ -75,6 +112,7 @@ def function_environment(
     topic: sns.ITopic,
     chat_topic: sns.ITopic | None,
     table: dynamodb.ITable,
+    streak_table: dynamodb.ITable,
     log_group: logs.ILogGroup,
     sweep_queue: sqs.IQueue | None = None,
 ) -> dict[str, str]:
@@ -84,6 +122,10 @@ def function_environment(
         contract.ENV_ALERT_STATUSES: ",".join(settings.alert_statuses),
         contract.ENV_METRICS_NAMESPACE: settings.metrics_namespace,
         contract.ENV_IDEMPOTENCY_TABLE: table.table_name,
+        contract.ENV_STREAK_TABLE: streak_table.table_name,
+        # Only the windows the user named (and "*"): the function applies the default.
+        contract.ENV_REPEAT_ALERTS: settings.repeat_alerts_json,
+        contract.ENV_RESOLVED_NOTICES: str(settings.resolved_notices).lower(),
         contract.ENV_SWEEP_LOOKBACK_MINUTES: str(settings.sweep_lookback_minutes),
         contract.ENV_ERROR_DETAILS_LIMIT: str(settings.error_details_limit),
         contract.ENV_CHAT_NOTIFICATIONS: settings.chat_notifications,

@@ -56,11 +56,12 @@ def message_key(scope: Construct, *, sweep_queue: bool = False) -> kms.Key:
 
 
 def data_key(scope: Construct) -> kms.Key:
-    """The key of data at rest: the idempotency table and the function's log group."""
+    """The key of data at rest: the idempotency and streak tables and the function's log
+    group."""
     key = _rotating_key(
         scope,
         constants.DATA_KEY_ID,
-        description="Encrypts the maintenance-window alert function's idempotency table and logs",
+        description="Encrypts the maintenance-window alert function's tables and logs",
         # The log group is retained when the stack is deleted (it is the record of every run),
         # so its key must be too: without it the retained logs could never be read again.
         # Schedule the key's deletion once those logs are no longer needed.

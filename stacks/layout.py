@@ -53,14 +53,20 @@ from maintenance_window_alerts.layout_model import (
     Member,
 )
 from maintenance_window_alerts.layout_organization import parse_organization
-from maintenance_window_alerts.settings import KEYS, MISSPELLED_KEYS, Settings, SettingsError
+from maintenance_window_alerts.settings import (
+    KEYS,
+    MISSPELLED_KEYS,
+    REPEAT_ALERTS,
+    Settings,
+    SettingsError,
+)
 from mwalerts import contract
 
 # The partitions whose member role ARNs the central function builds (mwalerts.links.partition).
 CENTRAL_PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 # Lambda allows 4 KB of environment variables in all (names and values). The central function's
 # other variables take about 1 KB once deployed (ARNs and names), which leaves this for the member
-# map (MEMBER_ACCOUNTS) and the external ID together.
+# map (MEMBER_ACCOUNTS), the external ID and repeatAlerts (REPEAT_ALERTS) together.
 MAX_MEMBER_ENVIRONMENT_BYTES = 3000
 
 
@@ -216,16 +222,30 @@ def _central(name: str, raw: Any, top: Mapping[str, Any]) -> Central:
         qualifier=qualifier,
     )
     entries.check_qualified_windows(where, central)
-    size = len(central.member_accounts_json.encode()) + len((external_id or "").encode())
-    if size > MAX_MEMBER_ENVIRONMENT_BYTES:
-        raise SettingsError(
-            f"{where}: {MEMBERS} and {EXTERNAL_ID} take {size:,} bytes of the central "
-            f"function's environment ({contract.ENV_MEMBER_ACCOUNTS}, "
-            f"{contract.ENV_MEMBER_EXTERNAL_ID}), more than the {MAX_MEMBER_ENVIRONMENT_BYTES:,} "
-            "that Lambda's 4 KB of environment variables leave them: list fewer member "
-            "accounts or regions for this central account"
-        )
+    _check_environment_size(where, central)
     return central
+
+
+def _check_environment_size(where: str, central: Central) -> None:
+    """The member map, the external ID and repeatAlerts (if set) fit in what Lambda's 4 KB of
+    environment variables leave after the central function's others."""
+    parts = {
+        MEMBERS: (contract.ENV_MEMBER_ACCOUNTS, central.member_accounts_json),
+        EXTERNAL_ID: (contract.ENV_MEMBER_EXTERNAL_ID, central.external_id or ""),
+    }
+    if central.settings.repeat_alerts:
+        parts[REPEAT_ALERTS] = (contract.ENV_REPEAT_ALERTS, central.settings.repeat_alerts_json)
+    size = sum(len(value.encode()) for _, value in parts.values())
+    if size > MAX_MEMBER_ENVIRONMENT_BYTES:
+        *first, last = parts
+        also = f" or name fewer windows in {REPEAT_ALERTS}" if REPEAT_ALERTS in parts else ""
+        raise SettingsError(
+            f"{where}: {', '.join(first)} and {last} take {size:,} bytes of the central "
+            f"function's environment ({', '.join(variable for variable, _ in parts.values())}), "
+            f"more than the {MAX_MEMBER_ENVIRONMENT_BYTES:,} that Lambda's 4 KB of environment "
+            f"variables leave them: list fewer member accounts or regions for this central "
+            f"account{also}"
+        )
 
 
 def _members(name: str, where: str, raw: Any, partition: str) -> tuple[Member, ...]:

@@ -13,6 +13,7 @@ from maintenance_window_alerts.layout_model import KNOWN_REGIONS, Central
 from maintenance_window_alerts.settings import (
     EXPECTED_WINDOWS,
     MISSPELLED_KEYS,
+    REPEAT_ALERTS,
     WINDOW_ALARMS,
     Settings,
     SettingsError,
@@ -203,10 +204,14 @@ def entry_settings(where: str, top: Mapping[str, Any], overrides: Mapping[str, A
 
 
 def window_keys(settings: Settings) -> Iterator[tuple[str, str]]:
+    """(setting, window key) of every window a setting names (repeatAlerts' "*" names none)."""
     for window in settings.window_alarms:
         yield WINDOW_ALARMS, window
     for window in settings.expected_windows:
         yield EXPECTED_WINDOWS, window
+    for window in settings.repeat_alerts:
+        if window != contract.REPEAT_ALL_WINDOWS:
+            yield REPEAT_ALERTS, window
 
 
 def check_unqualified_windows(where: str, settings: Settings) -> None:

@@ -38,6 +38,18 @@ TABLE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
+# What mwalerts.streak_store calls on the streak table: Query (a window's items),
+# TransactWriteItems, which IAM authorises per action in it, as the action of the underlying
+# operation ("Using IAM with DynamoDB transactions", DynamoDB Developer Guide): Put and Delete
+# are dynamodb:PutItem and dynamodb:DeleteItem; it uses no Update or ConditionCheck (the
+# window's item is a conditional Put); and BatchWriteItem, for a change of more than 99
+# targets. No GetItem, no Scan.
+STREAK_TABLE_ACTIONS = (
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+)
 # What AWS documents a sender to a KMS-encrypted SNS topic or SQS queue needs of its key (SNS and
 # SQS developer guides, key management); not kms:Encrypt or kms:ReEncrypt*, which
 # queue.grant_send_messages adds as well.
@@ -87,9 +99,10 @@ def grant_function(
     topics: Sequence[sns.ITopic],
     message_key: kms.IKey,
     table: dynamodb.ITable,
+    streak_table: dynamodb.ITable,
     data_key: kms.IKey,
 ) -> None:
-    """Let the function publish to the topics and use its idempotency table, nothing more.
+    """Let the function publish to the topics and use its two tables, nothing more.
 
     Lambda sends the events the function failed on to its on-failure queue with the function's
     role: the destination grants sqs:SendMessage on the queue, and this what sending needs of the
@@ -100,10 +113,12 @@ def grant_function(
         iam.PolicyStatement(actions=list(SENDER_KEY_ACTIONS), resources=[message_key.key_arn])
     )
     table.grant(function, *TABLE_ACTIONS)
+    streak_table.grant(function, *STREAK_TABLE_ACTIONS)
     # DynamoDB decrypts the table key with the caller's permission on the first access to
     # the table (and every 5 minutes after); it generates the table key itself, under the
     # grant it creates with the table. So the caller needs kms:Decrypt only, and only through
-    # DynamoDB: the function cannot use the data key for anything else.
+    # DynamoDB: the function cannot use the data key for anything else. Both tables have the
+    # data key, so this one statement covers both.
     function.add_to_role_policy(
         iam.PolicyStatement(
             actions=["kms:Decrypt"],

@@ -30,6 +30,9 @@ WINDOW_ALARMS = "windowAlarms"
 EXPECTED_WINDOWS = "expectedWindows"
 POWERTOOLS_LAYER = "powertoolsLayer"
 SELF_TEST_ON_DEPLOY = "selfTestOnDeploy"
+REPEAT_ALERTS = "repeatAlerts"
+RESOLVED_NOTICES = "resolvedNotices"
+CHRONIC_THRESHOLD = "chronicThreshold"
 KEYS = (
     ALERT_STATUSES,
     ALERT_EMAILS,
@@ -42,6 +45,9 @@ KEYS = (
     EXPECTED_WINDOWS,
     POWERTOOLS_LAYER,
     SELF_TEST_ON_DEPLOY,
+    REPEAT_ALERTS,
+    RESOLVED_NOTICES,
+    CHRONIC_THRESHOLD,
 )
 # Near misses of the keys: silently ignoring one would deploy defaults the user did not ask for.
 MISSPELLED_KEYS = {
@@ -65,6 +71,13 @@ MISSPELLED_KEYS = {
     "selfTestsOnDeploy": SELF_TEST_ON_DEPLOY,
     "selfTestOnDeploys": SELF_TEST_ON_DEPLOY,
     "selfTest": SELF_TEST_ON_DEPLOY,
+    "repeatAlert": REPEAT_ALERTS,
+    "repeatedAlerts": REPEAT_ALERTS,
+    "resolvedNotice": RESOLVED_NOTICES,
+    "resolveNotices": RESOLVED_NOTICES,
+    "sendResolved": RESOLVED_NOTICES,  # Prometheus Alertmanager's name for it
+    "chronicThresholds": CHRONIC_THRESHOLD,
+    "chronicAlarmThreshold": CHRONIC_THRESHOLD,
 }
 
 # powertoolsLayer: where the function gets Powertools from. "public": the layer whose ARN AWS
@@ -92,9 +105,10 @@ RETENTION_DAYS = {
     2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
     3653: "TEN_YEARS",
 }  # fmt: skip
-# windowAlarms and expectedWindows name a window by its ID, and in central mode by the member
-# account and region too, as its metrics do: "111111111111/eu-west-1/mw-0123456789abcdef0"
-# (maintenance_window_alerts.layout checks which form the mode needs).
+# windowAlarms, expectedWindows and repeatAlerts name a window by its ID, and in central mode by
+# the member account and region too, as its metrics do:
+# "111111111111/eu-west-1/mw-0123456789abcdef0" (maintenance_window_alerts.layout checks which
+# form the mode needs).
 _WINDOW_KEY = re.compile(
     rf"^(?:(\d{{12}})/([a-z0-9-]+)/)?({contract.WINDOW_ID_PATTERN.strip('^$')})$"
 )
@@ -111,6 +125,12 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 # are kept to at most a day, like the sweep alarm's (see SWEEP_INTERVAL_RANGE).
 MAX_GAP_SECONDS = 7 * DAY
 MAX_PERIOD_SECONDS = DAY
+# repeatAlerts: "*" names every window not named otherwise; its JSON's share of the function's
+# 4 KB of environment variables (28 windows by ID, 17 by account, region and ID).
+ALL_WINDOWS = contract.REPEAT_ALL_WINDOWS
+MAX_REPEAT_ALERTS_BYTES = 1000
+# chronicThreshold: the shortest streak that is not a new failure (mwalerts.streaks).
+MIN_CHRONIC = 2
 
 
 class SettingsError(ValueError):
@@ -203,6 +223,13 @@ class Settings:
     powertools_layer: str = POWERTOOLS_PUBLIC
     # Invoke the function with the self-test event during each deployment that changes it.
     self_test_on_deploy: bool = True
+    # Window key (or contract.REPEAT_ALL_WINDOWS, every other window) -> how it repeats an alert
+    # whose failures are all known streaks (contract.REPEAT_MODES); unnamed windows: always.
+    repeat_alerts: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # A resolved notice when a window whose last execution alerted runs clean again.
+    resolved_notices: bool = True
+    # The chronic-failure alarm: a target failing this many executions in a row; None: no alarm.
+    chronic_threshold: int | None = None
 
     def __post_init__(self) -> None:
         _check(ALERT_STATUSES, contract.alert_statuses, self.alert_statuses)
@@ -246,16 +273,49 @@ class Settings:
             raise SettingsError(
                 f"{SELF_TEST_ON_DEPLOY} must be true or false, got {self.self_test_on_deploy!r}"
             )
+        self._check_streak_settings()
+
+    def _check_streak_settings(self) -> None:
+        """repeatAlerts, resolvedNotices and chronicThreshold (failure streaks)."""
+        self._check_window_ids(
+            REPEAT_ALERTS,
+            {w: m for w, m in self.repeat_alerts.items() if w != ALL_WINDOWS},
+            also=f", or {ALL_WINDOWS!r} for every window not named",
+        )
+        for window, mode in self.repeat_alerts.items():
+            _check(f"{REPEAT_ALERTS} {window}", contract.repeat_mode, mode)
+        if len(self.repeat_alerts_json.encode()) > MAX_REPEAT_ALERTS_BYTES:
+            raise SettingsError(
+                f"{REPEAT_ALERTS} takes {len(self.repeat_alerts_json.encode()):,} bytes of the "
+                f"function's environment ({contract.ENV_REPEAT_ALERTS}), more than "
+                f"{MAX_REPEAT_ALERTS_BYTES:,} (Lambda allows 4 KB in all): name fewer windows, "
+                f"and set the mode most of them share once, for {ALL_WINDOWS!r}"
+            )
+        if not isinstance(self.resolved_notices, bool):
+            raise SettingsError(
+                f"{RESOLVED_NOTICES} must be true or false, got {self.resolved_notices!r}"
+            )
+        threshold = self.chronic_threshold
+        if threshold is not None and not (_is_whole(threshold) and threshold >= MIN_CHRONIC):
+            raise SettingsError(
+                f"{CHRONIC_THRESHOLD} must be a whole number of failed executions in a row, "
+                f"{MIN_CHRONIC} or more (a streak of 1 is a new failure), got {threshold!r}"
+            )
 
     @staticmethod
-    def _check_window_ids(key: str, windows: Mapping[str, Any]) -> None:
+    def _check_window_ids(key: str, windows: Mapping[str, Any], also: str = "") -> None:
         bad = [w for w in windows if not (isinstance(w, str) and _WINDOW_KEY.match(w))]
         if bad:
             raise SettingsError(
                 f"{key} has invalid maintenance window ID(s) {', '.join(map(repr, bad))}: "
                 "expected mw- and 17 hex digits, such as mw-0123456789abcdef0 (in central mode "
-                "after the member account and region: 111111111111/eu-west-1/mw-...)"
+                f"after the member account and region: 111111111111/eu-west-1/mw-...){also}"
             )
+
+    @property
+    def repeat_alerts_json(self) -> str:
+        """repeatAlerts as the function reads it (ENV_REPEAT_ALERTS): compact JSON, sorted."""
+        return json.dumps(dict(sorted(self.repeat_alerts.items())), separators=(",", ":"))
 
     @property
     def counted_alert_statuses(self) -> tuple[str, ...]:
@@ -367,6 +427,14 @@ def _object(key: str, raw: Any) -> dict[str, Any]:
     return raw
 
 
+def _repeat_modes(key: str, raw: Any) -> dict[str, str]:
+    """Window key or "*" -> a repeat mode, as _object reads it (`-c key=mw-...=on-change,*=...`)."""
+    return {
+        window: mode.strip() if isinstance(mode, str) else mode
+        for window, mode in _object(key, raw).items()
+    }
+
+
 def _boolean(key: str, raw: Any) -> bool:
     """true or false (cdk.json), or "true"/"false" as `-c key=value` passes it."""
     if isinstance(raw, bool):
@@ -408,4 +476,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     EXPECTED_WINDOWS: ("expected_windows", _object),
     POWERTOOLS_LAYER: ("powertools_layer", _string),
     SELF_TEST_ON_DEPLOY: ("self_test_on_deploy", _boolean),
+    REPEAT_ALERTS: ("repeat_alerts", _repeat_modes),
+    RESOLVED_NOTICES: ("resolved_notices", _boolean),
+    CHRONIC_THRESHOLD: ("chronic_threshold", _unit("failed executions")),
 }

@@ -10,6 +10,7 @@ import pytest
 from maintenance_window_alerts import MaintenanceWindowAlerts, Settings, constants
 from mwalerts import contract
 from tests.infra.synthesis import (
+    CHRONIC_THRESHOLD,
     FIVE_MINUTES,
     GAPS,
     WINDOW_THRESHOLDS,
@@ -228,10 +229,46 @@ def test_missed_window_alarm_fires_when_no_execution_ended_within_the_gap(
     assert default.stack.alerts.missed_window_alarms == ()
 
 
+def test_chronic_alarm_fires_when_a_targets_streak_reaches_the_threshold(
+    default: Synth, custom: Synth
+) -> None:
+    alerts = custom.stack.alerts
+    assert alerts.chronic_alarm is not None
+    alarm = custom.properties(alerts.chronic_alarm)
+
+    # The longest streak of any execution, fleet-wide (no dimension).
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        "Acme/Patching",
+        contract.METRIC_LONGEST_FAILURE_STREAK,
+    )
+    assert "Dimensions" not in alarm
+    # Over a day: a nightly window's streak stays in view until its next run.
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == (
+        "Maximum",
+        86400,
+        1,
+    )
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "GreaterThanOrEqualToThreshold",
+        CHRONIC_THRESHOLD,
+    )
+    # No execution, no streak to judge: a quiet fleet is no alarm.
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [custom.ref(alerts.topic)]
+    assert alarm["AlarmName"] == stack_named(f"/Alerts/{constants.CHRONIC_ALARM_ID}")
+    assert f"{CHRONIC_THRESHOLD} or more executions" in alarm["AlarmDescription"]
+    assert "`mwalerts streaks --window-id" in alarm["AlarmDescription"]
+    # On the dashboard's alarm widget, with the others.
+    assert alerts.chronic_alarm in alerts.alarms
+    # Without chronicThreshold, no alarm.
+    assert default.stack.alerts.chronic_alarm is None
+    assert not [a for a in default.stack.alerts.alarms if constants.CHRONIC_ALARM_ID in a.node.id]
+
+
 def test_every_alarm_notifies_the_topic_and_says_what_to_do(default: Synth, custom: Synth) -> None:
-    # Failed invocations, errors, throttles, 2 queues, sweep; and per-window and missed-window;
-    # and, not among `alarms` (the fleet's), the self-test alarm.
-    for synth, count in ((default, 6), (custom, 6 + len(WINDOW_THRESHOLDS) + len(GAPS))):
+    # Failed invocations, errors, throttles, 2 queues, sweep; and per-window, missed-window and
+    # chronic failures; and, not among `alarms` (the fleet's), the self-test alarm.
+    for synth, count in ((default, 6), (custom, 6 + len(WINDOW_THRESHOLDS) + len(GAPS) + 1)):
         alarms = synth.template.find_resources("AWS::CloudWatch::Alarm")
 
         assert len(alarms) == len(synth.stack.alerts.alarms) + 1 == count + 1

@@ -91,6 +91,7 @@ def test_every_acknowledgement_is_on_one_resource_and_says_why(
         (function, "NIST.800.53.R5-LambdaInsideVPC"),
         (function, "NIST.800.53.R5-LambdaConcurrency"),
         ("Alerts/IdempotencyTable/Resource", "NIST.800.53.R5-DynamoDBInBackupPlan"),
+        ("Alerts/StreakTable/Resource", "NIST.800.53.R5-DynamoDBInBackupPlan"),
         *((self_test, rule) for rule in SELF_TEST_FUNCTION_RULES),
         ("Alerts/SelfTestOnDeploy/Role/DefaultPolicy/Resource", "NIST.800.53.R5-IAMNoInlinePolicy"),
         # cfn-guard's AWS Control Tower rules.

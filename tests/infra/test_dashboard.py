@@ -5,6 +5,7 @@ from typing import Any
 
 from constructs import IConstruct
 
+from maintenance_window_alerts.dashboard import CHRONIC_FAILURES_TITLE
 from mwalerts import contract
 from tests.infra.synthesis import FIVE_MINUTES, Synth
 from tools.render_dashboard import GRID_WIDTH, dashboard_body
@@ -120,6 +121,39 @@ def test_dashboard_finds_every_window_by_search(default: Synth, custom: Synth) -
                 f"MetricName=\"{metric}\"', '{statistic}', {FIVE_MINUTES})"
             )
             assert query["label"] == "${PROP('Dim.WindowId')}"
+
+
+def test_dashboard_shows_chronic_failures_by_window_beside_the_other_window_graphs(
+    default: Synth, custom: Synth
+) -> None:
+    for synth, namespace in (
+        (default, contract.DEFAULT_METRICS_NAMESPACE),
+        (custom, "Acme/Patching"),
+    ):
+        graphs = widgets(synth)
+        chronic = graphs[CHRONIC_FAILURES_TITLE]
+        ((query,),) = chronic["properties"]["metrics"]
+
+        # Per window, found by SEARCH: the targets failing 2 or more executions in a row, at
+        # their most in each period.
+        assert query["expression"] == (
+            f'SEARCH(\'{{"{namespace}",{contract.DIMENSION_WINDOW_ID}}} '
+            f"MetricName=\"{contract.METRIC_TARGETS_FAILING_CONSECUTIVELY}\"', 'Maximum', "
+            f"{FIVE_MINUTES})"
+        )
+        assert query["label"] == "${PROP('Dim.WindowId')}"
+        assert chronic["properties"]["yAxis"]["left"]["min"] == 0
+        # In the windows' row, a third of it each.
+        row = [
+            graphs[title]
+            for title in (
+                "Executions per window",
+                "Window execution duration (max, seconds)",
+                CHRONIC_FAILURES_TITLE,
+            )
+        ]
+        assert {w["y"] for w in row} == {chronic["y"]}
+        assert [(w["x"], w["width"]) for w in row] == [(0, 8), (8, 8), (16, 8)]
 
 
 def test_dashboard_lists_the_latest_failed_invocations_from_the_functions_logs(

@@ -1,6 +1,7 @@
 """The alert function: its runtime, environment, code, Powertools layer, log group and table."""
 
 import importlib.metadata
+import json
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -8,7 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from maintenance_window_alerts import constants
 from mwalerts import contract
-from tests.infra.synthesis import Synth, package_assets
+from tests.infra.synthesis import REPEAT_ALERTS, WINDOW_B, Synth, package_assets
 
 
 def test_function_runs_the_handler_on_python_3_13_arm64_with_tracing(default: Synth) -> None:
@@ -31,6 +32,10 @@ def test_function_environment_names_topic_statuses_and_namespace(default: Synth)
         contract.ENV_ALERT_STATUSES: ",".join(contract.DEFAULT_ALERT_STATUSES),
         contract.ENV_METRICS_NAMESPACE: contract.DEFAULT_METRICS_NAMESPACE,
         contract.ENV_IDEMPOTENCY_TABLE: default.ref(alerts.table),
+        contract.ENV_STREAK_TABLE: default.ref(alerts.streak_table),
+        # No window named: the function's default (always) for every window.
+        contract.ENV_REPEAT_ALERTS: "{}",
+        contract.ENV_RESOLVED_NOTICES: "true",
         contract.ENV_SWEEP_LOOKBACK_MINUTES: str(15 * contract.SWEEP_LOOKBACK_PERIODS),
         contract.ENV_ERROR_DETAILS_LIMIT: str(contract.DEFAULT_ERROR_DETAILS_LIMIT),
         contract.ENV_CHAT_NOTIFICATIONS: contract.CHAT_OFF,
@@ -56,6 +61,11 @@ def test_function_environment_follows_the_settings(custom: Synth) -> None:
     assert variables[contract.ENV_CHAT_NOTIFICATIONS] == contract.CHAT_SEPARATE_TOPIC
     assert variables[contract.ENV_CHAT_TOPIC_ARN] == custom.ref(alerts.chat_topic)
     assert variables[contract.ENV_LOG_GROUP_NAME] == custom.ref(alerts.log_group)
+    assert variables[contract.ENV_STREAK_TABLE] == custom.ref(alerts.streak_table)
+    # The windows as the settings name them, "*" too; compact JSON, sorted.
+    assert variables[contract.ENV_REPEAT_ALERTS] == f'{{"*":"on-change","{WINDOW_B}":"always"}}'
+    assert json.loads(variables[contract.ENV_REPEAT_ALERTS]) == REPEAT_ALERTS
+    assert variables[contract.ENV_RESOLVED_NOTICES] == "false"
 
 
 def test_powertools_layer_is_resolved_from_the_public_parameter_at_deploy_time(
@@ -146,3 +156,31 @@ def test_idempotency_table_is_on_demand_keyed_by_id_and_expires_records(default:
         "Enabled": True,
     }
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_streak_table_keys_items_by_window_and_target_and_expires_them(default: Synth) -> None:
+    table = default.properties(default.stack.alerts.streak_table)
+
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    # A window's partition holds its own state and an item per failing target: one Query.
+    assert table["KeySchema"] == [
+        {"AttributeName": contract.STREAK_PARTITION_KEY, "KeyType": "HASH"},
+        {"AttributeName": contract.STREAK_SORT_KEY, "KeyType": "RANGE"},
+    ]
+    assert sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
+        [
+            {"AttributeName": contract.STREAK_PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": contract.STREAK_SORT_KEY, "AttributeType": "S"},
+        ],
+        key=lambda a: a["AttributeName"],
+    )
+    assert "GlobalSecondaryIndexes" not in table
+    assert "LocalSecondaryIndexes" not in table
+    assert table["TimeToLiveSpecification"] == {
+        "AttributeName": contract.STREAK_TTL_ATTRIBUTE,
+        "Enabled": True,
+    }
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert default.logical_id(default.stack.alerts.streak_table) != default.logical_id(
+        default.stack.alerts.table
+    )

@@ -168,7 +168,8 @@ def test_deployments_can_come_from_the_command_line_as_json() -> None:
             "deployments[0] (111111111111/eu-west-1): unknown keys 'alertEmail' (did you mean "
             "'alertEmails'?), 'colour'; allowed: account, region, alertStatuses, alertEmails, "
             "metricsNamespace, logRetentionDays, sweepIntervalMinutes, errorDetailsLimit, "
-            "chatNotifications, windowAlarms, expectedWindows, powertoolsLayer, selfTestOnDeploy",
+            "chatNotifications, windowAlarms, expectedWindows, powertoolsLayer, selfTestOnDeploy, "
+            "repeatAlerts, resolvedNotices, chronicThreshold",
         ),
         (
             [entry(), entry(region="us-east-1", sweepIntervalMinutes=1)],
@@ -243,7 +244,41 @@ def test_window_keys_outside_central_mode_name_the_window_alone() -> None:
     )
 
 
+def test_repeat_alerts_outside_central_mode_name_the_window_alone_or_every_window() -> None:
+    every_window = {"*": "on-change", WINDOW: "always"}
+    layout = parse({keys.REPEAT_ALERTS: every_window, "deployments": [entry()]})
+
+    assert layout.deployments[0].settings.repeat_alerts == every_window
+    assert failure({keys.REPEAT_ALERTS: {f"{A}/eu-west-1/{WINDOW}": "on-change"}}) == (
+        f"repeatAlerts key '{A}/eu-west-1/{WINDOW}' names an account and region, which only "
+        f"central mode does: write the window ID alone ({WINDOW})"
+    )
+    assert failure({"deployments": [entry(repeatAlerts={f"{A}/eu-west-1/{WINDOW}": "always"})]})
+
+
 # --- Central mode ---------------------------------------------------------------------------
+
+
+def test_central_repeat_alerts_name_a_members_window_or_every_window() -> None:
+    repeat = {f"{B}/us-east-1/{WINDOW}": "always", "*": "on-change"}
+    layout = parse({"central": central(repeatAlerts=repeat)})
+
+    assert layout.central is not None
+    assert layout.central.settings.repeat_alerts == repeat
+
+
+def test_central_environment_budget_counts_repeat_alerts_too() -> None:
+    # 52 accounts in 2 regions fit alone (2,143 bytes); with 17 windows in repeatAlerts, not.
+    members = [{"account": f"{i:012d}", "regions": ["eu-west-1", "us-east-1"]} for i in range(52)]
+    repeat = {f"{i:012d}/eu-west-1/mw-{i:017x}": "on-change" for i in range(17)}
+
+    assert parse({"central": central(members=members)}).central is not None
+    assert failure({"central": central(members=members, repeatAlerts=repeat)}) == (
+        f"{WHERE}: members, externalId and repeatAlerts take 3,130 bytes of the central "
+        "function's environment (MEMBER_ACCOUNTS, MEMBER_EXTERNAL_ID, REPEAT_ALERTS), more than "
+        "the 3,000 that Lambda's 4 KB of environment variables leave them: list fewer member "
+        "accounts or regions for this central account or name fewer windows in repeatAlerts"
+    )
 
 
 def test_central_layout_lists_its_members_and_the_names_they_share() -> None:
@@ -398,7 +433,7 @@ MEMBER = {"account": B, "regions": ["eu-west-1"]}
             "account, region, members, organizationId, externalId, qualifier, alertStatuses, "
             "alertEmails, metricsNamespace, logRetentionDays, sweepIntervalMinutes, "
             "errorDetailsLimit, chatNotifications, windowAlarms, expectedWindows, powertoolsLayer, "
-            "selfTestOnDeploy",
+            "selfTestOnDeploy, repeatAlerts, resolvedNotices, chronicThreshold",
         ),
         (
             {"windowAlarms": {WINDOW: 2}},
@@ -409,6 +444,17 @@ MEMBER = {"account": B, "regions": ["eu-west-1"]}
         (
             {"expectedWindows": {f"{C}/eu-west-1/{WINDOW}": "1d"}},
             f"{WHERE}: expectedWindows key '{C}/eu-west-1/{WINDOW}': {C}/eu-west-1 is not a "
+            "member account and region (central.members)",
+        ),
+        (
+            {"repeatAlerts": {"*": "always", WINDOW: "on-change"}},
+            f"{WHERE}: repeatAlerts key '{WINDOW}' must name the member account and region of "
+            f"the window in central mode: '<account>/<region>/<window ID>', such as "
+            f"'{B}/eu-west-1/{WINDOW}'",
+        ),
+        (
+            {"repeatAlerts": {f"{C}/eu-west-1/{WINDOW}": "on-change"}},
+            f"{WHERE}: repeatAlerts key '{C}/eu-west-1/{WINDOW}': {C}/eu-west-1 is not a "
             "member account and region (central.members)",
         ),
         (
@@ -447,6 +493,8 @@ MEMBER = {"account": B, "regions": ["eu-west-1"]}
         "unknown-central-key",
         "window-without-member",
         "window-of-no-member",
+        "repeat-window-without-member",
+        "repeat-window-of-no-member",
         "bad-override",
         "too-many-members",
     ],

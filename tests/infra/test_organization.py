@@ -168,6 +168,15 @@ def _without(key: str) -> dict[str, Any]:
             f"{WHERE}: expectedWindows key '{B}/us-west-2/{WINDOW}': us-west-2 is not a covered "
             "region (regions: eu-west-1, us-east-1)",
         ),
+        (
+            example(repeatAlerts={"*": "always", WINDOW: "on-change"}),
+            f"{WHERE}: repeatAlerts key '{WINDOW}' must name the account and region",
+        ),
+        (
+            example(repeatAlerts={f"{B}/us-west-2/{WINDOW}": "on-change"}),
+            f"{WHERE}: repeatAlerts key '{B}/us-west-2/{WINDOW}': us-west-2 is not a covered "
+            "region (regions: eu-west-1, us-east-1)",
+        ),
     ],
 )
 def test_invalid_organization_fails_with_a_message_naming_the_entry_and_the_key(

@@ -46,6 +46,8 @@ def test_outputs_name_the_topics_function_dashboard_queues_and_self_test_alarm(
             contract.OUTPUT_RULE_DLQ_URL: synth.ref(alerts.rule_dead_letter_queue),
             contract.OUTPUT_FUNCTION_DLQ_URL: synth.ref(alerts.function_failure_queue),
             contract.OUTPUT_SELF_TEST_ALARM_NAME: synth.ref(alerts.self_test_alarm),
+            # What `mwalerts streaks` reads.
+            contract.OUTPUT_STREAK_TABLE_NAME: synth.ref(alerts.streak_table),
             **chat,
         }
     assert contract.OUTPUT_CHAT_TOPIC_ARN in custom.template.find_outputs("*")
@@ -78,6 +80,7 @@ def test_construct_works_in_any_stack_of_a_users_own_app(tmp_path: Path) -> None
         contract.OUTPUT_RULE_DLQ_URL: ref(alerts.rule_dead_letter_queue),
         contract.OUTPUT_FUNCTION_DLQ_URL: ref(alerts.function_failure_queue),
         contract.OUTPUT_SELF_TEST_ALARM_NAME: ref(alerts.self_test_alarm),
+        contract.OUTPUT_STREAK_TABLE_NAME: ref(alerts.streak_table),
     }
     assert {*contract.DEAD_LETTER_QUEUE_OUTPUTS, contract.OUTPUT_FUNCTION_NAME} <= set(outputs)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aws_cdk.assertions import Match, Template
 
+from maintenance_window_alerts import security
 from maintenance_window_alerts import settings as keys
 from tests.infra.synthesis import (
     Synth,
@@ -75,6 +76,42 @@ def test_idempotency_table_is_encrypted_with_the_rotating_data_key(default: Synt
     assert default.logical_id(alerts.data_key) != default.logical_id(alerts.key)
     # A 15-day cache of what was alerted on: deleted with the stack.
     assert default.resources[default.logical_id(alerts.table)]["DeletionPolicy"] == "Delete"
+
+
+def test_streak_table_is_encrypted_with_the_data_key_and_deleted_with_the_stack(
+    default: Synth,
+) -> None:
+    alerts = default.stack.alerts
+
+    assert default.properties(alerts.streak_table)["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": default.arn(alerts.data_key),
+    }
+    # Derived state, rebuilt by the windows' next executions: deleted with the stack.
+    resource = default.resources[default.logical_id(alerts.streak_table)]
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Delete", "Delete")
+
+
+def test_function_may_only_query_put_and_delete_streak_items(default: Synth, custom: Synth) -> None:
+    for synth in (default, custom):
+        streak_table = synth.arn(synth.stack.alerts.streak_table)
+        allowed = {
+            action
+            for statement in role_statements(synth)
+            if streak_table in as_list(statement["Resource"])
+            for action in as_list(statement["Action"])
+        }
+
+        assert allowed == set(security.STREAK_TABLE_ACTIONS)
+        assert allowed == {
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchWriteItem",
+        }
+        # Nothing reads the whole table, on either table.
+        assert not [a for a in role_permissions(synth) if a in ("dynamodb:Scan", "dynamodb:*")]
 
 
 def test_key_lets_the_stacks_own_alarms_and_eventbridge_encrypt(default: Synth) -> None:
@@ -154,10 +191,19 @@ def test_function_role_has_exactly_the_permissions_it_needs(default: Synth) -> N
         "ssm:DescribeMaintenanceWindowExecutionTasks": ["*"],
         "ssm:DescribeMaintenanceWindowExecutionTaskInvocations": ["*"],
         "ssm:GetCommandInvocation": ["*"],
-        # Exactly the item actions Powertools' idempotency layer calls, on the table only.
+        # Exactly the item actions Powertools' idempotency layer calls, on the table only ...
         **{
             f"dynamodb:{action}": [default.arn(alerts.table)]
-            for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+            for action in ("GetItem", "UpdateItem")
+        },
+        # ... and on the streak table what mwalerts.streak_store calls: Query, the Put and
+        # Delete of TransactWriteItems (authorised as PutItem and DeleteItem), and BatchWriteItem
+        # for large changes. No Scan, no GetItem.
+        "dynamodb:Query": [default.arn(alerts.streak_table)],
+        "dynamodb:BatchWriteItem": [default.arn(alerts.streak_table)],
+        **{
+            f"dynamodb:{action}": [default.arn(alerts.table), default.arn(alerts.streak_table)]
+            for action in ("PutItem", "DeleteItem")
         },
         "sns:Publish": [default.ref(topic)],
         "sqs:SendMessage": [default.arn(queue)],

@@ -56,6 +56,7 @@ def test_trigger_runs_the_self_test_after_the_whole_alert_path_exists(
             alerts.function,
             alerts.topic,
             alerts.table,
+            alerts.streak_table,
             *alerts.email_subscriptions,
             *alerts.alarms,
             alerts.self_test_alarm,

@@ -18,8 +18,9 @@ WINDOW, OTHER_WINDOW = "mw-0123456789abcdef0", "mw-0fedcba9876543210"
 
 def test_cdk_json_context_holds_the_defaults() -> None:
     context = CDK_JSON_CONTEXT
+    with_default = [key for key in keys.KEYS if key != keys.CHRONIC_THRESHOLD]
 
-    assert {key: context[key] for key in keys.KEYS} == {
+    assert {key: context[key] for key in with_default} == {
         keys.ALERT_STATUSES: list(contract.DEFAULT_ALERT_STATUSES),
         keys.ALERT_EMAILS: [],
         keys.METRICS_NAMESPACE: contract.DEFAULT_METRICS_NAMESPACE,
@@ -31,7 +32,11 @@ def test_cdk_json_context_holds_the_defaults() -> None:
         keys.EXPECTED_WINDOWS: {},
         keys.POWERTOOLS_LAYER: keys.POWERTOOLS_PUBLIC,
         keys.SELF_TEST_ON_DEPLOY: True,
+        keys.REPEAT_ALERTS: {},
+        keys.RESOLVED_NOTICES: True,
     }
+    # No chronic-failure alarm unless a threshold is set.
+    assert keys.CHRONIC_THRESHOLD not in context
     assert Settings.from_context(context) == Settings()
 
 
@@ -48,6 +53,9 @@ def test_missing_settings_take_their_defaults() -> None:
         expected_windows={},
         powertools_layer=keys.POWERTOOLS_PUBLIC,
         self_test_on_deploy=True,
+        repeat_alerts={},
+        resolved_notices=True,
+        chronic_threshold=None,
     )
 
 
@@ -66,6 +74,9 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
             keys.EXPECTED_WINDOWS: f'{{"{WINDOW}": "26h"}}',  # a JSON object works too
             keys.POWERTOOLS_LAYER: " bundled ",
             keys.SELF_TEST_ON_DEPLOY: " False ",
+            keys.REPEAT_ALERTS: f"{WINDOW}=always, *= on-change ",
+            keys.RESOLVED_NOTICES: " FALSE ",
+            keys.CHRONIC_THRESHOLD: " 4 ",
         }
     )
 
@@ -81,6 +92,9 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         expected_windows={WINDOW: "26h"},
         powertools_layer=keys.POWERTOOLS_BUNDLED,
         self_test_on_deploy=False,
+        repeat_alerts={WINDOW: contract.REPEAT_ALWAYS, "*": contract.REPEAT_ON_CHANGE},
+        resolved_notices=False,
+        chronic_threshold=4,
     )
 
 
@@ -148,6 +162,26 @@ def test_command_line_strings_are_parsed_like_json_values() -> None:
         (keys.SELF_TEST_ON_DEPLOY, "0", "must be true or false"),
         (keys.SELF_TEST_ON_DEPLOY, 1, "must be true or false"),
         (keys.SELF_TEST_ON_DEPLOY, [], "must be true or false"),
+        (keys.REPEAT_ALERTS, {WINDOW: "never"}, "'never' is not one of always, on-change"),
+        (keys.REPEAT_ALERTS, {"*": "On-Change"}, "repeatAlerts * 'On-Change' is not one of"),
+        (keys.REPEAT_ALERTS, {WINDOW: True}, "True is not one of always, on-change"),
+        (keys.REPEAT_ALERTS, {"mw-123": "always"}, "invalid maintenance window ID(s) 'mw-123'"),
+        (keys.REPEAT_ALERTS, {"all": "always"}, "or '*' for every window not named"),
+        (keys.REPEAT_ALERTS, ["*"], "must be an object"),
+        (keys.REPEAT_ALERTS, "on-change", "must be an object"),
+        # 30 windows by ID: more of the function's 4 KB of environment than repeatAlerts gets.
+        (
+            keys.REPEAT_ALERTS,
+            {f"mw-{i:017x}": contract.REPEAT_ON_CHANGE for i in range(30)},
+            "takes 1,051 bytes of the function's environment (REPEAT_ALERTS), more than 1,000",
+        ),
+        (keys.RESOLVED_NOTICES, "yes", "must be true or false, got 'yes'"),
+        (keys.RESOLVED_NOTICES, 0, "must be true or false"),
+        (keys.CHRONIC_THRESHOLD, 1, "2 or more (a streak of 1 is a new failure), got 1"),
+        (keys.CHRONIC_THRESHOLD, "0", "2 or more"),
+        (keys.CHRONIC_THRESHOLD, 2.5, "whole number of failed executions"),
+        (keys.CHRONIC_THRESHOLD, "three", "whole number of failed executions"),
+        (keys.CHRONIC_THRESHOLD, True, "whole number"),
     ],
 )
 def test_invalid_setting_fails_with_a_message_naming_the_key(
@@ -171,6 +205,12 @@ def test_settings_built_in_code_are_validated_too() -> None:
         Settings(alert_emails=("nobody",))
     with pytest.raises(SettingsError, match=keys.SELF_TEST_ON_DEPLOY):
         Settings(self_test_on_deploy="false")  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match=keys.RESOLVED_NOTICES):
+        Settings(resolved_notices="false")  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match=keys.CHRONIC_THRESHOLD):
+        Settings(chronic_threshold=1)
+    with pytest.raises(SettingsError, match=keys.REPEAT_ALERTS):
+        Settings(repeat_alerts={WINDOW: "sometimes"})
 
 
 def test_every_accepted_retention_renders_as_that_many_days() -> None:
@@ -277,3 +317,34 @@ def test_window_settings_may_name_a_member_account_and_region_for_central_mode()
     for bad in (f"1111/eu-west-1/{WINDOW}", f"111111111111/{WINDOW}", f"{WINDOW}/eu-west-1"):
         with pytest.raises(SettingsError, match="invalid maintenance window ID"):
             Settings.from_context({keys.WINDOW_ALARMS: {bad: 1}})
+
+
+def test_repeat_alerts_name_windows_and_every_other_window_for_the_function() -> None:
+    settings = Settings.from_context(
+        {keys.REPEAT_ALERTS: {OTHER_WINDOW: "always", "*": "on-change", WINDOW: "always"}}
+    )
+
+    assert settings.repeat_alerts == {
+        OTHER_WINDOW: contract.REPEAT_ALWAYS,
+        contract.REPEAT_ALL_WINDOWS: contract.REPEAT_ON_CHANGE,
+        WINDOW: contract.REPEAT_ALWAYS,
+    }
+    # As the function reads it (REPEAT_ALERTS): only what was set, compact, in a stable order.
+    assert settings.repeat_alerts_json == (
+        f'{{"*":"on-change","{WINDOW}":"always","{OTHER_WINDOW}":"always"}}'
+    )
+    assert Settings().repeat_alerts_json == "{}"
+
+
+@pytest.mark.parametrize("mode", contract.REPEAT_MODES)
+def test_every_repeat_mode_is_accepted_for_a_window_and_for_all(mode: str) -> None:
+    settings = Settings.from_context({keys.REPEAT_ALERTS: f"{WINDOW}={mode},*={mode}"})
+
+    assert settings.repeat_alerts == {WINDOW: mode, contract.REPEAT_ALL_WINDOWS: mode}
+
+
+@pytest.mark.parametrize(("raw", "threshold"), [(2, 2), ("2", 2), (30, 30), (None, None)])
+def test_chronic_threshold_is_two_or_more_executions_or_none(
+    raw: object, threshold: int | None
+) -> None:
+    assert Settings.from_context({keys.CHRONIC_THRESHOLD: raw}).chronic_threshold == threshold
