@@ -17,7 +17,7 @@ from mwalerts import contract
 WINDOW_ID = "mw-0a1b2c3d4e5f60718"
 FLEET = ("i-0a4f1c2e3b5d69781", "i-0b7e2d4c6a8f01932", "i-0c3a5e7b9d1f24653", "i-0d9b1f3a5c7e86214")
 FIRST, SECOND = FLEET[:2]
-NIGHTS = ({FIRST}, {FIRST, SECOND}, set())
+NIGHTS: tuple[set[str], ...] = ({FIRST}, {FIRST, SECOND}, set())
 START = datetime(2026, 11, 24, 1, 0, 0, 250_000, tzinfo=UTC)
 FIRST_NIGHT_LINES = 2  # what ran, and the new-failures line
 

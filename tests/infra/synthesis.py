@@ -39,6 +39,9 @@ WINDOW_A, WINDOW_B, WINDOW_C = (
 # windowAlarms: window -> threshold; expectedWindows: window -> (gap, period, evaluation periods).
 WINDOW_THRESHOLDS = {WINDOW_A: 3, WINDOW_B: 1}
 GAPS = {WINDOW_A: ("26h", 13 * 3600, 2), WINDOW_B: ("90m", 5400, 1), WINDOW_C: ("7d", 86400, 7)}
+# repeatAlerts: one window alerts always, every other one only when a streak changes.
+REPEAT_ALERTS = {WINDOW_B: contract.REPEAT_ALWAYS, contract.REPEAT_ALL_WINDOWS: "on-change"}
+CHRONIC_THRESHOLD = 3
 CUSTOM_CONTEXT = {
     keys.ALERT_STATUSES: "FAILED,TIMED_OUT",  # as `-c alertStatuses=FAILED,TIMED_OUT` passes it
     keys.ALERT_EMAILS: CUSTOM_EMAILS,
@@ -50,6 +53,10 @@ CUSTOM_CONTEXT = {
     keys.WINDOW_ALARMS: WINDOW_THRESHOLDS,
     # As `-c expectedWindows=mw-...=26h,...` passes it.
     keys.EXPECTED_WINDOWS: ",".join(f"{window}={gap}" for window, (gap, _, _) in GAPS.items()),
+    # As `-c 'repeatAlerts=mw-...=always,*=on-change'` passes it.
+    keys.REPEAT_ALERTS: ",".join(f"{window}={mode}" for window, mode in REPEAT_ALERTS.items()),
+    keys.RESOLVED_NOTICES: "false",
+    keys.CHRONIC_THRESHOLD: str(CHRONIC_THRESHOLD),
 }
 # An account and a region for the custom synth: ARNs built from pseudo parameters stay so.
 CUSTOM_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
