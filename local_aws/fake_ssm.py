@@ -121,7 +121,7 @@ class FakeSsmExecutions:
         self._tokens: dict[str, tuple[str, int]] = {}  # token -> (request scope, offset)
         self._token_of: dict[tuple[str, int], str] = {}  # the reverse, so a page keeps its token
         self._calls: list[FakeCall] = []
-        self._pending_faults: deque[str] = deque()
+        self._pending_faults: deque[tuple[str, str | None]] = deque()  # (code, operation)
         self._throttle_rate = 0.0
         self._rng = random.Random(0)  # noqa: S311 - reproducible fault injection, not security
         self._rate_limit: tuple[float, float] | None = None  # (requests per second, burst)
@@ -225,10 +225,13 @@ class FakeSsmExecutions:
             self._rate_limit = (per_second, burst or per_second)
             self._bucket, self._bucket_filled_at = burst or per_second, time.monotonic()
 
-    def fail_next(self, count: int = 1, code: str = "ThrottlingException") -> None:
-        """Fail the next `count` answered requests with `code` (HTTP 500 for server faults)."""
+    def fail_next(
+        self, count: int = 1, code: str = "ThrottlingException", operation: str | None = None
+    ) -> None:
+        """Fail the next `count` answered requests with `code` (HTTP 500 for server faults): of
+        `operation` only if named (the function makes some calls at the same time, in any order)."""
         with self._lock:
-            self._pending_faults.extend([code] * count)
+            self._pending_faults.extend([(code, operation)] * count)
 
     # -- wiring -----------------------------------------------------------------------------------
 
@@ -289,7 +292,7 @@ class FakeSsmExecutions:
             try:
                 params = _parse_body(body)
                 # Throttling happens at AWS's front door, before the request is looked at.
-                self._inject_fault()
+                self._inject_fault(operation)
                 _validate_request(operation, params)
                 result = handler(self, params)
             except _ApiError as error:
@@ -300,12 +303,14 @@ class FakeSsmExecutions:
             # Serialised under the lock, so later seeding cannot change a page being sent.
             return 200, _to_json(result)
 
-    def _inject_fault(self) -> None:
+    def _inject_fault(self, operation: str) -> None:
         throttled = (self._throttle_rate > 0 and self._rng.random() < self._throttle_rate) or (
             self._over_rate_limit()
         )
-        if self._pending_faults:
-            code = self._pending_faults.popleft()
+        fault = next((f for f in self._pending_faults if f[1] in (None, operation)), None)
+        if fault is not None:
+            self._pending_faults.remove(fault)
+            code = fault[0]
         elif throttled:
             code = "ThrottlingException"
         else:

@@ -70,7 +70,7 @@ def test_the_window_is_read_once_per_container(aws):
 
 def test_an_unreadable_window_costs_the_name_not_the_alert(aws, capsys):
     execution = seed_window_execution(aws.ssm, [PATCHING], window_id="mw-00000000000000001")
-    aws.ssm.fail_next(1, "AccessDeniedException")  # GetMaintenanceWindow's: not retried
+    aws.ssm.fail_next(1, "AccessDeniedException", "GetMaintenanceWindow")  # not retried
 
     deliver(aws, execution.event())
 

@@ -36,6 +36,22 @@ def test_standard_retries_absorb_two_throttles(retry_sleeps: list[float]) -> Non
     assert len(retry_sleeps) == 2  # botocore backed off before each retry
 
 
+def test_a_fault_for_one_operation_waits_for_a_request_of_that_operation() -> None:
+    fake, execution_id, _ = seeded_fake(1)
+    ssm = fake.attach(new_client(NO_RETRIES))
+    fake.fail_next(1, "AccessDeniedException", "GetMaintenanceWindow")
+
+    ssm.describe_maintenance_window_execution_tasks(WindowExecutionId=execution_id)
+    with pytest.raises(ClientError) as error:
+        ssm.get_maintenance_window(WindowId="mw-0123456789abcdef0")
+
+    assert error_code(error) == "AccessDeniedException"
+    assert [(call.operation, call.error) for call in fake.calls] == [
+        ("DescribeMaintenanceWindowExecutionTasks", None),
+        ("GetMaintenanceWindow", "AccessDeniedException"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("config", "attempts"), [(ONE_RETRY, 2), (NO_RETRIES, 1)], ids=["max_attempts=1", "total=1"]
 )
