@@ -1,10 +1,13 @@
 """Fixtures: in-process AWS, a Lambda context, and clean Powertools state between tests."""
 
+import functools
 import time
 from collections.abc import Iterator
 
 import botocore.endpoint
+import botocore.loaders
 import botocore.retries.bucket
+import botocore.session
 import pytest
 
 from local_aws.environment import (
@@ -22,6 +25,19 @@ from mwalerts import handler, pacing  # noqa: E402
 
 # Tests read the function's logs and EMF metrics from one captured stream, as CloudWatch Logs does.
 follow_stdout(handler.logger)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """One botocore data loader per data path for the whole run. Each new session otherwise
+    parses botocore's JSON service models and endpoint rules again (about 0.3 s), and the tests
+    make one or more sessions each. The files do not change during a run, and a session's clients
+    already share its loader's parsed data, so sessions sharing the loader behave the same."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            botocore.session, "create_loader", functools.cache(botocore.loaders.create_loader)
+        )
+        yield
 
 
 @pytest.fixture

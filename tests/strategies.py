@@ -325,9 +325,8 @@ def build_tasks(
             for template, count in plan.blocks
             for _ in range(count)
         ]
-        # Failures spread over the pages, as in a real fleet: any order, from one number that
-        # `order` draws. (`order.shuffle` itself draws a number per invocation, which takes
-        # hypothesis seconds for thousands; its shrinking toward the API's order went with it.)
+        # Failures spread over the pages, as in a real fleet: any order, from one number `order`
+        # draws (`order.shuffle` would draw one per invocation, seconds for thousands).
         random.Random(order.getrandbits(64)).shuffle(invocations)
         tasks.append((task, invocations))
     return tasks

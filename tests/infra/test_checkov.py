@@ -27,8 +27,9 @@ from tests.support import ROOT
 CHECKOV = ROOT / ".venv" / "checkov" / "bin" / "checkov"  # make dev installs it
 A, B = "111111111111", "222222222222"
 WINDOW = "mw-0123456789abcdef0"
-# The layouts besides the single stack of cdk.json's settings and the custom one (conftest.py:
-# e-mail subscriptions, a separate chat topic, windowAlarms and expectedWindows).
+# The layouts besides those conftest.py synthesizes for every file: the single stack of cdk.json's
+# settings, the custom one (e-mail subscriptions, a separate chat topic, windowAlarms and
+# expectedWindows) and the one with Powertools bundled.
 LAYOUTS: dict[str, dict[str, Any]] = {
     "deployments": {
         "deployments": [
@@ -45,7 +46,6 @@ LAYOUTS: dict[str, dict[str, Any]] = {
             "expectedWindows": {f"{B}/eu-west-1/{WINDOW}": "26h"},
         }
     },
-    keys.POWERTOOLS_BUNDLED: {keys.POWERTOOLS_LAYER: keys.POWERTOOLS_BUNDLED},
 }
 PROBE_STACK = "ChecksProbe"
 PROBE_REASON = (
@@ -122,10 +122,13 @@ def in_probe(check: dict[str, Any]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def checkov(tmp_path_factory: pytest.TempPathFactory, default: Synth, custom: Synth) -> CheckovRun:
+def checkov(
+    tmp_path_factory: pytest.TempPathFactory, default: Synth, custom: Synth, bundled: Synth
+) -> CheckovRun:
     outdirs = {
         "single": default.outdir,
         "custom": custom.outdir,
+        keys.POWERTOOLS_BUNDLED: bundled.outdir,
         **{
             name: synthesize_layout(tmp_path_factory.mktemp(name), context)
             for name, context in LAYOUTS.items()

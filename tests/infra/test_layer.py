@@ -34,14 +34,6 @@ def with_layer_arn(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 
 @pytest.fixture(scope="session")
-def bundled(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """The bundled synth: pip installs Powertools for the function's platform."""
-    return synthesize(
-        tmp_path_factory.mktemp("bundled"), {keys.POWERTOOLS_LAYER: keys.POWERTOOLS_BUNDLED}
-    )
-
-
-@pytest.fixture(scope="session")
 def host_asset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An asset built as the bundled one, for this machine's platform and Python."""
     asset = tmp_path_factory.mktemp("host-asset")
