@@ -109,6 +109,7 @@ class Pacer:
         self._clock = clock or _monotonic
         self._sleep = sleep or _sleep
         self._lock = threading.Lock()
+        self._turns = threading.Condition(self._lock)  # notified when the first in line goes
         self.max_rate: float | None = None
         self.rate: float | None = None  # None: not paced (no throttle yet), but for max_rate
         if max_rate is not None:
@@ -164,9 +165,10 @@ class Pacer:
     def _wait_turn(self, request: Any, operation_name: str = "", **_: Any) -> None:
         """Block until 1/rate after the last attempt (at the rate in force now), in the order the
         attempts came (a retry queues again), then send; fail as throttled if that turn would
-        come after the deadline."""
-        ticket = next(self._tickets)
+        come after the deadline. Only the first in line naps: those behind it sleep until it
+        has gone, rather than all waking 1/_NAP times a second to find it is not their turn."""
         with self._lock:
+            ticket = next(self._tickets)
             self._waiting.append(ticket)
         try:
             while not self._took_turn(ticket, request, operation_name):
@@ -174,9 +176,12 @@ class Pacer:
         finally:
             with self._lock:
                 self._waiting.remove(ticket)
+                self._turns.notify_all()
 
     def _took_turn(self, ticket: int, request: Any, operation_name: str) -> bool:
         with self._lock:
+            while (self.rate or self.max_rate) is not None and self._waiting[0] != ticket:
+                self._turns.wait()
             now = self._clock()
             last = self._sent[-1] if self._sent else float("-inf")
             if now - last > IDLE_RESET:
@@ -187,7 +192,7 @@ class Pacer:
             if self.deadline is not None and now + wait > self.deadline:
                 self.stats.gave_up += 1
                 raise _no_turn(operation_name)
-            if wait > 0 or (rate is not None and self._waiting[0] != ticket):
+            if wait > 0:
                 return False
             # A late wake-up is made up, but by at most one interval: no bursts.
             sent = now if rate is None else max(now - 1.0 / rate, last + 1.0 / rate)
