@@ -193,14 +193,18 @@ def test_two_executions_applied_at_once_cannot_both_advance_the_window(aws):
     key = contract.streak_window_key(first.account, first.region, first.window_id)
     store.save(key, _step(store, key, first, {A}))
     state, streaks = store.load(key)
-    # Both computed from the same state: the second to write loses, and Lambda retries it.
+    # Both computed from the same state: the second to write loses, writes nothing (not even its
+    # new failure, in the same transaction), and Lambda retries it.
     racing = [
-        advance(state, streaks, _execution(n), {A: "FAILED"}, alerting=True, now=NIGHT)
-        for n in (2, 3)
+        advance(state, streaks, _execution(n), failing, alerting=True, now=NIGHT)
+        for n, failing in ((2, {A: "FAILED"}), (3, {A: "FAILED", B: "FAILED"}))
     ]
     store.save(key, racing[0])
     with pytest.raises(StreakConflictError):
         store.save(key, racing[1])
+    state, streaks = store.load(key)
+    assert state is not None
+    assert (state.seq, set(streaks)) == (2, {A})
 
 
 def test_a_mass_failure_is_written_in_one_transaction_and_batches_and_read_back_whole(aws):
