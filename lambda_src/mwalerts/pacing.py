@@ -59,7 +59,8 @@ MAX_RATE_CEILING = 100.0
 IDLE_RESET = 60.0
 # Without a deadline (the operator command), a call's retries stop this long after its first try.
 MAX_WAIT = 300.0
-# A waiting attempt looks again this often, so a rate that grew is used at once.
+# The first in line looks again at least this often (or at its turn if sooner), so a rate that
+# grew is used at once.
 _NAP = 0.05
 # While at least this share of the last answers are throttles, the client is far over the rate
 # SSM accepts: each throttle of an attempt sent after the last cut cuts again (about once a
@@ -171,14 +172,15 @@ class Pacer:
             ticket = next(self._tickets)
             self._waiting.append(ticket)
         try:
-            while not self._took_turn(ticket, request, operation_name):
-                self._sleep(_NAP)
+            while (wait := self._took_turn(ticket, request, operation_name)) is not None:
+                self._sleep(min(_NAP, wait))
         finally:
             with self._lock:
                 self._waiting.remove(ticket)
                 self._turns.notify_all()
 
-    def _took_turn(self, ticket: int, request: Any, operation_name: str) -> bool:
+    def _took_turn(self, ticket: int, request: Any, operation_name: str) -> float | None:
+        """Take the turn (None), or how long until it comes."""
         with self._lock:
             while (self.rate or self.max_rate) is not None and self._waiting[0] != ticket:
                 self._turns.wait()
@@ -193,14 +195,14 @@ class Pacer:
                 self.stats.gave_up += 1
                 raise _no_turn(operation_name)
             if wait > 0:
-                return False
+                return wait
             # A late wake-up is made up, but by at most one interval: no bursts.
             sent = now if rate is None else max(now - 1.0 / rate, last + 1.0 / rate)
             self._sent.append(sent)
             self.stats.sent += 1
             request.context[_CUTS] = self._cuts
             request.context.setdefault(_FIRST, now)
-            return True
+            return None
 
     # -- answers ----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from mwalerts.pacing import (
     CALM_CUT_INTERVAL,
     CUT,
     IDLE_RESET,
+    MAX_RATE_CEILING,
     MIN_RATE,
     QUIET,
     Pacer,
@@ -122,6 +123,19 @@ def test_a_few_throttles_among_many_answers_cut_gently_and_seldom():
     answer(paced, attempt(paced), throttled=True)
     assert paced.rate is not None
     assert paced.rate >= rate  # not cut again within CALM_CUT_INTERVAL
+
+
+@pytest.mark.parametrize("rate", [5.0, 40.0, MAX_RATE_CEILING])
+def test_attempts_go_at_the_rate_in_force_however_high(rate):
+    clock = VirtualTime()
+    paced = Pacer(max_rate=rate, clock=clock.monotonic, sleep=clock.sleep)
+    attempt(paced)
+    start = clock.monotonic()
+    for _ in range(int(2 * rate)):
+        attempt(paced)
+    # 2 seconds' worth, less the first attempt's turn of credit (plus the real time spent here):
+    # not capped by how often a waiting attempt looks (it slept a whole _NAP each time: 40/s).
+    assert 2.0 - 1 / rate - 0.01 < clock.monotonic() - start < 2.0 + 0.1
 
 
 def test_paced_attempts_are_spaced_by_the_rate_and_a_quiet_client_returns_to_slow_start():
