@@ -217,10 +217,10 @@ class _NoTableBackup:
     touch instead, above); anything else is, as moto expects."""
 
     @staticmethod
-    def deepcopy(value: Any) -> Any:
+    def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
         if isinstance(value, dynamodb_models.Table):
             return value
-        return copy.deepcopy(value)
+        return copy.deepcopy(value, memo)
 
 
 def _touched_items(

@@ -230,6 +230,8 @@ class FakeSsmExecutions:
     ) -> None:
         """Fail the next `count` answered requests with `code` (HTTP 500 for server faults): of
         `operation` only if named (the function makes some calls at the same time, in any order)."""
+        if operation is not None and operation not in _OPERATIONS:
+            raise ValueError(f"the fake answers no operation {operation!r}")
         with self._lock:
             self._pending_faults.extend([(code, operation)] * count)
 

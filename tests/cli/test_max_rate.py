@@ -16,9 +16,9 @@ from tests.cli.harness import PATCHING
 
 
 def sends(aws) -> list[float]:
-    """When each SSM request went out."""
+    """When each SSM request went out (before the fake answers it)."""
     times: list[float] = []
-    aws.clients.ssm.meta.events.register(
+    aws.clients.ssm.meta.events.register_first(
         "before-send.ssm", lambda **_: times.append(time.monotonic())
     )
     return times

@@ -200,9 +200,11 @@ def test_two_executions_applied_at_once_cannot_both_advance_the_window(aws):
         for n, failing in ((2, {A: "FAILED"}), (3, {A: "FAILED", B: "FAILED"}))
     ]
     store.save(key, racing[0])
+    won = store.load(key)
     with pytest.raises(StreakConflictError):
         store.save(key, racing[1])
-    state, streaks = store.load(key)
+    assert store.load(key) == won
+    state, streaks = won
     assert state is not None
     assert (state.seq, set(streaks)) == (2, {A})
 

@@ -52,6 +52,12 @@ def test_a_fault_for_one_operation_waits_for_a_request_of_that_operation() -> No
     ]
 
 
+def test_a_fault_for_an_operation_the_fake_does_not_answer_is_refused() -> None:
+    fake, _, _ = seeded_fake(1)
+    with pytest.raises(ValueError, match="no operation 'GetMaintenanceWindows'"):
+        fake.fail_next(1, "AccessDeniedException", "GetMaintenanceWindows")
+
+
 @pytest.mark.parametrize(
     ("config", "attempts"), [(ONE_RETRY, 2), (NO_RETRIES, 1)], ids=["max_attempts=1", "total=1"]
 )
