@@ -4,10 +4,13 @@ maintenance-window execution APIs) behind the same boto3 clients it would use; o
 must not touch; or on a machine with no AWS configuration at all."""
 
 import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 
 from local_aws.environment import FUNCTION_ENVIRONMENT, LocalAws
 from local_aws.scenario import REGION, TaskPlan
@@ -89,3 +92,23 @@ def no_aws_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def stack_found(
+    stub: Stubber, name: str, outputs: Mapping[str, str], status: str = "CREATE_COMPLETE"
+) -> None:
+    """CloudFormation (stubbed) finds stack `name` with `outputs`, once."""
+    stub.add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": name,
+                    "CreationTime": datetime(2026, 11, 1, tzinfo=UTC),
+                    "StackStatus": status,
+                    "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+                }
+            ]
+        },
+        {"StackName": name},
+    )

@@ -3,7 +3,6 @@ the credentials' account and region whatever the layout or given with --stack, a
 Draining the queues is tested in test_redrive.py."""
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -16,7 +15,14 @@ from mwalerts import contract
 from mwalerts_cli import redrive
 from mwalerts_cli.main import main
 from mwalerts_cli.output import Ui
-from tests.cli.harness import PATCHING, WIDTH, cli_clients, no_aws, no_aws_configuration
+from tests.cli.harness import (
+    PATCHING,
+    WIDTH,
+    cli_clients,
+    no_aws,
+    no_aws_configuration,
+    stack_found,
+)
 
 
 def dead_letter_stack(aws: LocalAws, *messages: dict[str, Any]) -> dict[str, str]:
@@ -32,23 +38,6 @@ def dead_letter_stack(aws: LocalAws, *messages: dict[str, Any]) -> dict[str, str
             QueueUrl=urls[contract.OUTPUT_RULE_DLQ_URL], MessageBody=json.dumps(message)
         )
     return {**urls, contract.OUTPUT_FUNCTION_NAME: "maintenance-window-alerts"}
-
-
-def stack_found(stub: Stubber, name: str, outputs: dict[str, str]) -> None:
-    stub.add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                {
-                    "StackName": name,
-                    "CreationTime": datetime(2026, 11, 1, tzinfo=UTC),
-                    "StackStatus": "CREATE_COMPLETE",
-                    "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
-                }
-            ]
-        },
-        {"StackName": name},
-    )
 
 
 def stack_missing(stub: Stubber, name: str) -> None:

@@ -23,7 +23,7 @@ from mwalerts.streaks import Advance, Since, TargetStreak, advance
 from mwalerts_cli.aws import Clients
 from mwalerts_cli.main import main
 from mwalerts_cli.output import Ui
-from tests.cli.harness import WIDTH, Cli, cli_clients, no_aws
+from tests.cli.harness import WIDTH, Cli, cli_clients, no_aws, stack_found
 from tests.docs.pages import doc_page
 
 STACK = contract.STACK_NAME
@@ -98,20 +98,7 @@ def stack(outputs: Mapping[str, str], name: str = STACK) -> Any:
     """A CloudFormation client that finds stack `name` with `outputs` (once)."""
     cloudformation = boto3.client("cloudformation", region_name=REGION)
     stub = Stubber(cloudformation)
-    stub.add_response(
-        "describe_stacks",
-        {
-            "Stacks": [
-                {
-                    "StackName": name,
-                    "CreationTime": datetime(2026, 11, 1, tzinfo=UTC),
-                    "StackStatus": "UPDATE_COMPLETE",
-                    "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
-                }
-            ]
-        },
-        {"StackName": name},
-    )
+    stack_found(stub, name, outputs, "UPDATE_COMPLETE")
     stub.activate()
     return cloudformation
 
