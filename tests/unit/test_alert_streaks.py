@@ -29,16 +29,10 @@ from mwalerts.resolved import duration_words, render_resolved
 from mwalerts.streaks import Resolution, Since, StreakView, TargetView, untracked
 from mwalerts.tally import ExecutionReport, combine, summarise_task
 from tests.support import assert_valid_chat_notification, assert_valid_digest, load_event
+from tests.unit.test_alert import TASK, TASK_ID
 
 SNS_MAX_MESSAGE_BYTES = 262_144  # SNS's limit on a publish (message, subject, attributes)
 ALERT = frozenset({"FAILED", "TIMED_OUT", "CANCELLED"})
-TASK_ID = "c9b05aba-197f-4d8d-be34-e73fb0d1e2f3"
-TASK: Any = {
-    "TaskExecutionId": TASK_ID,
-    "TaskArn": "AWS-RunPatchBaseline",
-    "TaskType": "RUN_COMMAND",
-    "Status": "FAILED",
-}
 WINDOW_ID = "mw-0ed7251d3fcf6e0c2"
 EXECUTION_ID = "791b72e0-f0da-4021-8b35-f95df1a2b3c4"  # the recorded event's
 # The streaks' first executions: two nights ago (seq 1) and the night before (seq 2).
