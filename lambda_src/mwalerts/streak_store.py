@@ -115,22 +115,24 @@ class StreakStore:
     def _window_put(
         self, window_key: str, state: WindowState, previous_seq: int | None
     ) -> "TransactWriteItemTypeDef":
-        put: Any = {
-            "TableName": self.table_name,
-            "Item": _window_item(window_key, state),
+        condition: Any
+        if previous_seq is None:
             # No state, or only one past its TTL that DynamoDB has not deleted yet.
-            "ConditionExpression": "attribute_not_exists(#w) OR #e <= :now",
-            "ExpressionAttributeNames": {
-                "#w": contract.STREAK_PARTITION_KEY,
-                "#e": contract.STREAK_TTL_ATTRIBUTE,
-            },
-            "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
-        }
-        if previous_seq is not None:
-            put["ConditionExpression"] = "seq = :seq"
-            put["ExpressionAttributeValues"] = {":seq": {"N": str(previous_seq)}}
-            del put["ExpressionAttributeNames"]  # unused names are an error in DynamoDB
-        return {"Put": put}
+            condition = {
+                "ConditionExpression": "attribute_not_exists(#w) OR #e <= :now",
+                "ExpressionAttributeNames": {
+                    "#w": contract.STREAK_PARTITION_KEY,
+                    "#e": contract.STREAK_TTL_ATTRIBUTE,
+                },
+                "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+            }
+        else:  # the state this execution was computed from (no names: unused ones are an error)
+            condition = {
+                "ConditionExpression": "seq = :seq",
+                "ExpressionAttributeValues": {":seq": {"N": str(previous_seq)}},
+            }
+        put: Any = {"TableName": self.table_name, "Item": _window_item(window_key, state)}
+        return {"Put": put | condition}
 
     def _batch_write(self, requests: "list[WriteRequestTypeDef]") -> None:
         """One BatchWriteItem, and again for what DynamoDB left unprocessed (it may, under load:
